@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
+"""Thin wrappers that apply the project's defaults to the C++ rules.
+
+Every package uses these instead of the raw rules, so warning flags and the
+benchmark tagging convention live in one place.
+"""
+
+load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
+load("//tools:copts.bzl", "ALLOC_DEFAULT_COPTS", "ALLOC_TEST_COPTS")
+
+def alloc_cc_library(name, copts = [], **kwargs):
+    cc_library(name = name, copts = ALLOC_DEFAULT_COPTS + copts, **kwargs)
+
+def alloc_cc_test(name, copts = [], deps = [], size = "small", **kwargs):
+    """A GoogleTest test; links gtest_main unless the test brings its own main."""
+    cc_test(
+        name = name,
+        copts = ALLOC_TEST_COPTS + copts,
+        size = size,
+        deps = deps + ["@com_google_googletest//:gtest_main"],
+        **kwargs
+    )
+
+def alloc_benchmark(name, copts = [], deps = [], tags = [], **kwargs):
+    """A Google Benchmark binary: testonly, tagged "benchmark", never a test.
+
+    Run it with `./bazelw run -c opt //pkg:name -- --benchmark_...`.
+    """
+    cc_binary(
+        name = name,
+        testonly = True,
+        copts = ALLOC_DEFAULT_COPTS + copts,
+        deps = deps + ["@com_github_google_benchmark//:benchmark_main"],
+        tags = tags + ["benchmark"],
+        **kwargs
+    )
