@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// Backing providers: where a slab cache gets the memory for its slabs.
+//
+// A cache uses one of two kinds of slab (see internal/slab_cache.h):
+// aligned slabs, aligned to their own power-of-two size so that an object's
+// slab is found by masking its address, and large slabs, which only need
+// page alignment and are found through a hash map. A backing provider B
+// offers an allocator for each:
+//
+//   using Aligned = ...;  // untyped object allocator (object_alloc.h) whose
+//                         // blocks are aligned to their own size; must
+//                         // support one-page blocks, may decline others
+//   using Large = ...;    // untyped object allocator of page-aligned blocks;
+//                         // must support every page multiple
+//
+//   // An allocator of blocks of layout {size, size} (size a power of two
+//   // >= page), or nullopt if B does not provide blocks that big.
+//   std::optional<Aligned> GetAligned(object_alloc::Layout layout);
+//   // An allocator of blocks of layout {size, page} (size a multiple of the
+//   // page size). Must not fail.
+//   Large GetLarge(object_alloc::Layout layout);
+//
+// At build time the cache computes its ideal aligned slab size and calls
+// GetAligned; only if that declines does it compute the large slab size and
+// call GetLarge. Blocks are treated as uninitialised; the cache writes its
+// header and stack into each. A Backing is passed by value and the
+// allocators it returns are kept by the cache for its lifetime, so they may
+// hold pointers to longer-lived state (tests back caches with a LeakyAlloc
+// that way).
+//
+// The two providers here follow the original's availability rules:
+//   HeapBacking  - ::operator new with alignment; aligned slabs up to one
+//                  page, large slabs of any size.
+//   MmapBacking  - mmap_alloc::MapAlloc; aligned slabs of exactly one page,
+//                  large slabs of any size.
+// In practice, then, aligned slabs serve the objects whose ideal slab is one
+// page (objects up to about 500 bytes with 4 KiB pages) and larger objects
+// use large slabs.
+
+#ifndef SLAB_ALLOC_BACKING_H_
+#define SLAB_ALLOC_BACKING_H_
+
+#include <cstddef>
+#include <optional>
+
+#include "mmap_alloc/mmap_alloc.h"
+#include "object_alloc/object_alloc.h"
+
+namespace allocators {
+namespace slab_alloc {
+
+// An untyped object allocator of blocks of one layout from the C++ heap
+// (aligned ::operator new / ::operator delete). Returns nullptr when the
+// heap is exhausted (the nothrow form is used). A small value type;
+// thread-safe (the heap is).
+class HeapObjectAlloc {
+ public:
+  // REQUIRES: layout.IsValid() (fatal otherwise).
+  explicit HeapObjectAlloc(object_alloc::Layout layout);
+
+  object_alloc::Layout layout() const { return layout_; }
+  void* Alloc();
+  // REQUIRES: p came from Alloc() of an allocator with this layout.
+  void Dealloc(void* p);
+
+ private:
+  object_alloc::Layout layout_;
+};
+
+// Slabs from the C++ heap (the original's HeapBackingAlloc). Stateless.
+struct HeapBacking {
+  using Aligned = HeapObjectAlloc;
+  using Large = HeapObjectAlloc;
+
+  // Declines slabs larger than a page, as the original did: the heap's
+  // aligned allocation of big power-of-two blocks wastes up to a block.
+  std::optional<Aligned> GetAligned(object_alloc::Layout layout) const;
+  Large GetLarge(object_alloc::Layout layout) const;
+};
+
+// Slabs straight from the kernel through mmap_alloc (the original's
+// MmapBackingAlloc). Stateless.
+struct MmapBacking {
+  using Aligned = mmap_alloc::MapAlloc;
+  using Large = mmap_alloc::MapAlloc;
+
+  // Accepts exactly one page, as the original did. (It also offered
+  // huge-page-sized aligned slabs where the system supported them;
+  // mmap_alloc has no explicit huge-page sizes, so those are declined.)
+  std::optional<Aligned> GetAligned(object_alloc::Layout layout) const;
+  Large GetLarge(object_alloc::Layout layout) const;
+};
+
+static_assert(object_alloc::kIsUntypedObjectAlloc<HeapObjectAlloc>);
+
+}  // namespace slab_alloc
+}  // namespace allocators
+
+#endif  // SLAB_ALLOC_BACKING_H_
