@@ -69,7 +69,8 @@ class HeapObjectAlloc {
   object_alloc::Layout layout_;
 };
 
-// Slabs from the C++ heap (the original's HeapBackingAlloc). Stateless.
+// Slabs from the C++ heap (the original's HeapBackingAlloc). Stateless;
+// thread-safe.
 struct HeapBacking {
   using Aligned = HeapObjectAlloc;
   using Large = HeapObjectAlloc;
@@ -81,7 +82,7 @@ struct HeapBacking {
 };
 
 // Slabs straight from the kernel through mmap_alloc (the original's
-// MmapBackingAlloc). Stateless.
+// MmapBackingAlloc). Stateless; thread-safe.
 struct MmapBacking {
   using Aligned = mmap_alloc::MapAlloc;
   using Large = mmap_alloc::MapAlloc;

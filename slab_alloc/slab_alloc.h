@@ -101,6 +101,7 @@ namespace internal {
 
 // The part SlabAlloc and UntypedSlabAlloc share: the engine and the
 // introspection that tests, benchmarks and monitoring use.
+// Thread-compatible.
 template <typename Init, typename Backing, typename Clock>
 class CacheHandle {
  public:
@@ -215,7 +216,8 @@ inline void CheckAlign(size_t align, size_t size) {
               mmap_alloc::PageSize());
 }
 
-// Options shared by both builders.
+// Options shared by both builders (CRTP: setters return the derived
+// builder). A value type; thread-compatible.
 template <typename Derived, typename Clock>
 class BuilderOptions {
  public:

@@ -73,7 +73,8 @@ namespace slab_alloc {
 namespace internal {
 
 // The inline header at the start of every slab. The free-pointer stack
-// follows it at kStackOffset.
+// follows it at kStackOffset. Plain data, owned by its cache (so
+// thread-compatible, like the cache).
 struct SlabHeader {
   uint32_t count;     // entries on the free stack (free objects)
   uint32_t owner;     // id of the owning cache, for foreign-free detection
@@ -102,6 +103,8 @@ struct CacheConfig {
   std::chrono::nanoseconds working_period = kDefaultWorkingPeriod;
 };
 
+// The cache engine (see the file comment). Owns its slabs and the
+// allocators its backing provider returned. Thread-compatible.
 template <typename Init, typename Backing, typename Clock>
 class SlabCache {
  public:
@@ -226,7 +229,10 @@ class SlabCache {
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Dealloc(void* p) {
     const uintptr_t a = reinterpret_cast<uintptr_t>(p);
     SlabHeader* s;
-    if (ABSL_PREDICT_TRUE(aligned_)) {
+    // No branch hint: a cache is one kind for life, so the branch is always
+    // predicted, and without a hint GCC lays both kinds out inline (with
+    // the hint the large-slab path became a jump out and back).
+    if (aligned_) {
       s = reinterpret_cast<SlabHeader*>(a & slab_mask_);
     } else if (a - memo_base_ < memo_size_) {
       s = memo_slab_;  // same large slab as the last lookup
