@@ -36,6 +36,7 @@
 #include "bagpipe/bagpipe.h"
 #include "bagpipe/boxed_queue.h"
 #include "bagpipe/faa_queue.h"
+#include "bagpipe/internal/ebr.h"
 #include "bagpipe/testing/mutex_deque.h"
 #include "bagpipe/testing/treiber_stack.h"
 #include "bagpipe/yc_queue.h"
@@ -177,6 +178,7 @@ void BM_Bag(benchmark::State& state, Workload w) {
     warmed_up = true;
   }
   RunStats total;
+  const uint64_t blocks_before = internal::GetEbrStats().blocks_allocated;
   for (auto _ : state) {
     const RunStats r = RunOnce<H>(w, nthreads, ops);
     state.SetIterationTime(r.mean_seconds);
@@ -189,6 +191,12 @@ void BM_Bag(benchmark::State& state, Workload w) {
   state.counters["Mops/s"] = total.total_ops / total.mean_seconds / 1e6;
   state.counters["failed_push"] = total.failed_push / iters;
   state.counters["failed_pop"] = total.failed_pop / iters;
+  // Queue blocks (nodes, segments) taken from bsalloc per run rather than
+  // recycled through EBR's per-record caches.
+  state.counters["bsalloc_blocks"] =
+      static_cast<double>(internal::GetEbrStats().blocks_allocated -
+                          blocks_before) /
+      iters;
 }
 
 template <typename B>

@@ -39,12 +39,19 @@ struct EbrLimboBlock {
 };
 static_assert(sizeof(EbrLimboBlock) <= kLimboBlockBytes);
 
+// The header written into a block while it sits in a record's cache.
+struct EbrCachedBlock {
+  EbrCachedBlock* next;
+  size_t size;
+};
+
 namespace {
 
 // Records are carved from one bsalloc page at a time.
 constexpr size_t kRecordBatchBytes = 4096;
 constexpr size_t kRecordsPerBatch = kRecordBatchBytes / sizeof(EbrRecord);
-static_assert(kRecordsPerBatch >= 1);
+static_assert(sizeof(EbrRecord) <= 128, "a record is two cache lines");
+static_assert(kRecordsPerBatch >= 32);
 
 ABSL_CONST_INIT std::atomic<EbrRecord*> g_records{nullptr};
 ABSL_CONST_INIT std::atomic<uint64_t> g_record_count{0};
@@ -77,15 +84,46 @@ void ReleaseBlockToBsalloc(void* p, size_t size) {
 }
 
 // Keeps a reclaimed block in the record's cache, or returns it to bsalloc.
+// When the cache is over budget, blocks of other sizes (left behind by a
+// different workload) are dropped first, so the cache follows the current
+// block size instead of staying clogged.
 void RecycleBlock(EbrRecord* r, void* p, size_t size) {
-  for (auto& slot : r->cache) {
-    if (slot.p == nullptr) {
-      slot.p = p;
-      slot.size = size;
+  if (r->cache_bytes + size > kEbrCacheBudget) {
+    EbrCachedBlock** link = &r->cache;
+    while (*link != nullptr && r->cache_bytes + size > kEbrCacheBudget) {
+      EbrCachedBlock* b = *link;
+      if (b->size != size) {
+        *link = b->next;
+        r->cache_bytes -= b->size;
+        ReleaseBlockToBsalloc(b, b->size);
+      } else {
+        link = &b->next;
+      }
+    }
+    if (r->cache_bytes + size > kEbrCacheBudget) {
+      ReleaseBlockToBsalloc(p, size);
       return;
     }
   }
-  ReleaseBlockToBsalloc(p, size);
+  EbrCachedBlock* b = static_cast<EbrCachedBlock*>(p);
+  b->next = r->cache;
+  b->size = size;
+  r->cache = b;
+  r->cache_bytes += size;
+}
+
+// Takes a cached block of exactly `size` bytes, or returns nullptr.
+void* TakeCachedBlock(EbrRecord* r, size_t size) {
+  for (EbrCachedBlock** link = &r->cache; *link != nullptr;
+       link = &(*link)->next) {
+    EbrCachedBlock* b = *link;
+    if (b->size == size) {
+      *link = b->next;
+      r->cache_bytes -= size;
+      return b;
+    }
+  }
+  return nullptr;
 }
 
 // Runs every entry of limbo list `i` and empties it, keeping its first block
@@ -127,12 +165,11 @@ void Collect(EbrRecord* r) {
 
 // Returns cached blocks and empty limbo blocks of r to bsalloc.
 void ReleaseCaches(EbrRecord* r) {
-  for (auto& slot : r->cache) {
-    if (slot.p != nullptr) {
-      ReleaseBlockToBsalloc(slot.p, slot.size);
-      slot.p = nullptr;
-    }
+  while (EbrCachedBlock* b = r->cache) {
+    r->cache = b->next;
+    ReleaseBlockToBsalloc(b, b->size);
   }
+  r->cache_bytes = 0;
   for (size_t i = 0; i < kEbrLimboLists; ++i) {
     EbrLimboBlock* b = r->limbo[i];
     if (b != nullptr && b->count == 0 && b->next == nullptr) {
@@ -203,13 +240,7 @@ void EbrGuard::RetireEntry(void* p, Reclaimer reclaim, uintptr_t arg,
 }
 
 void* EbrGuard::AllocBlock(size_t size) {
-  for (auto& slot : rec_->cache) {
-    if (slot.p != nullptr && slot.size == size) {
-      void* p = slot.p;
-      slot.p = nullptr;
-      return p;
-    }
-  }
+  if (void* cached = TakeCachedBlock(rec_, size)) return cached;
   void* p = bsalloc::Alloc(size, kEbrBlockAlign);
   ALLOC_CHECK(p != nullptr, "bagpipe: out of memory (%zu-byte block)", size);
   g_blocks_allocated.fetch_add(1, std::memory_order_relaxed);
@@ -276,7 +307,9 @@ EbrStats GetEbrStats() {
   for (EbrRecord* r = g_records.load(std::memory_order_acquire); r != nullptr;
        r = r->next) {
     if (!TryLease(r)) continue;
-    for (const auto& slot : r->cache) s.blocks_cached += slot.p != nullptr;
+    for (EbrCachedBlock* b = r->cache; b != nullptr; b = b->next) {
+      ++s.blocks_cached;
+    }
     Release(r);
   }
   return s;

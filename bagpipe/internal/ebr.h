@@ -76,9 +76,14 @@ namespace internal {
 using Reclaimer = void (*)(void* p, uintptr_t arg);
 
 struct EbrLimboBlock;
+struct EbrCachedBlock;
 
 inline constexpr size_t kEbrLimboLists = 3;
-inline constexpr size_t kEbrCacheSlots = 4;
+// Bytes of reclaimed blocks a record keeps for reuse. Large enough to absorb
+// the burst that follows a stalled epoch (a preempted guard) without a
+// munmap/mmap per block, small enough not to matter per record (records are
+// bounded by the number of concurrent operations). EbrFlush(true) empties it.
+inline constexpr size_t kEbrCacheBudget = 256 * 1024;
 // Alignment of blocks handed out by EbrGuard::AllocBlock().
 inline constexpr size_t kEbrBlockAlign = 64;
 
@@ -96,11 +101,10 @@ struct alignas(ABSL_CACHELINE_SIZE) EbrRecord {
   EbrLimboBlock* limbo[kEbrLimboLists] = {};
   uint64_t limbo_epoch[kEbrLimboLists] = {};
   uint32_t retires_since_advance = 0;
-  // Reclaimed blocks kept for reuse by AllocBlock() (exact size match).
-  struct CachedBlock {
-    void* p;
-    size_t size;
-  } cache[kEbrCacheSlots] = {};
+  // Reclaimed blocks kept for reuse by AllocBlock() (exact size match),
+  // linked through their first words, at most kEbrCacheBudget bytes.
+  EbrCachedBlock* cache = nullptr;
+  size_t cache_bytes = 0;
 
   // --- Statistics: written only by the lessee, read racily by stats. ---
   std::atomic<uint64_t> retired{0};
@@ -173,7 +177,8 @@ class EbrGuard {
 
   // Returns a block of `size` bytes aligned to kEbrBlockAlign: a recycled
   // block of exactly this size from the record's cache, or a fresh one from
-  // bsalloc. Contents are unspecified. Out of memory is fatal
+  // bsalloc. Contents are unspecified.
+  // REQUIRES: size >= 16 (a cached block stores its link and size in place). Out of memory is fatal
   // ("bagpipe: out of memory"), because queue operations have no way to
   // report it and the original aborted too.
   void* AllocBlock(size_t size);
