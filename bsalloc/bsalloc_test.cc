@@ -47,9 +47,9 @@ TEST(BsallocClassesTest, ClassBoundaries) {
 
 // The original's test_alloc_basic: every size from 8 B to 2 MiB in steps of 8
 // is allocated, written at both ends and freed. Split into slices so that
-// Bazel can shard it. Sanitizer runtimes intercept every map and unmap call (TSan
-// costs ~0.5 ms a pair), so those builds take every 97th size instead, plus
-// every class boundary; the default build covers all 262 144 sizes.
+// Bazel can shard it. Sanitizer runtimes intercept every map and unmap call
+// (TSan costs ~0.5 ms a pair), so those builds take every 97th size instead,
+// plus every class boundary; the default build covers all 262 144 sizes.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr size_t kSizeStep = 8 * 97;
 #else
