@@ -88,6 +88,7 @@ void ReleaseBlockToBsalloc(void* p, size_t size) {
 // different workload) are dropped first, so the cache follows the current
 // block size instead of staying clogged.
 void RecycleBlock(EbrRecord* r, void* p, size_t size) {
+  ALLOC_DCHECK(size >= sizeof(EbrCachedBlock), "bagpipe: block too small");
   if (r->cache_bytes + size > kEbrCacheBudget) {
     EbrCachedBlock** link = &r->cache;
     while (*link != nullptr && r->cache_bytes + size > kEbrCacheBudget) {
@@ -302,7 +303,7 @@ EbrStats GetEbrStats() {
   s.pending = s.retired >= s.reclaimed ? s.retired - s.reclaimed : 0;
   s.blocks_allocated = g_blocks_allocated.load(std::memory_order_relaxed);
   s.blocks_released = g_blocks_released.load(std::memory_order_relaxed);
-  // Cache slots belong to lessees; count them only for free records, which
+  // Caches belong to lessees; count them only for free records, which
   // is exact when the caller is quiescent (tests call this after joining).
   for (EbrRecord* r = g_records.load(std::memory_order_acquire); r != nullptr;
        r = r->next) {

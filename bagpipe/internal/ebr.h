@@ -178,9 +178,9 @@ class EbrGuard {
   // Returns a block of `size` bytes aligned to kEbrBlockAlign: a recycled
   // block of exactly this size from the record's cache, or a fresh one from
   // bsalloc. Contents are unspecified.
-  // REQUIRES: size >= 16 (a cached block stores its link and size in place). Out of memory is fatal
-  // ("bagpipe: out of memory"), because queue operations have no way to
-  // report it and the original aborted too.
+  // REQUIRES: size >= 16 (a cached block stores its link and size in place).
+  // Out of memory is fatal ("bagpipe: out of memory"), because queue
+  // operations have no way to report it and the original aborted too.
   void* AllocBlock(size_t size);
 
   // Retires a block obtained from AllocBlock(size); once safe it goes back
