@@ -26,6 +26,7 @@ namespace allocators {
 namespace bagpipe {
 namespace {
 
+using ::allocators::bagpipe::testing::ExpectExactlyRange;
 using ::allocators::bagpipe::testing::Knob;
 using ::allocators::bagpipe::testing::RunThreads;
 
@@ -240,14 +241,11 @@ TYPED_TEST(BagPipeConcurrentTest, ProducersAndConsumers) {
     }
   });
   bag.CheckInvariants();
-  std::vector<uint64_t> all;
-  for (auto& v : got) all.insert(all.end(), v.begin(), v.end());
+  std::vector<uint64_t> drained;
   TypeParam h = bag;
   uint64_t out = 0;
-  while (h.PopMut(&out)) all.push_back(out);
-  std::sort(all.begin(), all.end());
-  ASSERT_EQ(all.size(), threads * items);
-  for (uint64_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], i);
+  while (h.PopMut(&out)) drained.push_back(out);
+  ExpectExactlyRange(got, std::move(drained), threads * items);
 }
 
 // Concurrent pushes (with duplicate values) followed by a drain return the

@@ -24,6 +24,7 @@ namespace allocators {
 namespace bagpipe {
 namespace {
 
+using ::allocators::bagpipe::testing::ExpectExactlyRange;
 using ::allocators::bagpipe::testing::Knob;
 using ::allocators::bagpipe::testing::RunThreads;
 
@@ -152,13 +153,10 @@ TYPED_TEST(QueueTest, ManyThreads) {
       }
     }
   });
-  std::vector<uint64_t> all;
-  for (auto& v : got) all.insert(all.end(), v.begin(), v.end());
+  std::vector<uint64_t> drained;
   uint64_t out = 0;
-  while (q.Pop(&out)) all.push_back(out);
-  std::sort(all.begin(), all.end());
-  ASSERT_EQ(all.size(), threads * items);
-  for (uint64_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], i);
+  while (q.Pop(&out)) drained.push_back(out);
+  ExpectExactlyRange(got, std::move(drained), threads * items);
 }
 
 // Values pushed concurrently (with duplicates) and drained afterwards come

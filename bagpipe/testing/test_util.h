@@ -12,13 +12,17 @@
 #ifndef BAGPIPE_TESTING_TEST_UTIL_H_
 #define BAGPIPE_TESTING_TEST_UTIL_H_
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <thread>
 #include <vector>
+
+#include "gtest/gtest.h"
 
 namespace allocators {
 namespace bagpipe {
@@ -70,6 +74,16 @@ void SpinUntil(Pred pred) {
 }
 
 // Runs fn(0) ... fn(n - 1) on n threads that start together, and joins them.
+// The values popped by several threads plus those drained afterwards must be
+// exactly 0..n-1, each once: nothing lost, nothing duplicated.
+inline void ExpectExactlyRange(const std::vector<std::vector<uint64_t>>& got,
+                               std::vector<uint64_t> drained, size_t n) {
+  for (const auto& v : got) drained.insert(drained.end(), v.begin(), v.end());
+  std::sort(drained.begin(), drained.end());
+  ASSERT_EQ(drained.size(), n);
+  for (uint64_t i = 0; i < n; ++i) ASSERT_EQ(drained[i], i);
+}
+
 inline void RunThreads(size_t n, const std::function<void(size_t)>& fn) {
   std::atomic<size_t> ready{0};
   std::vector<std::thread> threads;
