@@ -73,6 +73,11 @@ struct HasCheckInvariants<
     : std::true_type {};
 }  // namespace internal
 
+// The pipe count a default-constructed BagPipe uses: 2 x CPUs (before
+// rounding up to a power of two). Users that keep many bags (one per size
+// class, say) cap it with this as a reference.
+inline size_t DefaultPipeCount() { return 2 * internal::NumCpus(); }
+
 // The no-op cleanup policy: items still in the bag when the last handle
 // goes away are dropped (boxing queues still destroy them).
 struct NoCleanup {
@@ -95,7 +100,7 @@ class BagPipe {
   using Queue = Q;
 
   // A bag with 2 x NumCpus() pipes, rounded up to a power of two.
-  BagPipe() : BagPipe(2 * internal::NumCpus()) {}
+  BagPipe() : BagPipe(DefaultPipeCount()) {}
 
   // A bag with `pipes` pipes rounded up to a power of two (at least 1).
   explicit BagPipe(size_t pipes, Cleanup cleanup = Cleanup()) {

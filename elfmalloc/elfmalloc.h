@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// elfmalloc: a scalable multi-threaded general-purpose allocator.
+//
+//   #include "elfmalloc/elfmalloc.h"
+//   void* p = allocators::elfmalloc::Alloc(100);
+//   p = allocators::elfmalloc::Realloc(p, 1000);
+//   allocators::elfmalloc::Free(p);
+//
+// Link `//elfmalloc` for the default MagazineCache front-end or
+// `//elfmalloc:elfmalloc_local` for the LocalCache ("elfmalloc-l") one; a
+// program links one of them. The C malloc symbols come from malloc_bind.
+//
+// Semantics follow C's malloc family where they overlap:
+// * Allocation failure returns nullptr with errno ENOMEM; nothing aborts.
+// * Alloc(0) returns a unique, freeable pointer.
+// * Objects of 16 bytes or more are 16-byte aligned; smaller ones 8.
+// * Free(nullptr) is a no-op. Freeing a pointer elfmalloc did not hand out
+//   (foreign, interior, already-unmapped large object) aborts with one line:
+//   "elfmalloc: free(): invalid pointer 0x...". A double free of a small
+//   object is reported as such when it reaches the object's slag bitset.
+//
+// Thread-safety: every function is thread-safe and async-signal-unsafe.
+
+#ifndef ELFMALLOC_ELFMALLOC_H_
+#define ELFMALLOC_ELFMALLOC_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace allocators {
+namespace elfmalloc {
+
+// At least `size` bytes; nullptr (errno ENOMEM) on exhaustion.
+void* Alloc(size_t size);
+
+// At least `size` bytes aligned to `align`. Every power of two is honoured
+// for every size (including align > size). Returns nullptr with errno
+// EINVAL if align is not a power of two, ENOMEM on exhaustion.
+void* AlignedAlloc(size_t size, size_t align);
+
+// Frees `p` from Alloc/AlignedAlloc/Realloc/AlignedRealloc (nullptr: no-op).
+void Free(void* p);
+
+// Resizes: Realloc(nullptr, n) = Alloc(n); Realloc(p, 0) frees p and returns
+// nullptr (glibc's behaviour); otherwise returns a block of at least `size`
+// bytes holding p's contents (p itself when it already fits and is not much
+// too large). On failure returns nullptr (errno ENOMEM) and p is untouched.
+void* Realloc(void* p, size_t size);
+
+// Realloc that also guarantees `align` (a power of two; else nullptr and
+// EINVAL with p untouched).
+void* AlignedRealloc(void* p, size_t size, size_t align);
+
+// The number of usable bytes at `p` (>= the size asked for); 0 for nullptr.
+size_t UsableSize(const void* p);
+
+// Returns the calling thread's cached objects to the shared pools and gives
+// every free page's memory back to the OS now.
+void Release();
+
+// Free pages unused for `ms` milliseconds give their memory back to the OS
+// (default 1000; 0: as soon as freed; -1: never, until Release()).
+void SetDecayMs(int64_t ms);
+
+struct Stats {
+  size_t slag_bytes_mapped;  // address space ever mapped for slags
+  size_t dirty_bytes;        // free slag pages still holding memory
+  size_t large_bytes;        // mapped for live large objects
+  size_t large_count;        // live large objects
+};
+Stats GetStats();
+
+// "magazine" or "local": the front-end this library was built with.
+const char* FrontendName();
+
+}  // namespace elfmalloc
+}  // namespace allocators
+
+#endif  // ELFMALLOC_ELFMALLOC_H_

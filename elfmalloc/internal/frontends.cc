@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+
+#include "elfmalloc/internal/frontends.h"
+
+#include <errno.h>
+
+#include "alloc_fmt/format.h"
+#include "mmap_alloc/mmap_alloc.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace internal {
+
+void* CacheBase::AllocSlow() {
+  EnsureSlags();
+  // A refreshed slag always has a free object (it was kept or pushed with at
+  // least `cutoff` >= 1, or is a whole page); two tries cover a slag whose
+  // objects another thread's bulk free had not yet published.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!slags_.Refresh(&iter_)) return nullptr;
+    if (void* p = iter_.Next()) return p;
+  }
+  errno = ENOMEM;
+  return nullptr;
+}
+
+bool CacheBase::EnsureStack() {
+  if (stack_ != nullptr) return true;
+  const mmap_alloc::MapAlloc map;
+  void* mem = map.Alloc(want_capacity_ * sizeof(void*));
+  if (mem == nullptr) return false;
+  stack_ = static_cast<void**>(mem);
+  cap_ = static_cast<uint32_t>(want_capacity_);
+  return true;
+}
+
+void CacheBase::ReturnObjects(void* const* objects, size_t n) {
+  if (n == 0) return;
+  EnsureSlags();
+  // Direct-mapped coalescing table: one cell per (slag, bitset word). The
+  // original sized it at 2x the magazine (up to 3 MiB); a small table on the
+  // stack catches the common case (objects of a few slags, freed in runs)
+  // and a collision just flushes the older cell early.
+  struct Cell {
+    Slag* slag;
+    size_t word;
+    uint64_t mask;
+  };
+  constexpr size_t kCells = 64;
+  Cell cells[kCells] = {};
+  ClassPool* const pool = pool_;
+  const size_t slag_bytes = pool->slag_bytes();
+  for (size_t i = 0; i < n; ++i) {
+    void* p = objects[i];
+    Slag* s = SlagOf(p, slag_bytes);
+    if (ABSL_PREDICT_FALSE(s->pool != pool)) {
+      alloc_fmt::Fatal(
+          "elfmalloc: free(): pointer from another heap or size class %p", p);
+    }
+    const BitPos pos = BitOf(s, p);
+    const size_t h = ((reinterpret_cast<uintptr_t>(s) >> 18) * 0x9E3779B97F4A7C15u +
+                      pos.word) % kCells;
+    Cell& c = cells[h];
+    if (c.slag == s && c.word == pos.word) {
+      if (ABSL_PREDICT_FALSE((c.mask & pos.mask) != 0)) {
+        alloc_fmt::Fatal("elfmalloc: free(): double free of %p", p);
+      }
+      c.mask |= pos.mask;
+      continue;
+    }
+    if (c.slag != nullptr) slags_.BulkFree(c.slag, c.word, c.mask);
+    c = Cell{s, pos.word, pos.mask};
+  }
+  for (Cell& c : cells) {
+    if (c.slag != nullptr) slags_.BulkFree(c.slag, c.word, c.mask);
+  }
+}
+
+void CacheBase::Shutdown() {
+  if (stack_ != nullptr) {
+    ReturnObjects(stack_, top_);
+    const mmap_alloc::MapAlloc map;
+    map.Dealloc(stack_, want_capacity_ * sizeof(void*));
+    stack_ = nullptr;
+    top_ = 0;
+    cap_ = 0;
+  }
+  slags_.Shutdown(&iter_);
+}
+
+void MagazineCache::FreeSlow(void* p) {
+  if (!EnsureStack()) {
+    // No memory for a stack: free straight to the slag.
+    EnsureSlags();
+    slags_.Free(p);
+    return;
+  }
+  if (top_ == cap_) {
+    // Full: return the upper half in bulk, keep the lower (older) half.
+    const uint32_t keep = cap_ / 2;
+    ReturnObjects(stack_ + keep, top_ - keep);
+    top_ = keep;
+  }
+  stack_[top_++] = p;
+}
+
+void LocalCache::FreeSlow(void* p) {
+  EnsureSlags();
+  if (slags_.Contains(p) && EnsureStack() && top_ < cap_) {
+    stack_[top_++] = p;
+    return;
+  }
+  slags_.Free(p);
+}
+
+}  // namespace internal
+}  // namespace elfmalloc
+}  // namespace allocators

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// Heap<FE>: the general (malloc-style) allocator over a front-end FE
+// (MagazineCache or LocalCache). The public API (elfmalloc.h) forwards to
+// the process-wide Heap<FE> instance of the front-end its library target
+// selects; benchmarks and tests may drive both instances in one process.
+//
+// Tiers, from the hot path down:
+//
+//   ThreadCache (TLS)     FE per size class: stack + claimed slag iterator
+//        |                    (frontends.h)
+//   SlagAllocator         claim / unclaim slags, remote and bulk frees,
+//        |                    available bag per class (slag.h)
+//   PageAlloc x2          256 KiB pages for classes < 64 KiB, 2 MiB pages
+//        |                    for 64 KiB .. 1 MiB; dirty/clean bags, decay
+//        |                    (page_alloc.h)
+//   mmap_alloc            the only place that maps memory
+//
+//   Large objects (> 1 MiB, or alignment the classes cannot give): one
+//   mapping each, registered out of band (large_alloc.h).
+//
+// free(p) reads p's page-map tag (page_map.h): a class index routes the
+// object to the *calling* thread's cache for that class (cross-thread frees
+// are cached locally, as in the original); no tag means a large object, or
+// a pointer elfmalloc does not own, which is a fatal one-line error.
+//
+// Per-thread state lives in alloc_tls's TlsSlot (allocation-safe TLS). While
+// it is unavailable (being built, or destroyed at thread exit), calls use a
+// shared fallback cache under a spin lock, so re-entrant and late calls work
+// without the original's background thread. At thread exit every cached
+// object and claimed slag goes back (ThreadCache's destructor).
+//
+// Thread-safety: all public members are thread-safe.
+
+#ifndef ELFMALLOC_INTERNAL_HEAP_H_
+#define ELFMALLOC_INTERNAL_HEAP_H_
+
+#include <errno.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
+#include "absl/base/thread_annotations.h"
+#include "alloc_fmt/format.h"
+#include "alloc_fmt/spin_lock.h"
+#include "alloc_tls/alloc_tls.h"
+#include "elfmalloc/internal/frontends.h"
+#include "elfmalloc/internal/large_alloc.h"
+#include "elfmalloc/internal/page_alloc.h"
+#include "elfmalloc/internal/page_map.h"
+#include "elfmalloc/internal/slag.h"
+#include "elfmalloc/internal/slag_geometry.h"
+#include "elfmalloc/size_classes.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace internal {
+
+inline constexpr size_t kSmallSlagBytes = size_t{256} << 10;
+inline constexpr size_t kBigSlagBytes = size_t{2} << 20;
+// Classes below this size use small slags (the original's
+// ELFMALLOC_SMALL_CUTOFF = 256 KiB / 4).
+inline constexpr size_t kSmallSlagMaxObject = kSmallSlagBytes / 4;
+inline constexpr double kCutoffFactor = 0.6;
+// Freed slags with at least this many usable bytes are eagerly decommitted
+// (so only 2 MiB slags are, as in the original).
+inline constexpr size_t kEagerDecommitBytes = size_t{1} << 20;
+
+constexpr SlagGeometry GeneralGeometry(size_t c) {
+  const size_t size = ClassSize(c);
+  const size_t slag = size < kSmallSlagMaxObject ? kSmallSlagBytes : kBigSlagBytes;
+  return ComputeGeometry(size, slag, kCutoffFactor, slag, c == 0 ? 8 : 16);
+}
+
+constexpr std::array<SlagGeometry, kNumClasses> MakeGeneralGeometry() {
+  std::array<SlagGeometry, kNumClasses> t{};
+  for (size_t c = 0; c < kNumClasses; ++c) t[c] = GeneralGeometry(c);
+  return t;
+}
+
+inline constexpr std::array<SlagGeometry, kNumClasses> kGeneralGeometry =
+    MakeGeneralGeometry();
+
+constexpr bool GeneralGeometryIsValid() {
+  for (size_t c = 0; c < kNumClasses; ++c) {
+    const SlagGeometry& g = kGeneralGeometry[c];
+    if (!GeometryIsValid(g)) return false;
+    // Padding never grows a class: usable sizes are exactly the classes.
+    if (g.object_size != ClassSize(c)) return false;
+    if (g.object_align < ClassAlignment(c)) return false;
+    if (g.slag_bytes < PageMap::kGranule) return false;
+  }
+  return true;
+}
+static_assert(GeneralGeometryIsValid(),
+              "every size class needs a valid slag layout with its alignment");
+
+// The smallest class whose objects are `size` bytes or more and aligned to
+// `align` (a power of two), or kNumClasses if there is none (large object).
+constexpr size_t AlignedClass(size_t size, size_t align) {
+  if (align <= 16) {
+    const size_t c = SizeToClass(size);
+    if (c < kNumClasses && ClassAlignment(c) >= align) return c;
+    // Only the word class is less aligned: the 16-byte class is.
+    return c == 0 ? 1 : c;
+  }
+  // Powers of two are self-aligned: round up to one at least `align`.
+  size_t s = size < align ? align : size;
+  if (s > kMaxSmallSize) return kNumClasses;
+  size_t p = 1;
+  while (p < s) p <<= 1;
+  return SizeToClass(p);
+}
+static_assert(AlignedClass(8, 64) == SizeToClass(64));
+static_assert(AlignedClass(100, 32) == SizeToClass(128));
+static_assert(AlignedClass(1, 16) == SizeToClass(16));
+static_assert(AlignedClass(kMaxSmallSize, kMaxSmallSize) == kNumClasses - 1);
+static_assert(AlignedClass(16, size_t{2} << 20) == kNumClasses);
+
+struct HeapStats {
+  size_t small_pages_mapped = 0;  // 256 KiB pages ever mapped
+  size_t big_pages_mapped = 0;    // 2 MiB pages ever mapped
+  size_t dirty_bytes = 0;         // freed pages still committed
+  size_t large_bytes = 0;         // bytes mapped for large objects
+  size_t large_count = 0;
+};
+
+template <typename FE>
+class Heap {
+ public:
+  // The process-wide instance for FE: built on first use (from static
+  // storage; no malloc), never destroyed, so calls from other static
+  // destructors and late thread exits still work.
+  static Heap& Instance() {
+    alignas(Heap) static unsigned char storage[sizeof(Heap)];
+    static Heap* const heap = new (storage) Heap();
+    return *heap;
+  }
+
+  // One thread's caches. Built on the thread's first call (TlsSlot).
+  class ThreadCache {
+   public:
+    ThreadCache() : ThreadCache(&Instance()) {}
+    explicit ThreadCache(Heap* heap)
+        : heap_(heap), small_(&heap->small_pages_), big_(&heap->big_pages_) {
+      for (size_t c = 0; c < kNumClasses; ++c) {
+        ClassPool* pool = &heap->pools_[c];
+        caches_[c].Setup(pool, pool->kind == SlagKind::kBig ? &big_ : &small_,
+                         FE::CapacityFor(pool->geom));
+      }
+    }
+    ~ThreadCache() {
+      Flush();
+      heap_->small_pages_.MaybePurge(small_);
+      heap_->big_pages_.MaybePurge(big_);
+    }
+    ThreadCache(const ThreadCache&) = delete;
+    ThreadCache& operator=(const ThreadCache&) = delete;
+
+    ABSL_ATTRIBUTE_ALWAYS_INLINE FE& cache(size_t c) { return caches_[c]; }
+
+    // Returns every cached object and claimed slag (the caches restart
+    // lazily on their next use).
+    void Flush() {
+      for (FE& fe : caches_) fe.Shutdown();
+    }
+
+   private:
+    friend class Heap;
+    Heap* heap_;
+    PageAlloc::Handle small_;
+    PageAlloc::Handle big_;
+    FE caches_[kNumClasses];
+  };
+
+  // This thread's cache, or nullptr while TLS is unavailable.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static ThreadCache* Local() { return tls_.Get(); }
+
+  // --- Allocation ----------------------------------------------------------
+
+  // At least `size` bytes, aligned to 8 (16 for sizes above 8); nullptr
+  // with errno ENOMEM on exhaustion. Size 0 gives a unique minimal object.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Alloc(size_t size) {
+    const size_t c = SizeToClass(size);
+    if (ABSL_PREDICT_TRUE(c < kNumClasses)) return AllocClass(c);
+    return LargeAlloc(size, 0);
+  }
+
+  // At least `size` bytes aligned to `align`. REQUIRES: align is a power of
+  // two (else nullptr, errno EINVAL).
+  static void* AlignedAlloc(size_t size, size_t align) {
+    if (ABSL_PREDICT_FALSE(align == 0 || (align & (align - 1)) != 0)) {
+      errno = EINVAL;
+      return nullptr;
+    }
+    const size_t c = AlignedClass(size, align);
+    if (c < kNumClasses) return AllocClass(c);
+    return LargeAlloc(size, align);
+  }
+
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* AllocClass(size_t c) {
+    if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
+      return tc->cache(c).Alloc();
+    }
+    return FallbackAlloc(c);
+  }
+
+  // --- Free ----------------------------------------------------------------
+
+  // Frees `p` (nullptr is a no-op). A pointer this heap did not hand out is
+  // a fatal error: "elfmalloc: free(): invalid pointer 0x...".
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void Free(void* p) {
+    const uint8_t tag = GlobalPageMap().Get(p);
+    if (ABSL_PREDICT_TRUE(tag != 0)) {
+      if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
+        tc->cache(tag - 1).Free(p);
+        return;
+      }
+      FallbackFree(tag - 1, p);
+      return;
+    }
+    FreeUntagged(p);
+  }
+
+  // --- Queries and resizing -------------------------------------------------
+
+  // The bytes usable at `p`. Fatal for a pointer this heap did not hand
+  // out; 0 for nullptr.
+  static size_t UsableSize(const void* p) {
+    const uint8_t tag = GlobalPageMap().Get(p);
+    if (tag != 0) {
+      CheckObjectStart(tag - 1, p);
+      return ClassSize(tag - 1);
+    }
+    if (p == nullptr) return 0;
+    const size_t n = LargeUsableSize(p);
+    if (n == 0) alloc_fmt::Fatal("elfmalloc: usable_size(): invalid pointer %p", p);
+    return n;
+  }
+
+  // Resizes `p` to `size` bytes aligned to `align` (see elfmalloc.h for the
+  // C semantics: nullptr allocates, size 0 frees and returns nullptr,
+  // failure returns nullptr and leaves p intact).
+  static void* Realloc(void* p, size_t size, size_t align) {
+    if (p == nullptr) return align <= 16 ? Alloc(size) : AlignedAlloc(size, align);
+    if (size == 0) {
+      Free(p);
+      return nullptr;
+    }
+    if (ABSL_PREDICT_FALSE(align == 0 || (align & (align - 1)) != 0)) {
+      errno = EINVAL;
+      return nullptr;
+    }
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    const uint8_t tag = GlobalPageMap().Get(p);
+    size_t old_size;
+    if (tag != 0) {
+      const size_t c = tag - 1;
+      CheckObjectStart(c, p);
+      old_size = ClassSize(c);
+      // Keep the block if it is big enough, aligned enough, and not more
+      // than twice what is needed (so shrinking really returns memory).
+      if (size <= old_size && (a & (align - 1)) == 0 &&
+          (c == 0 || size > ClassSize(c - 1) || size * 2 > old_size)) {
+        return p;
+      }
+    } else {
+      old_size = LargeUsableSize(p);
+      if (old_size == 0) alloc_fmt::Fatal("elfmalloc: realloc(): invalid pointer %p", p);
+      if (AlignedClass(size, align) == kNumClasses && (a & (align - 1)) == 0) {
+        if (void* q = LargeResize(p, size)) {
+          if ((reinterpret_cast<uintptr_t>(q) & (align - 1)) == 0) return q;
+          p = q;  // moved to a less aligned place: copy below
+          old_size = LargeUsableSize(q);
+        }
+      }
+    }
+    void* q = align <= 16 ? Alloc(size) : AlignedAlloc(size, align);
+    if (q == nullptr) return nullptr;
+    std::memcpy(q, p, old_size < size ? old_size : size);
+    Free(p);
+    return q;
+  }
+
+  // Returns the calling thread's cached objects, then uncommits every free
+  // page now (instead of after the decay period).
+  void Release() {
+    if (ThreadCache* tc = Local()) tc->Flush();
+    {
+      SpinLockHolder h(&fallback_lock_);
+      if (fallback_ != nullptr) fallback_->Flush();
+    }
+    PageAlloc::Handle small(&small_pages_);
+    PageAlloc::Handle big(&big_pages_);
+    small_pages_.Release(small);
+    big_pages_.Release(big);
+  }
+
+  // Dirty pages unused for `ms` milliseconds are returned to the OS (-1:
+  // never, 0: immediately on free).
+  void SetDecayMs(int64_t ms) {
+    small_pages_.set_decay_ms(ms);
+    big_pages_.set_decay_ms(ms);
+  }
+
+  HeapStats Stats() const {
+    HeapStats s;
+    s.small_pages_mapped = small_pages_.mapped_pages();
+    s.big_pages_mapped = big_pages_.mapped_pages();
+    s.dirty_bytes = small_pages_.dirty_pages() * kSmallSlagBytes +
+                    big_pages_.dirty_pages() * kBigSlagBytes;
+    s.large_bytes = LargeBytes();
+    s.large_count = LargeCount();
+    return s;
+  }
+
+  const ClassPool& pool(size_t c) const { return pools_[c]; }
+
+ private:
+  Heap()
+      : small_pages_(PageAllocOptions{kSmallSlagBytes, 8, 8, size_t{256} << 20,
+                                      kDefaultDecayMs}),
+        big_pages_(PageAllocOptions{kBigSlagBytes, 2, 8, size_t{256} << 20,
+                                    kDefaultDecayMs}) {
+    size_t pipes = bagpipe::DefaultPipeCount();
+    if (pipes > 16) pipes = 16;  // the original's 16 per class at most
+    for (size_t c = 0; c < kNumClasses; ++c) {
+      AvailableBag* bag = new (&bags_[c]) AvailableBag(pipes);
+      ClassPool& p = pools_[c];
+      p.geom = kGeneralGeometry[c];
+      const bool big = p.geom.slag_bytes == kBigSlagBytes;
+      p.kind = big ? SlagKind::kBig : SlagKind::kSmall;
+      p.map_tag = static_cast<uint8_t>(c + 1);
+      p.eager_decommit_bytes = kEagerDecommitBytes;
+      p.pages = big ? &big_pages_ : &small_pages_;
+      p.available = bag;
+    }
+  }
+  ~Heap() = delete;  // never destroyed
+
+  static constexpr int64_t kDefaultDecayMs = 1000;
+
+  ABSL_ATTRIBUTE_NOINLINE static void FreeUntagged(void* p) {
+    if (p == nullptr) return;
+    if (!LargeFree(p)) alloc_fmt::Fatal("elfmalloc: free(): invalid pointer %p", p);
+  }
+
+  // Fatal unless `p` starts an object of class c (for UsableSize/Realloc,
+  // which must not report a size for an interior pointer).
+  static void CheckObjectStart(size_t c, const void* p) {
+    Slag* s = SlagOf(p, kGeneralGeometry[c].slag_bytes);
+    BitOf(s, p);
+  }
+
+  ThreadCache* Fallback() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fallback_lock_) {
+    if (fallback_ == nullptr) {
+      fallback_ = new (fallback_storage_) ThreadCache(this);
+    }
+    return fallback_;
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE static void* FallbackAlloc(size_t c) {
+    Heap& heap = Instance();
+    SpinLockHolder h(&heap.fallback_lock_);
+    return heap.Fallback()->cache(c).Alloc();
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE static void FallbackFree(size_t c, void* p) {
+    Heap& heap = Instance();
+    SpinLockHolder h(&heap.fallback_lock_);
+    heap.Fallback()->cache(c).Free(p);
+  }
+
+  PageAlloc small_pages_;
+  PageAlloc big_pages_;
+  ClassPool pools_[kNumClasses];
+  alignas(AvailableBag) unsigned char bags_[kNumClasses][sizeof(AvailableBag)];
+
+  SpinLock fallback_lock_;
+  ThreadCache* fallback_ ABSL_GUARDED_BY(fallback_lock_) = nullptr;
+  alignas(ThreadCache) unsigned char fallback_storage_[sizeof(ThreadCache)];
+
+  ABSL_CONST_INIT static inline ALLOC_TLS_INITIAL_EXEC thread_local
+      alloc_tls::TlsSlot<ThreadCache>
+          tls_;
+};
+
+}  // namespace internal
+}  // namespace elfmalloc
+}  // namespace allocators
+
+#endif  // ELFMALLOC_INTERNAL_HEAP_H_

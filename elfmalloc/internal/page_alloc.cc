@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+
+#include "elfmalloc/internal/page_alloc.h"
+
+#include <time.h>
+
+#include "alloc_fmt/check.h"
+#include "mmap_alloc/mmap_alloc.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace internal {
+
+int64_t CoarseNowMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+PageAlloc::PageAlloc(const PageAllocOptions& options)
+    : options_(options),
+      clean_proto_(options.pipes),
+      dirty_proto_{Bag(options.pipes), Bag(options.pipes)},
+      decay_ms_(options.decay_ms) {
+  const size_t os_page = mmap_alloc::PageSize();
+  ALLOC_CHECK(options.page_bytes >= os_page &&
+                  (options.page_bytes & (options.page_bytes - 1)) == 0,
+              "elfmalloc: page size %zu is not a power of two >= %zu",
+              options.page_bytes, os_page);
+  ALLOC_CHECK(options.pages_per_refill >= 1,
+              "elfmalloc: pages_per_refill must be >= 1");
+  next_purge_ms_.store(CoarseNowMs() + (options.decay_ms > 0 ? options.decay_ms : 0),
+                       std::memory_order_relaxed);
+}
+
+PageAlloc::~PageAlloc() {
+  Handle h(this);
+  const mmap_alloc::MapAlloc map;
+  char* page;
+  for (Bag* bag : {&h.clean_, &h.dirty_[0], &h.dirty_[1]}) {
+    while (bag->PopMut(&page)) map.Dealloc(page, options_.page_bytes);
+  }
+}
+
+void PageAlloc::set_decay_ms(int64_t ms) {
+  decay_ms_.store(ms, std::memory_order_relaxed);
+  next_purge_ms_.store(CoarseNowMs() + (ms > 0 ? ms : 0),
+                       std::memory_order_relaxed);
+}
+
+PageAlloc::Handle::Handle(PageAlloc* owner)
+    : owner_(owner),
+      clean_(owner->clean_proto_),
+      dirty_{Bag(owner->dirty_proto_[0]), Bag(owner->dirty_proto_[1])} {}
+
+char* PageAlloc::Handle::Alloc() {
+  PageAlloc& pa = *owner_;
+  const uint64_t gen = pa.gen_.load(std::memory_order_relaxed);
+  char* page;
+  // Most recently freed first: its cache lines and TLB entries are warmest.
+  if (dirty_[gen & 1].PopMut(&page) || dirty_[(gen + 1) & 1].PopMut(&page)) {
+    pa.dirty_pages_.fetch_sub(1, std::memory_order_relaxed);
+    return page;
+  }
+  if (clean_.PopMut(&page)) return page;
+  return pa.Refill(*this);
+}
+
+void PageAlloc::Handle::Free(char* page, bool decommit) {
+  PageAlloc& pa = *owner_;
+  const size_t bytes = pa.options_.page_bytes;
+  const mmap_alloc::MapAlloc map;
+  const int64_t decay = pa.decay_ms_.load(std::memory_order_relaxed);
+  if (decay == 0 || pa.dirty_pages_.load(std::memory_order_relaxed) * bytes >=
+                        pa.options_.max_dirty_bytes) {
+    map.Uncommit(page, bytes);
+    clean_.PushMut(page);
+    return;
+  }
+  if (decommit) {
+    const size_t keep = mmap_alloc::PageSize();
+    if (bytes > keep) map.Uncommit(page + keep, bytes - keep);
+  }
+  pa.dirty_pages_.fetch_add(1, std::memory_order_relaxed);
+  dirty_[pa.gen_.load(std::memory_order_relaxed) & 1].PushMut(page);
+  pa.MaybePurge(*this);
+}
+
+char* PageAlloc::Refill(Handle& h) {
+  const size_t bytes = options_.page_bytes;
+  const size_t n = options_.pages_per_refill;
+  const mmap_alloc::MapAlloc map;
+  char* block = static_cast<char*>(map.Alloc(bytes * n, bytes));
+  if (block == nullptr) return nullptr;
+  mapped_pages_.fetch_add(n, std::memory_order_relaxed);
+  if (n > 1) {
+    char* rest[64];
+    size_t done = 1;
+    while (done < n) {
+      size_t k = 0;
+      for (; k < 64 && done < n; ++k, ++done) rest[k] = block + done * bytes;
+      h.clean_.BulkAdd(rest, rest + k);
+    }
+  }
+  MaybePurge(h);
+  return block;
+}
+
+size_t PageAlloc::DrainToClean(Handle& h, Bag& bag) {
+  const mmap_alloc::MapAlloc map;
+  const size_t bytes = options_.page_bytes;
+  size_t n = 0;
+  char* page;
+  while (bag.PopMut(&page)) {
+    dirty_pages_.fetch_sub(1, std::memory_order_relaxed);
+    map.Uncommit(page, bytes);
+    h.clean_.PushMut(page);
+    ++n;
+  }
+  return n;
+}
+
+void PageAlloc::PurgeOld(Handle& h) {
+  if (purging_.exchange(true, std::memory_order_acquire)) return;
+  const int64_t decay = decay_ms_.load(std::memory_order_relaxed);
+  const uint64_t gen = gen_.load(std::memory_order_relaxed);
+  DrainToClean(h, h.dirty_[(gen + 1) & 1]);
+  // From now on frees go to the bag just emptied; the current bag becomes
+  // the previous one and is purged one period from now.
+  gen_.store(gen + 1, std::memory_order_relaxed);
+  next_purge_ms_.store(CoarseNowMs() + (decay > 0 ? decay : 0),
+                       std::memory_order_relaxed);
+  purging_.store(false, std::memory_order_release);
+}
+
+size_t PageAlloc::Release(Handle& h) {
+  // Wait for a concurrent decay step rather than skip: the caller expects
+  // every dirty page to be gone when this returns.
+  while (purging_.exchange(true, std::memory_order_acquire)) {
+  }
+  size_t n = DrainToClean(h, h.dirty_[0]);
+  n += DrainToClean(h, h.dirty_[1]);
+  purging_.store(false, std::memory_order_release);
+  return n;
+}
+
+}  // namespace internal
+}  // namespace elfmalloc
+}  // namespace allocators

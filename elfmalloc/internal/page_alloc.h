@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// PageAlloc: a coarse allocator of fixed-size, size-aligned pages (the
+// memory slags are made of), with dirty-page decay.
+//
+// Pages live in three bags (BagPipes of page addresses):
+//
+//   dirty[gen & 1]        pages freed during the current decay period
+//   dirty[(gen + 1) & 1]  pages freed during the previous period
+//   clean                 uncommitted pages (read as zero) and fresh ones
+//
+// Alloc() tries the current dirty bag, then the previous one, then clean,
+// and finally maps `pages_per_refill` new pages in one mapping (returning
+// the first and adding the rest to clean). Free() puts a page in the current
+// dirty bag, or, if the dirty pages already exceed max_dirty_bytes, returns
+// its memory to the OS at once and files it as clean.
+//
+// Decay (the original never returned memory; its overhead target compared
+// bytes with a page count and so never fired): once per decay period, the
+// first Alloc/Free/MaybePurge call that notices the period has passed
+// uncommits every page of the *previous* dirty bag and moves it to clean,
+// then flips `gen`. A page is therefore returned to the OS after lying
+// unused for between one and two periods. There is no background thread:
+// an allocator that goes completely idle keeps its dirty pages until the
+// next call, or until Release(), which uncommits every dirty page now.
+//
+// Eager decommit: Free(page, /*decommit=*/true) uncommits everything but the
+// first OS page (which holds the slag header and bitset, so the page can be
+// reused by the same size class without re-initialisation), as the
+// original did for 2 MiB slags.
+//
+// Addresses are never unmapped while the PageAlloc lives (slags' tags and
+// the page map stay valid); destroying it unmaps the pages in its bags.
+//
+// Thread-safety: PageAlloc is thread-safe through Handles; each thread uses
+// its own Handle (a Handle is thread-compatible). Release() and MaybePurge()
+// may be called from any thread with that thread's Handle.
+
+#ifndef ELFMALLOC_INTERNAL_PAGE_ALLOC_H_
+#define ELFMALLOC_INTERNAL_PAGE_ALLOC_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "bagpipe/bagpipe.h"
+#include "bagpipe/faa_queue.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace internal {
+
+struct PageAllocOptions {
+  size_t page_bytes = size_t{256} << 10;  // power of two, >= the OS page
+  size_t pages_per_refill = 8;            // pages carved per mapping
+  size_t pipes = 8;                       // pipes per bag
+  // Dirty pages beyond this many bytes are uncommitted as soon as freed.
+  size_t max_dirty_bytes = size_t{256} << 20;
+  // Dirty pages unused this long are uncommitted (-1: never, 0: at once).
+  int64_t decay_ms = 1000;
+};
+
+// Milliseconds on a coarse monotonic clock (a vDSO read, no syscall).
+int64_t CoarseNowMs();
+
+class PageAlloc {
+ public:
+  using Bag = bagpipe::BagPipe<bagpipe::FAAQueueLowLevel<char*>>;
+
+  explicit PageAlloc(const PageAllocOptions& options);
+  // Unmaps every page still in the bags. REQUIRES: no Handle outlives it;
+  // pages handed out and never freed are leaked (still mapped).
+  ~PageAlloc();
+  PageAlloc(const PageAlloc&) = delete;
+  PageAlloc& operator=(const PageAlloc&) = delete;
+
+  // One thread's access to the bags. Cheap to make (no allocation).
+  class Handle {
+   public:
+    explicit Handle(PageAlloc* owner);
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+
+    // A page of page_bytes, aligned to page_bytes, or nullptr (errno
+    // ENOMEM) if a refill could not be mapped. The page's contents are
+    // whatever its last user left (dirty), or zero (clean or fresh).
+    char* Alloc();
+
+    // Returns `page` (from Alloc() on any Handle of this PageAlloc). With
+    // `decommit`, everything after its first OS page is uncommitted now.
+    void Free(char* page, bool decommit);
+
+    PageAlloc* owner() const { return owner_; }
+
+   private:
+    friend class PageAlloc;
+    PageAlloc* owner_;
+    Bag clean_;
+    Bag dirty_[2];
+  };
+
+  // Uncommits every dirty page now (the whole page) and files it as clean.
+  // Returns the number of pages uncommitted.
+  size_t Release(Handle& h);
+
+  // Runs the decay step if a period has passed since the last one.
+  void MaybePurge(Handle& h) {
+    if (decay_ms_.load(std::memory_order_relaxed) >= 0 &&
+        CoarseNowMs() >= next_purge_ms_.load(std::memory_order_relaxed)) {
+      PurgeOld(h);
+    }
+  }
+
+  size_t page_bytes() const { return options_.page_bytes; }
+  const PageAllocOptions& options() const { return options_; }
+
+  // Approximate counters, for statistics and tests.
+  size_t dirty_pages() const {
+    return dirty_pages_.load(std::memory_order_relaxed);
+  }
+  size_t mapped_pages() const {
+    return mapped_pages_.load(std::memory_order_relaxed);
+  }
+  // Changes the decay period (see PageAllocOptions::decay_ms); the next
+  // period starts now.
+  void set_decay_ms(int64_t ms);
+  int64_t decay_ms() const { return decay_ms_.load(std::memory_order_relaxed); }
+
+ private:
+  char* Refill(Handle& h);
+  void PurgeOld(Handle& h);
+  // Pops every page of `bag`, uncommits it and adds it to clean.
+  size_t DrainToClean(Handle& h, Bag& bag);
+
+  PageAllocOptions options_;
+  Bag clean_proto_;
+  Bag dirty_proto_[2];
+  std::atomic<int64_t> decay_ms_;
+  std::atomic<uint64_t> gen_{0};
+  std::atomic<int64_t> next_purge_ms_{0};
+  std::atomic<bool> purging_{false};
+  std::atomic<size_t> dirty_pages_{0};
+  std::atomic<size_t> mapped_pages_{0};
+};
+
+}  // namespace internal
+}  // namespace elfmalloc
+}  // namespace allocators
+
+#endif  // ELFMALLOC_INTERNAL_PAGE_ALLOC_H_

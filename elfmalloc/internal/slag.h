@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// Slags: the slab + bitset at the heart of elfmalloc, and the per-thread,
+// per-size-class SlagAllocator that claims them.
+//
+// A slag is one PageAlloc page holding objects of one size (geometry in
+// slag_geometry.h). Its header is
+//
+//   kind | pool (the "metadata pointer") | rc | revocation handle
+//
+// * rc: bit 0 is CLAIMED (a thread allocates from the slag); the other
+//   bits hold a signed count of free objects (rc = count * 2 | claimed).
+// * The bitset marks free objects. Any thread frees an object by setting its
+//   bit (fetch_or) and *then* adding 2 to rc.
+// * The claiming thread allocates with an AllocIter: it swaps a whole
+//   bitset word with 0, subtracts twice its popcount from rc, and hands out
+//   the word's objects lowest bit first. No other thread ever allocates from
+//   a claimed slag, so local allocation needs no atomics beyond one swap per
+//   64 objects.
+//
+// Deviation from the original's order (rc first, then the bit): there, the
+// thread whose increment made a slag full could free the slag's page while
+// another free had incremented rc but not yet set its bit; that late bit
+// then landed in a reused page. With the bit first, "count reached
+// n_objects" implies every free of the slag has finished. The price is that
+// a claimer can take a bit whose increment is still pending, so the count
+// may dip below zero briefly; it is signed (arithmetic shift), and the
+// claimed bit is the low bit so the dip cannot disturb it.
+//
+// Lifecycle (the original's, with its leak fixed):
+//
+//   PageAlloc --claim--> CLAIMED --unclaim, < cutoff free--> FLOATING
+//      ^                    ^                                   | frees reach
+//      |                    | pop                               v cutoff
+//      +--- all free -- AVAILABLE (in the class's available bag)
+//
+// Transitions happen only on an unclaimed slag and are decided by the one
+// thread whose rc update crossed the threshold, so each is taken exactly
+// once:
+// * crossing the cutoff (free count goes from < cutoff to >= cutoff): push
+//   the slag to the available bag;
+// * reaching n_objects (every object free):
+//   - from >= cutoff, the slag is in the bag: revoke it (one CAS); if that
+//     fails a thread popped it (and will claim it), so do nothing;
+//   - from < cutoff (one bulk free jumped straight from floating to full):
+//     nobody else can reach the slag, so return its page at once. The
+//     original called the revoke path here, which always failed, and
+//     leaked the slag (seed inventory §10.4).
+// * A pusher re-checks after pushing: if the slag became full meanwhile (its
+//   full transition's revoke ran before the push), it revokes and frees the
+//   page itself.
+//
+// Double frees are detected where the bitset shows them: a free whose bit
+// is already set is a fatal error with a one-line message.
+//
+// Thread-safety: Slag operations are lock-free and callable from any thread
+// on unclaimed or claimed slags. A SlagAllocator and AllocIter belong to one
+// thread (thread-compatible).
+
+#ifndef ELFMALLOC_INTERNAL_SLAG_H_
+#define ELFMALLOC_INTERNAL_SLAG_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
+#include "alloc_fmt/check.h"
+#include "alloc_fmt/format.h"
+#include "bagpipe/bagpipe.h"
+#include "bagpipe/faa_queue.h"
+#include "elfmalloc/internal/page_alloc.h"
+#include "elfmalloc/internal/page_map.h"
+#include "elfmalloc/internal/slag_geometry.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace internal {
+
+// The slag's type tag. kSmall must be 0, so that an uncommitted (zeroed)
+// header still reads as a small slag, as in the original.
+enum class SlagKind : uint8_t { kSmall = 0, kBig = 1 };
+
+struct ClassPool;
+
+inline constexpr uint64_t kClaimed = 1;
+inline constexpr uint64_t kRcOne = 2;  // rc units per free object
+
+// The signed free-object count held in an rc value.
+constexpr int64_t RcCount(uint64_t rc) {
+  return static_cast<int64_t>(rc) >> 1;
+}
+
+struct alignas(kSlagHeaderBytes) Slag {
+  SlagKind kind;          // type tag: first, as in the original
+  ClassPool* pool;        // the size class (geometry, bags); null if fresh
+  std::atomic<uint64_t> rc;
+  std::atomic<uintptr_t> handle;  // BagPipe revocation handle
+
+  std::atomic<uintptr_t>& revocation_handle() { return handle; }
+
+  std::atomic<uint64_t>* bitset() {
+    return reinterpret_cast<std::atomic<uint64_t>*>(
+        reinterpret_cast<char*>(this) + kSlagHeaderBytes);
+  }
+};
+static_assert(sizeof(Slag) == kSlagHeaderBytes);
+
+using AvailableBag = bagpipe::BagPipe<bagpipe::RevocableFAAQueue<Slag*>>;
+
+// Shared state of one size class in one heap. Immutable after setup except
+// for the bag's contents.
+struct ClassPool {
+  SlagGeometry geom;
+  SlagKind kind = SlagKind::kSmall;
+  // Page-map tag of this class's slags (class index + 1), or 0 if the pool's
+  // slags are not entered in the page map (size-specific allocators).
+  uint8_t map_tag = 0;
+  // Freed slags with at least this many usable bytes are eagerly decommitted.
+  size_t eager_decommit_bytes = SIZE_MAX;
+  PageAlloc* pages = nullptr;
+  // Prototype handle: each thread copies it (a BagPipe handle per thread).
+  AvailableBag* available = nullptr;
+
+  size_t slag_bytes() const { return geom.slag_bytes; }
+};
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Slag* SlagOf(const void* p,
+                                                 size_t slag_bytes) {
+  return reinterpret_cast<Slag*>(reinterpret_cast<uintptr_t>(p) &
+                                 ~(uintptr_t{slag_bytes} - 1));
+}
+
+// Writes a fresh slag's header and bitset for `pool` (every object free,
+// unclaimed, not in any bag).
+void InitSlag(Slag* s, ClassPool* pool);
+
+// The bitset position of `p` in `s`. Fatal (one line, naming the pointer)
+// if p is not the start of an object of `s`: an interior or foreign pointer
+// would otherwise corrupt a neighbour's bit.
+struct BitPos {
+  size_t word;
+  uint64_t mask;
+};
+BitPos BitOf(Slag* s, const void* p);
+
+// One thread's allocation cursor over the words of its claimed slag.
+class AllocIter {
+ public:
+  // The next free object, or nullptr when the slag's words are exhausted.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void* Next() {
+    if (ABSL_PREDICT_TRUE(word_ != 0)) {
+      const unsigned bit = static_cast<unsigned>(__builtin_ctzll(word_));
+      word_ &= word_ - 1;
+      return base_ + (size_t{bit} << shift_);
+    }
+    return NextWord();
+  }
+
+  // Starts iterating over claimed slag `s` from its first word.
+  void Reset(Slag* s);
+  void Clear() { *this = AllocIter(); }
+
+  // Bits taken from the bitset but not yet handed out, with their word.
+  uint64_t pending() const { return word_; }
+  size_t pending_word() const { return word_index_; }
+
+ private:
+  void* NextWord();
+
+  uint64_t word_ = 0;       // untaken objects of the current word
+  char* base_ = nullptr;    // address of bit 0 of the current word
+  Slag* slag_ = nullptr;
+  uint32_t shift_ = 0;
+  uint32_t word_index_ = 0;  // index of the current word
+  uint32_t next_word_ = 0;   // next word to load
+  uint32_t n_words_ = 0;
+};
+
+// The per-thread, per-class view of a ClassPool: owns at most one claimed
+// slag and a handle on the class's available bag. Thread-compatible.
+class SlagAllocator {
+ public:
+  SlagAllocator() = default;
+  ~SlagAllocator() { ALLOC_DCHECK(pool_ == nullptr, "SlagAllocator not shut down"); }
+  SlagAllocator(const SlagAllocator&) = delete;
+  SlagAllocator& operator=(const SlagAllocator&) = delete;
+
+  bool initialized() const { return pool_ != nullptr; }
+  // REQUIRES: !initialized(). `pages` is this thread's handle on
+  // pool->pages and must outlive Shutdown().
+  void Init(ClassPool* pool, PageAlloc::Handle* pages);
+
+  // Gives up the current slag (if any) and claims one with free objects:
+  // the current one again if enough objects were freed into it, else one
+  // from the available bag, else a page from the PageAlloc. Points `it` at
+  // it. Returns false (errno ENOMEM) if no page could be had.
+  bool Refresh(AllocIter* it);
+
+  // Frees one object of this class (from any thread's slag).
+  void Free(void* p);
+  // Frees the objects of `mask` in bitset word `word` of slag `s` at once.
+  void BulkFree(Slag* s, size_t word, uint64_t mask);
+
+  // True if `p` lies in this thread's claimed slag.
+  bool Contains(const void* p) const {
+    return slag_ != nullptr && SlagOf(p, pool_->slag_bytes()) == slag_;
+  }
+  Slag* slag() const { return slag_; }
+  ClassPool* pool() const { return pool_; }
+
+  // Returns everything: the iterator's untaken objects go back to the
+  // bitset and the slag is unclaimed (and pushed or freed as its free count
+  // says). Leaves the allocator uninitialised.
+  void Shutdown(AllocIter* it);
+
+ private:
+  // Acts on the rc change (before -> after free objects) of unclaimed `s`.
+  void OnUnclaimedFree(Slag* s, int64_t before, int64_t after);
+  void PushAvailable(Slag* s);
+  void FreeSlag(Slag* s);
+  // Unclaims the current slag and deals with it (keep: re-claim it if it has
+  // at least `cutoff` free objects). Returns true if it was kept.
+  bool ReleaseCurrent(bool keep);
+  Slag* ClaimNew();
+
+  ClassPool* pool_ = nullptr;
+  PageAlloc::Handle* pages_ = nullptr;
+  Slag* slag_ = nullptr;
+  alignas(AvailableBag) unsigned char bag_storage_[sizeof(AvailableBag)];
+  AvailableBag& bag() {
+    return *std::launder(reinterpret_cast<AvailableBag*>(bag_storage_));
+  }
+};
+
+}  // namespace internal
+}  // namespace elfmalloc
+}  // namespace allocators
+
+#endif  // ELFMALLOC_INTERNAL_SLAG_H_
