@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// The slag lifecycle and the page allocator, driven directly so that every
+// transition can be observed: claim, iterate, remote and bulk frees, the
+// cutoff push, the full revoke, and the original's bulk-free leak.
+
+#include "elfmalloc/internal/slag.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "elfmalloc/internal/page_alloc.h"
+#include "elfmalloc/internal/slag_geometry.h"
+#include "gtest/gtest.h"
+#include "mmap_alloc/mmap_alloc.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace internal {
+namespace {
+
+constexpr size_t kPage = size_t{64} << 10;
+
+// One size class with its own page allocator (no decay, so page counts are
+// exact) and a one-pipe available bag.
+struct Pools {
+  Pools(size_t size, double cutoff)
+      : pages(PageAllocOptions{kPage, 2, 1, SIZE_MAX, -1}), bag(1) {
+    pool.geom = ComputeGeometry(size, kPage, cutoff, kPage, 16);
+    pool.pages = &pages;
+    pool.available = &bag;
+  }
+  PageAlloc pages;
+  AvailableBag bag;
+  ClassPool pool;
+};
+
+// What one thread holds: a page handle, a slag allocator and an iterator.
+struct Side {
+  explicit Side(Pools& p) : handle(&p.pages) { slags.Init(&p.pool, &handle); }
+  ~Side() { slags.Shutdown(&it); }
+  std::vector<void*> TakeAll() {
+    std::vector<void*> out;
+    while (void* o = it.Next()) out.push_back(o);
+    return out;
+  }
+  PageAlloc::Handle handle;
+  SlagAllocator slags;
+  AllocIter it;
+};
+
+TEST(SlagTest, IteratesEveryObjectOnce) {
+  for (size_t size : {8, 24, 48, 100, 1024, 5000}) {
+    Pools p(size, 0.6);
+    Side owner(p);
+    ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+    const std::vector<void*> objs = owner.TakeAll();
+    ASSERT_EQ(objs.size(), p.pool.geom.n_objects) << size;
+    std::set<void*> distinct(objs.begin(), objs.end());
+    EXPECT_EQ(distinct.size(), objs.size());
+    char* base = reinterpret_cast<char*>(owner.slags.slag());
+    for (size_t i = 0; i < objs.size(); ++i) {
+      EXPECT_EQ(static_cast<char*>(objs[i]),
+                base + p.pool.geom.objects_offset + i * p.pool.geom.object_size)
+          << size;
+    }
+    for (void* o : objs) owner.slags.Free(o);
+  }
+}
+
+// Remote frees into a claimed slag only count; the owner keeps the slag when
+// at least `cutoff` objects came back.
+TEST(SlagTest, RefreshKeepsSlagWithEnoughFreeObjects) {
+  Pools p(1024, 0.6);
+  Side owner(p), other(p);
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  Slag* first = owner.slags.slag();
+  const std::vector<void*> objs = owner.TakeAll();
+  for (size_t i = 0; i < p.pool.geom.cutoff; ++i) other.slags.Free(objs[i]);
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  EXPECT_EQ(owner.slags.slag(), first);
+  EXPECT_EQ(owner.TakeAll().size(), p.pool.geom.cutoff);
+  for (size_t i = 0; i < objs.size(); ++i) other.slags.Free(objs[i]);
+}
+
+// The original's latent leak: a floating slag (unclaimed, below the cutoff)
+// that one bulk free makes completely free was "revoked" from a bag it was
+// never in, and lost. Here its page goes back to the page allocator.
+TEST(SlagTest, BulkFreeFromFloatingToFullReturnsThePage) {
+  Pools p(1024, 0.6);  // 63 objects: the whole slag is one bitset word
+  ASSERT_EQ(p.pool.geom.n_bitset_words, 1u);
+  Side owner(p), other(p);
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  Slag* old = owner.slags.slag();
+  const std::vector<void*> objs = owner.TakeAll();
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));  // unclaims `old`: 0 free
+  ASSERT_NE(owner.slags.slag(), old);
+  EXPECT_EQ(p.pages.dirty_pages(), 0u);
+  uint64_t mask = 0;
+  for (void* o : objs) mask |= BitOf(old, o).mask;
+  other.slags.BulkFree(old, 0, mask);
+  EXPECT_EQ(p.pages.dirty_pages(), 1u) << "the full slag's page was leaked";
+}
+
+// A floating slag crosses the cutoff (pushed to the available bag) and then
+// becomes full (revoked from the bag, page returned).
+TEST(SlagTest, CutoffPushThenFullRevoke) {
+  Pools p(1024, 0.6);
+  Side owner(p), other(p);
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  Slag* old = owner.slags.slag();
+  const std::vector<void*> objs = owner.TakeAll();
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  for (void* o : objs) other.slags.Free(o);
+  EXPECT_EQ(p.pages.dirty_pages(), 1u);
+  EXPECT_EQ(old->handle.load(), 0u);
+  // The bag no longer holds it: a new claim must come from the pages.
+  Slag* s;
+  AvailableBag probe(p.bag);
+  EXPECT_FALSE(probe.PopMut(&s));
+}
+
+// A slag that crossed the cutoff is handed to the next thread that needs
+// one, instead of a new page.
+TEST(SlagTest, AvailableSlagIsReused) {
+  Pools p(1024, 0.6);
+  Side owner(p), other(p), third(p);
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  Slag* old = owner.slags.slag();
+  const std::vector<void*> objs = owner.TakeAll();
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  for (size_t i = 0; i < p.pool.geom.cutoff; ++i) other.slags.Free(objs[i]);
+  const size_t mapped = p.pages.mapped_pages();
+  ASSERT_TRUE(third.slags.Refresh(&third.it));
+  EXPECT_EQ(third.slags.slag(), old);
+  EXPECT_EQ(p.pages.mapped_pages(), mapped);
+  EXPECT_EQ(third.TakeAll().size(), p.pool.geom.cutoff);
+  for (size_t i = 0; i < p.pool.geom.cutoff; ++i) third.slags.Free(objs[i]);
+  for (size_t i = p.pool.geom.cutoff; i < objs.size(); ++i) {
+    other.slags.Free(objs[i]);
+  }
+}
+
+// One object per slag (like the 1 MiB class, n = cutoff = 1): its free must
+// return the page, not park it.
+TEST(SlagTest, SingleObjectSlagsReturnTheirPage) {
+  Pools p(40000, 0.6);
+  ASSERT_EQ(p.pool.geom.n_objects, 1u);
+  Side owner(p), other(p);
+  for (int round = 0; round < 4; ++round) {
+    ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+    const std::vector<void*> objs = owner.TakeAll();
+    ASSERT_EQ(objs.size(), 1u);
+    ASSERT_TRUE(owner.slags.Refresh(&owner.it));  // floats the old one
+    const size_t dirty = p.pages.dirty_pages();
+    other.slags.Free(objs[0]);
+    EXPECT_EQ(p.pages.dirty_pages(), dirty + 1);
+  }
+}
+
+TEST(SlagTest, ConcurrentRemoteFreesAndRefreshes) {
+  Pools p(64, 0.6);
+  Side owner(p);
+  std::vector<void*> objs;
+  for (int i = 0; i < 20000; ++i) {
+    void* o = owner.it.Next();
+    if (o == nullptr) {
+      ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+      o = owner.it.Next();
+    }
+    ASSERT_NE(o, nullptr);
+    objs.push_back(o);
+  }
+  std::thread freer([&] {
+    Side other(p);
+    for (void* o : objs) other.slags.Free(o);
+  });
+  std::set<void*> seen;
+  for (int i = 0; i < 20000; ++i) {
+    void* o = owner.it.Next();
+    if (o == nullptr) {
+      ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+      o = owner.it.Next();
+    }
+    ASSERT_NE(o, nullptr);
+    seen.insert(o);
+  }
+  freer.join();
+  EXPECT_EQ(seen.size(), 20000u) << "an object was handed out twice";
+  for (void* o : seen) owner.slags.Free(o);
+}
+
+using SlagDeathTest = ::testing::Test;
+
+TEST(SlagDeathTest, DoubleFreeIsReported) {
+  Pools p(64, 0.6);
+  Side owner(p);
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  void* o = owner.it.Next();
+  owner.slags.Free(o);
+  EXPECT_DEATH(owner.slags.Free(o), "^elfmalloc: free\\(\\): double free of 0x");
+}
+
+TEST(SlagDeathTest, InteriorPointerIsReported) {
+  Pools p(64, 0.6);
+  Side owner(p);
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  char* o = static_cast<char*>(owner.it.Next());
+  EXPECT_DEATH(owner.slags.Free(o + 16),
+               "^elfmalloc: free\\(\\): invalid pointer \\(not the start of "
+               "an object\\) 0x");
+  EXPECT_DEATH(owner.slags.Free(owner.slags.slag()),
+               "^elfmalloc: free\\(\\): invalid pointer 0x");
+}
+
+TEST(PageAllocTest, FreedPagesAreReusedAndReleased) {
+  PageAlloc pa(PageAllocOptions{kPage, 4, 1, SIZE_MAX, -1});
+  PageAlloc::Handle h(&pa);
+  char* a = h.Alloc();
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a) % kPage, 0u);
+  a[100] = 7;
+  h.Free(a, false);
+  EXPECT_EQ(pa.dirty_pages(), 1u);
+  EXPECT_EQ(h.Alloc(), a);  // dirty pages first, contents kept
+  EXPECT_EQ(a[100], 7);
+  h.Free(a, false);
+  EXPECT_EQ(pa.Release(h), 1u);
+  EXPECT_EQ(pa.dirty_pages(), 0u);
+  EXPECT_EQ(a[100], 0) << "released pages read as zero";
+  EXPECT_EQ(pa.mapped_pages(), 4u);
+}
+
+TEST(PageAllocTest, EagerDecommitKeepsTheHeaderPage) {
+  PageAlloc pa(PageAllocOptions{kPage, 2, 1, SIZE_MAX, -1});
+  PageAlloc::Handle h(&pa);
+  char* a = h.Alloc();
+  a[0] = 1;
+  a[kPage - 1] = 2;
+  h.Free(a, /*decommit=*/true);
+  EXPECT_EQ(a[0], 1);
+  EXPECT_EQ(a[kPage - 1], 0);
+}
+
+TEST(PageAllocTest, DecayZeroUncommitsAtOnce) {
+  PageAlloc pa(PageAllocOptions{kPage, 2, 1, SIZE_MAX, 0});
+  PageAlloc::Handle h(&pa);
+  char* a = h.Alloc();
+  a[5] = 5;
+  h.Free(a, false);
+  EXPECT_EQ(pa.dirty_pages(), 0u);
+  EXPECT_EQ(a[5], 0);
+}
+
+TEST(PageAllocTest, DirtyCapUncommitsBeyondIt) {
+  PageAlloc pa(PageAllocOptions{kPage, 4, 1, 2 * kPage, -1});
+  PageAlloc::Handle h(&pa);
+  char* pages[4];
+  for (char*& pg : pages) {
+    pg = h.Alloc();
+    pg[1] = 1;
+  }
+  for (char* pg : pages) h.Free(pg, false);
+  EXPECT_EQ(pa.dirty_pages(), 2u);
+}
+
+// Pages freed in one decay period are uncommitted once the next period has
+// passed and the page allocator is used again.
+TEST(PageAllocTest, DecayPurgesOldPages) {
+  PageAlloc pa(PageAllocOptions{kPage, 4, 1, SIZE_MAX, 30});
+  PageAlloc::Handle h(&pa);
+  char* a = h.Alloc();
+  char* b = h.Alloc();
+  a[1] = 1;
+  h.Free(a, false);
+  // Two full periods guarantee one rotation moved `a` to the old bag and a
+  // second purged it, whatever the phase of the period when `a` was freed.
+  for (int i = 0; i < 200 && pa.dirty_pages() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    pa.MaybePurge(h);
+  }
+  EXPECT_EQ(pa.dirty_pages(), 0u);
+  EXPECT_EQ(a[1], 0);
+  h.Free(b, false);
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace elfmalloc
+}  // namespace allocators
