@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// malloc_bind: the C malloc family and C++ operator new/delete over any
+// allocator, with the C semantics implemented once.
+//
+// An allocator is bound through a *binding*: a type B with static members
+//
+//   static void* Alloc(size_t size);                  // >= size bytes
+//   static void* AlignedAlloc(size_t size, size_t align);  // align: 2^k
+//   static void Free(void* p);                        // p != nullptr
+//   static void* Realloc(void* p, size_t size);       // p != nullptr, size > 0
+//   static size_t UsableSize(const void* p);          // p != nullptr
+//
+// Alloc/AlignedAlloc/Realloc return nullptr on exhaustion (Realloc leaving
+// p untouched) and may set errno; Alloc(0) may return nullptr or a unique
+// pointer. Alloc must give alignof(max_align_t) for sizes of 16 or more and
+// 8 below (the glibc guarantee). CApi<B> adds everything else:
+//
+//   malloc(0) is a unique pointer; every size computation is checked, and a
+//   request above PTRDIFF_MAX fails at once with NULL + ENOMEM (before any
+//   rounding can wrap); realloc(NULL, n) allocates; realloc(p, 0) frees and
+//   returns NULL (glibc); calloc and reallocarray detect n * size overflow
+//   (NULL + ENOMEM, the block untouched); posix_memalign returns EINVAL for
+//   an alignment that is not a power-of-two multiple of sizeof(void*) and
+//   leaves *out alone on any error; aligned_alloc with a non-power-of-two
+//   alignment gives NULL + EINVAL (glibc >= 2.38 and the C standard's
+//   defect report 460) but accepts sizes that are not multiples of it;
+//   memalign rounds a non-power-of-two alignment up as glibc does;
+//   valloc/pvalloc are page aligned and pvalloc(0) is one page.
+//
+// C++: throwing operator new calls the installed new_handler in a loop and
+// throws std::bad_alloc when there is none; the nothrow forms return
+// nullptr; every delete form (sized, aligned, nothrow) frees through B.
+//
+// The exported symbols come from the macros at the bottom of this file:
+// MALLOC_BIND_DEFINE_C(prefix, B) defines prefix##malloc, prefix##free, ...
+// (an empty prefix overrides the C library's malloc), and
+// MALLOC_BIND_DEFINE_CXX(B) defines the replaceable operator new/delete.
+// Each definition is a one-line forwarder to CApi<B>.
+//
+// Thread-safety: as B's (the bindings in this project are thread-safe).
+
+#ifndef MALLOC_BIND_MALLOC_BIND_H_
+#define MALLOC_BIND_MALLOC_BIND_H_
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cstring>
+#include <new>
+
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
+#include "mmap_alloc/mmap_alloc.h"
+
+namespace allocators {
+namespace malloc_bind {
+
+namespace internal {
+
+inline bool IsPow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+// True (and *out = a * b) if the product does not overflow.
+inline bool Mul(size_t a, size_t b, size_t* out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
+
+// Requests no object can satisfy: refuse before any rounding.
+inline bool TooBig(size_t n) { return n > static_cast<size_t>(PTRDIFF_MAX); }
+
+}  // namespace internal
+
+template <typename B>
+class CApi {
+ public:
+  static void* Malloc(size_t n) {
+    if (ABSL_PREDICT_FALSE(internal::TooBig(n))) return NoMemory();
+    void* p = B::Alloc(n == 0 ? 1 : n);
+    if (ABSL_PREDICT_FALSE(p == nullptr)) return NoMemory();
+    return p;
+  }
+
+  static void Free(void* p) {
+    if (p != nullptr) B::Free(p);
+  }
+
+  static void* Calloc(size_t n, size_t size) {
+    size_t total;
+    if (ABSL_PREDICT_FALSE(!internal::Mul(n, size, &total))) return NoMemory();
+    void* p = Malloc(total);
+    if (p != nullptr) std::memset(p, 0, total);
+    return p;
+  }
+
+  static void* Realloc(void* p, size_t n) {
+    if (p == nullptr) return Malloc(n);
+    if (n == 0) {  // glibc: free and return NULL
+      B::Free(p);
+      return nullptr;
+    }
+    if (ABSL_PREDICT_FALSE(internal::TooBig(n))) return NoMemory();
+    void* q = B::Realloc(p, n);
+    if (ABSL_PREDICT_FALSE(q == nullptr)) return NoMemory();
+    return q;
+  }
+
+  static void* ReallocArray(void* p, size_t n, size_t size) {
+    size_t total;
+    if (ABSL_PREDICT_FALSE(!internal::Mul(n, size, &total))) return NoMemory();
+    return Realloc(p, total);
+  }
+
+  static int PosixMemalign(void** out, size_t align, size_t n) {
+    if (!internal::IsPow2(align) || align % sizeof(void*) != 0) return EINVAL;
+    const int saved = errno;  // the error is the return value, not errno
+    void* p = Aligned(align, n);
+    if (p == nullptr) {
+      errno = saved;
+      return ENOMEM;
+    }
+    *out = p;
+    return 0;
+  }
+
+  static void* AlignedAlloc(size_t align, size_t n) {
+    if (!internal::IsPow2(align)) {
+      errno = EINVAL;
+      return nullptr;
+    }
+    return Aligned(align, n);
+  }
+
+  // glibc: alignments that are not powers of two are rounded up; ones that
+  // cannot be rounded (above SIZE_MAX / 2 + 1) give EINVAL.
+  static void* Memalign(size_t align, size_t n) {
+    if (align > SIZE_MAX / 2 + 1) {
+      errno = EINVAL;
+      return nullptr;
+    }
+    size_t a = 1;
+    while (a < align) a <<= 1;
+    return Aligned(a, n);
+  }
+
+  static void* Valloc(size_t n) { return Aligned(mmap_alloc::PageSize(), n); }
+
+  static void* Pvalloc(size_t n) {
+    const size_t page = mmap_alloc::PageSize();
+    if (ABSL_PREDICT_FALSE(internal::TooBig(n))) return NoMemory();
+    const size_t rounded = n == 0 ? page : (n + page - 1) & ~(page - 1);
+    return Aligned(page, rounded);
+  }
+
+  static size_t MallocUsableSize(const void* p) {
+    return p == nullptr ? 0 : B::UsableSize(p);
+  }
+
+  // C23. The size (and alignment) must be those the block was allocated
+  // with; they are not needed to free it, so they are not trusted.
+  static void FreeSized(void* p, size_t) { Free(p); }
+  static void FreeAlignedSized(void* p, size_t, size_t) { Free(p); }
+
+  // --- C++ ---------------------------------------------------------------
+
+  static void* New(size_t n) {
+    for (;;) {
+      if (void* p = TryAlloc(n)) return p;
+      std::new_handler handler = std::get_new_handler();
+      if (handler == nullptr) throw std::bad_alloc();
+      handler();
+    }
+  }
+  static void* NewNothrow(size_t n) noexcept {
+    try {
+      return New(n);
+    } catch (...) {
+      return nullptr;
+    }
+  }
+  static void* NewAligned(size_t n, std::align_val_t align) {
+    for (;;) {
+      if (void* p = Aligned(static_cast<size_t>(align), n)) return p;
+      std::new_handler handler = std::get_new_handler();
+      if (handler == nullptr) throw std::bad_alloc();
+      handler();
+    }
+  }
+  static void* NewAlignedNothrow(size_t n, std::align_val_t align) noexcept {
+    try {
+      return NewAligned(n, align);
+    } catch (...) {
+      return nullptr;
+    }
+  }
+
+ private:
+  static void* NoMemory() {
+    errno = ENOMEM;
+    return nullptr;
+  }
+
+  static void* TryAlloc(size_t n) {
+    if (ABSL_PREDICT_FALSE(internal::TooBig(n))) return nullptr;
+    return B::Alloc(n == 0 ? 1 : n);
+  }
+
+  // REQUIRES: align is a power of two.
+  static void* Aligned(size_t align, size_t n) {
+    if (ABSL_PREDICT_FALSE(internal::TooBig(n) || internal::TooBig(align))) {
+      return NoMemory();
+    }
+    void* p = align <= 16 ? B::Alloc(n == 0 ? 1 : n)
+                          : B::AlignedAlloc(n == 0 ? 1 : n, align);
+    if (ABSL_PREDICT_FALSE(p == nullptr)) return NoMemory();
+    return p;
+  }
+};
+
+}  // namespace malloc_bind
+}  // namespace allocators
+
+// Defines the C allocation functions prefix##malloc, prefix##free, ... over
+// binding B (a fully qualified type name). With an empty prefix this
+// replaces the C library's allocator in the linked program or preloaded
+// library. Use at namespace scope, in exactly one translation unit.
+#define MALLOC_BIND_DEFINE_C(prefix, B)                                       \
+  extern "C" {                                                                \
+  MALLOC_BIND_EXPORT void* prefix##malloc(size_t n) noexcept {                         \
+    return ::allocators::malloc_bind::CApi<B>::Malloc(n);                     \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void prefix##free(void* p) noexcept {                             \
+    ::allocators::malloc_bind::CApi<B>::Free(p);                              \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void prefix##cfree(void* p) noexcept {                            \
+    ::allocators::malloc_bind::CApi<B>::Free(p);                              \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* prefix##calloc(size_t n, size_t size) noexcept {            \
+    return ::allocators::malloc_bind::CApi<B>::Calloc(n, size);               \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* prefix##realloc(void* p, size_t n) noexcept {               \
+    return ::allocators::malloc_bind::CApi<B>::Realloc(p, n);                 \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* prefix##reallocarray(void* p, size_t n,            \
+                                                size_t size) noexcept {                \
+    return ::allocators::malloc_bind::CApi<B>::ReallocArray(p, n, size);      \
+  }                                                                           \
+  MALLOC_BIND_EXPORT int prefix##posix_memalign(void** out, size_t align,     \
+                                                size_t n) noexcept {                   \
+    return ::allocators::malloc_bind::CApi<B>::PosixMemalign(out, align, n);  \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* prefix##aligned_alloc(size_t align, size_t n) noexcept {    \
+    return ::allocators::malloc_bind::CApi<B>::AlignedAlloc(align, n);        \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* prefix##memalign(size_t align, size_t n) noexcept {         \
+    return ::allocators::malloc_bind::CApi<B>::Memalign(align, n);            \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* prefix##valloc(size_t n) noexcept {                         \
+    return ::allocators::malloc_bind::CApi<B>::Valloc(n);                     \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* prefix##pvalloc(size_t n) noexcept {                        \
+    return ::allocators::malloc_bind::CApi<B>::Pvalloc(n);                    \
+  }                                                                           \
+  MALLOC_BIND_EXPORT size_t prefix##malloc_usable_size(void* p) noexcept {             \
+    return ::allocators::malloc_bind::CApi<B>::MallocUsableSize(p);           \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void prefix##free_sized(void* p, size_t n) noexcept {             \
+    ::allocators::malloc_bind::CApi<B>::FreeSized(p, n);                      \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void prefix##free_aligned_sized(void* p, size_t align,   \
+                                                     size_t n) noexcept {              \
+    ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(p, align, n);        \
+  }                                                                           \
+  }  // extern "C"
+
+// Defines the 20 replaceable C++ operator new/delete functions over binding
+// B. Use at global scope, in exactly one translation unit of a program or
+// shared library that overrides the allocator.
+#define MALLOC_BIND_DEFINE_CXX(B)                                             \
+  MALLOC_BIND_EXPORT void* operator new(size_t n) {                           \
+    return ::allocators::malloc_bind::CApi<B>::New(n);                        \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* operator new[](size_t n) {                         \
+    return ::allocators::malloc_bind::CApi<B>::New(n);                        \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* operator new(size_t n,                             \
+                                        const std::nothrow_t&) noexcept {     \
+    return ::allocators::malloc_bind::CApi<B>::NewNothrow(n);                 \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* operator new[](size_t n,                           \
+                                          const std::nothrow_t&) noexcept {   \
+    return ::allocators::malloc_bind::CApi<B>::NewNothrow(n);                 \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* operator new(size_t n, std::align_val_t a) {       \
+    return ::allocators::malloc_bind::CApi<B>::NewAligned(n, a);              \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* operator new[](size_t n, std::align_val_t a) {     \
+    return ::allocators::malloc_bind::CApi<B>::NewAligned(n, a);              \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* operator new(                                      \
+      size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {         \
+    return ::allocators::malloc_bind::CApi<B>::NewAlignedNothrow(n, a);       \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void* operator new[](                                    \
+      size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {         \
+    return ::allocators::malloc_bind::CApi<B>::NewAlignedNothrow(n, a);       \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void operator delete(void* p) noexcept {                 \
+    ::allocators::malloc_bind::CApi<B>::Free(p);                              \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void operator delete[](void* p) noexcept {               \
+    ::allocators::malloc_bind::CApi<B>::Free(p);                              \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void operator delete(void* p,                            \
+                                          const std::nothrow_t&) noexcept {   \
+    ::allocators::malloc_bind::CApi<B>::Free(p);                              \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void operator delete[](void* p,                          \
+                                            const std::nothrow_t&) noexcept { \
+    ::allocators::malloc_bind::CApi<B>::Free(p);                              \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void operator delete(void* p, size_t n) noexcept {       \
+    ::allocators::malloc_bind::CApi<B>::FreeSized(p, n);                      \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void operator delete[](void* p, size_t n) noexcept {     \
+    ::allocators::malloc_bind::CApi<B>::FreeSized(p, n);                      \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void operator delete(void* p,                            \
+                                          std::align_val_t a) noexcept {      \
+    ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
+        p, static_cast<size_t>(a), 0);                                        \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void operator delete[](void* p,                          \
+                                            std::align_val_t a) noexcept {    \
+    ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
+        p, static_cast<size_t>(a), 0);                                        \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void operator delete(                                    \
+      void* p, std::align_val_t a, const std::nothrow_t&) noexcept {          \
+    ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
+        p, static_cast<size_t>(a), 0);                                        \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void operator delete[](                                  \
+      void* p, std::align_val_t a, const std::nothrow_t&) noexcept {          \
+    ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
+        p, static_cast<size_t>(a), 0);                                        \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void operator delete(void* p, size_t n,                  \
+                                          std::align_val_t a) noexcept {      \
+    ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
+        p, static_cast<size_t>(a), n);                                        \
+  }                                                                           \
+  MALLOC_BIND_EXPORT void operator delete[](void* p, size_t n,                \
+                                            std::align_val_t a) noexcept {    \
+    ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
+        p, static_cast<size_t>(a), n);                                        \
+  }
+
+#define MALLOC_BIND_EXPORT __attribute__((visibility("default"), used))
+
+#endif  // MALLOC_BIND_MALLOC_BIND_H_
