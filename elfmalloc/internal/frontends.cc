@@ -50,18 +50,50 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
   constexpr size_t kCells = 64;
   Cell cells[kCells] = {};
   ClassPool* const pool = pool_;
-  const size_t slag_bytes = pool->slag_bytes();
+  const SlagGeometry& g = pool->geom;
+  const uintptr_t slag_mask = g.slag_bytes - 1;
+  const uintptr_t objects_offset = g.objects_offset;
+  const uintptr_t granule_mask = (uintptr_t{1} << g.bit_shift) - 1;
+  const size_t shift = g.bit_shift;
+  const size_t bit_limit = g.n_objects * g.bits_per_object;
+  const uint64_t magic = g.div_magic;
+  // Objects usually come back in runs from one bitset word (allocation
+  // order), so the cell of the previous object is tried first.
+  Cell* last = &cells[0];
+  Slag* checked = nullptr;  // the last slag whose pool was verified
   for (size_t i = 0; i < n; ++i) {
     void* p = objects[i];
-    Slag* s = SlagOf(p, slag_bytes);
-    if (ABSL_PREDICT_FALSE(s->pool != pool)) {
-      alloc_fmt::Fatal(
-          "elfmalloc: free(): pointer from another heap or size class %p", p);
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    Slag* s = reinterpret_cast<Slag*>(a & ~slag_mask);
+    if (s != checked) {
+      if (ABSL_PREDICT_FALSE(s->pool != pool)) {
+        alloc_fmt::Fatal(
+            "elfmalloc: free(): pointer from another heap or size class %p",
+            p);
+      }
+      checked = s;
     }
-    const BitPos pos = BitOf(s, p);
-    const size_t h = ((reinterpret_cast<uintptr_t>(s) >> 18) * 0x9E3779B97F4A7C15u +
-                      pos.word) % kCells;
+    // BitOf, with the geometry hoisted out of the loop.
+    const uintptr_t off = (a & slag_mask) - objects_offset;
+    const size_t bit = off >> shift;
+    if (ABSL_PREDICT_FALSE((off & granule_mask) != 0 || bit >= bit_limit ||
+                           bit * magic > magic - 1)) {
+      alloc_fmt::Fatal("elfmalloc: free(): invalid pointer %p", p);
+    }
+    const BitPos pos{bit / kBitsPerWord, uint64_t{1} << (bit % kBitsPerWord)};
+    if (last->slag == s && last->word == pos.word) {
+      if (ABSL_PREDICT_FALSE((last->mask & pos.mask) != 0)) {
+        alloc_fmt::Fatal("elfmalloc: free(): double free of %p", p);
+      }
+      last->mask |= pos.mask;
+      continue;
+    }
+    const size_t h =
+        (((reinterpret_cast<uintptr_t>(s) >> 18) + pos.word) *
+         0x9E3779B97F4A7C15u) >> (64 - 6);
+    static_assert(kCells == 64, "the hash keeps 6 bits");
     Cell& c = cells[h];
+    last = &c;
     if (c.slag == s && c.word == pos.word) {
       if (ABSL_PREDICT_FALSE((c.mask & pos.mask) != 0)) {
         alloc_fmt::Fatal("elfmalloc: free(): double free of %p", p);
@@ -105,13 +137,36 @@ void MagazineCache::FreeSlow(void* p) {
   stack_[top_++] = p;
 }
 
+void* LocalCache::AllocSlowLocal() {
+  // Objects freed into other slags may be what makes one available again.
+  FlushRemote();
+  void* p = AllocSlow();
+  Slag* s = slags_.slag();
+  current_slag_ = s == nullptr ? 1 : reinterpret_cast<uintptr_t>(s);
+  slag_mask_ = pool_->slag_bytes() - 1;
+  return p;
+}
+
 void LocalCache::FreeSlow(void* p) {
   EnsureSlags();
-  if (slags_.Contains(p) && EnsureStack() && top_ < cap_) {
+  if (!EnsureStack()) {
+    slags_.Free(p);  // no memory for a stack: free one at a time
+    return;
+  }
+  local_cap_ = cap_ - static_cast<uint32_t>(kRemoteBatch);
+  remote_cap_ = static_cast<uint32_t>(kRemoteBatch);
+  if (slags_.Contains(p) && top_ < local_cap_) {
     stack_[top_++] = p;
     return;
   }
-  slags_.Free(p);
+  if (remote_ == remote_cap_) FlushRemote();
+  stack_[local_cap_ + remote_++] = p;
+}
+
+void LocalCache::FlushRemote() {
+  if (remote_ == 0) return;
+  ReturnObjects(stack_ + local_cap_, remote_);
+  remote_ = 0;
 }
 
 }  // namespace internal

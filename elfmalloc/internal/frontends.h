@@ -13,8 +13,14 @@
 //   one rc update (a bulk free).
 // * LocalCache ("elfmalloc-l"): the stack holds only objects of the thread's
 //   current slag (so it never holds more than one slag's worth); every other
-//   free goes straight back to its slag's bitset. Better for producer-consumer
-//   workloads, and memory stays with the slag it belongs to.
+//   free goes back to its slag's bitset. Better for producer-consumer
+//   workloads, and memory stays with the slag it belongs to. Unlike the
+//   original, which paid two locked instructions per such free, those frees
+//   are gathered in a batch of kRemoteBatch and returned together (the same
+//   coalesced bulk free as the magazine's), at the latest when the thread
+//   next refreshes its slag: this is what keeps "buffered" workloads, whose
+//   frees rarely hit the current slag, from running at a third of glibc's
+//   speed.
 //
 // Both start zeroed and do nothing until the first slow-path call: a thread
 // that never uses a class pays nothing for it (the original's Lazy).
@@ -124,22 +130,51 @@ class MagazineCache : public CacheBase {
 class LocalCache : public CacheBase {
  public:
   static constexpr const char* kName = "local";
-  static size_t CapacityFor(const SlagGeometry& g) { return g.n_objects; }
+  // Frees of other slags are returned in batches of this many.
+  static constexpr size_t kRemoteBatch = 256;
+  // The stack (one slag's objects) plus the remote-free batch, which lives
+  // at its end.
+  static size_t CapacityFor(const SlagGeometry& g) {
+    return g.n_objects + kRemoteBatch;
+  }
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* Alloc() {
     if (void* p = FastAlloc()) return p;
-    return AllocSlow();
+    return AllocSlowLocal();
   }
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Free(void* p) {
-    if (ABSL_PREDICT_TRUE(top_ < cap_ && slags_.Contains(p))) {
-      stack_[top_++] = p;
+    if ((reinterpret_cast<uintptr_t>(p) & ~slag_mask_) == current_slag_) {
+      if (ABSL_PREDICT_TRUE(top_ < local_cap_)) {
+        stack_[top_++] = p;
+        return;
+      }
+    } else if (ABSL_PREDICT_TRUE(remote_ < remote_cap_)) {
+      stack_[local_cap_ + remote_++] = p;
       return;
     }
     FreeSlow(p);
   }
+  void Shutdown() {
+    FlushRemote();
+    local_cap_ = 0;
+    remote_cap_ = 0;
+    current_slag_ = 1;
+    CacheBase::Shutdown();
+  }
 
  private:
+  void* AllocSlowLocal();
   void FreeSlow(void* p);
+  void FlushRemote();
+
+  // The claimed slag's address and size mask, cached here so that the free
+  // fast path needs no dependent loads. 1 (never a slag address) while no
+  // slag is claimed.
+  uintptr_t current_slag_ = 1;
+  uintptr_t slag_mask_ = 0;
+  uint32_t local_cap_ = 0;   // stack slots for current-slag objects
+  uint32_t remote_cap_ = 0;  // kRemoteBatch once the stack is mapped
+  uint32_t remote_ = 0;     // pointers in the batch at stack_[local_cap_..]
 };
 
 }  // namespace internal

@@ -101,6 +101,52 @@ constexpr bool GeneralGeometryIsValid() {
 static_assert(GeneralGeometryIsValid(),
               "every size class needs a valid slag layout with its alignment");
 
+// What a free needs to validate a pointer of one class without touching the
+// slag: 32 bytes per class, two classes per cache line.
+struct alignas(32) ObjectCheck {
+  uint64_t slag_mask;       // slag_bytes - 1
+  uint32_t objects_offset;  // first object, from the slag start
+  uint32_t limit;           // n_objects * object_size: end of the objects
+  uint64_t size_mask;       // object_size - 1 for powers of two, else 0
+  // Lemire's divisibility constant for object_size (UINT64_MAX / size + 1):
+  // off is a multiple of the size iff off * magic <= magic - 1 (off < 2^32).
+  // 0 for powers of two, which use size_mask instead.
+  uint64_t magic;
+};
+
+constexpr std::array<ObjectCheck, kNumClasses> MakeObjectChecks() {
+  std::array<ObjectCheck, kNumClasses> t{};
+  for (size_t c = 0; c < kNumClasses; ++c) {
+    const SlagGeometry& g = kGeneralGeometry[c];
+    const size_t size = g.object_size;
+    const bool pow2 = (size & (size - 1)) == 0;
+    t[c] = ObjectCheck{g.slag_bytes - 1,
+                       static_cast<uint32_t>(g.objects_offset),
+                       static_cast<uint32_t>(g.n_objects * size),
+                       pow2 ? size - 1 : 0,
+                       pow2 ? 0 : UINT64_MAX / size + 1};
+  }
+  return t;
+}
+inline constexpr std::array<ObjectCheck, kNumClasses> kObjectChecks =
+    MakeObjectChecks();
+
+// True if `p`, which lies in a slag of class c, is the start of one of its
+// objects. A few ALU operations on one table entry, cheap enough for every
+// free, so an interior pointer is reported instead of being handed out
+// again. (Powers of two, the common case, need no multiply: their objects
+// start at multiples of their size.)
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool IsObjectStart(size_t c,
+                                                       const void* p) {
+  const ObjectCheck& k = kObjectChecks[c];
+  // Below objects_offset the subtraction wraps and fails the limit test.
+  const uint64_t off =
+      (reinterpret_cast<uintptr_t>(p) & k.slag_mask) - k.objects_offset;
+  if (ABSL_PREDICT_FALSE(off >= k.limit)) return false;
+  if (ABSL_PREDICT_TRUE(k.magic == 0)) return (off & k.size_mask) == 0;
+  return off * k.magic <= k.magic - 1;
+}
+
 // The smallest class whose objects are `size` bytes or more and aligned to
 // `align` (a power of two), or kNumClasses if there is none (large object).
 constexpr size_t AlignedClass(size_t size, size_t align) {
@@ -218,11 +264,13 @@ class Heap {
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Free(void* p) {
     const uint8_t tag = GlobalPageMap().Get(p);
     if (ABSL_PREDICT_TRUE(tag != 0)) {
+      const size_t c = tag - 1;
+      if (ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) BadPointer("free", p);
       if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
-        tc->cache(tag - 1).Free(p);
+        tc->cache(c).Free(p);
         return;
       }
-      FallbackFree(tag - 1, p);
+      FallbackFree(c, p);
       return;
     }
     FreeUntagged(p);
@@ -235,12 +283,12 @@ class Heap {
   static size_t UsableSize(const void* p) {
     const uint8_t tag = GlobalPageMap().Get(p);
     if (tag != 0) {
-      CheckObjectStart(tag - 1, p);
+      if (!IsObjectStart(tag - 1, p)) BadPointer("usable_size", p);
       return ClassSize(tag - 1);
     }
     if (p == nullptr) return 0;
     const size_t n = LargeUsableSize(p);
-    if (n == 0) alloc_fmt::Fatal("elfmalloc: usable_size(): invalid pointer %p", p);
+    if (n == 0) BadPointer("usable_size", p);
     return n;
   }
 
@@ -248,13 +296,14 @@ class Heap {
   // C semantics: nullptr allocates, size 0 frees and returns nullptr,
   // failure returns nullptr and leaves p intact).
   static void* Realloc(void* p, size_t size, size_t align) {
+    // A bad alignment fails before anything else: p stays untouched.
+    if (ABSL_PREDICT_FALSE(align == 0 || (align & (align - 1)) != 0)) {
+      errno = EINVAL;
+      return nullptr;
+    }
     if (p == nullptr) return align <= 16 ? Alloc(size) : AlignedAlloc(size, align);
     if (size == 0) {
       Free(p);
-      return nullptr;
-    }
-    if (ABSL_PREDICT_FALSE(align == 0 || (align & (align - 1)) != 0)) {
-      errno = EINVAL;
       return nullptr;
     }
     const uintptr_t a = reinterpret_cast<uintptr_t>(p);
@@ -262,7 +311,7 @@ class Heap {
     size_t old_size;
     if (tag != 0) {
       const size_t c = tag - 1;
-      CheckObjectStart(c, p);
+      if (!IsObjectStart(c, p)) BadPointer("realloc", p);
       old_size = ClassSize(c);
       // Keep the block if it is big enough, aligned enough, and not more
       // than twice what is needed (so shrinking really returns memory).
@@ -272,7 +321,7 @@ class Heap {
       }
     } else {
       old_size = LargeUsableSize(p);
-      if (old_size == 0) alloc_fmt::Fatal("elfmalloc: realloc(): invalid pointer %p", p);
+      if (old_size == 0) BadPointer("realloc", p);
       if (AlignedClass(size, align) == kNumClasses && (a & (align - 1)) == 0) {
         if (void* q = LargeResize(p, size)) {
           if ((reinterpret_cast<uintptr_t>(q) & (align - 1)) == 0) return q;
@@ -348,14 +397,12 @@ class Heap {
 
   ABSL_ATTRIBUTE_NOINLINE static void FreeUntagged(void* p) {
     if (p == nullptr) return;
-    if (!LargeFree(p)) alloc_fmt::Fatal("elfmalloc: free(): invalid pointer %p", p);
+    if (!LargeFree(p)) BadPointer("free", p);
   }
 
-  // Fatal unless `p` starts an object of class c (for UsableSize/Realloc,
-  // which must not report a size for an interior pointer).
-  static void CheckObjectStart(size_t c, const void* p) {
-    Slag* s = SlagOf(p, kGeneralGeometry[c].slag_bytes);
-    BitOf(s, p);
+  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void BadPointer(const char* fn,
+                                                              const void* p) {
+    alloc_fmt::Fatal("elfmalloc: %s(): invalid pointer %p", fn, p);
   }
 
   ThreadCache* Fallback() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fallback_lock_) {

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// Misuse of elfmalloc's general API is fatal with one line on stderr that
+// starts "elfmalloc: " and names the pointer (elfmalloc.h): freeing memory
+// elfmalloc did not hand out (stack, globals, glibc's heap, interior
+// pointers of small and large objects, an already freed large object),
+// double frees of small objects once they reach their slag, and UsableSize
+// of a foreign pointer. Built against both front-ends.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+
+#include "elfmalloc/elfmalloc.h"
+#include "gtest/gtest.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace {
+
+// The message of elfmalloc.h for a pointer it did not hand out.
+constexpr char kInvalidFree[] =
+    "^elfmalloc: free\\(\\): invalid pointer 0x[0-9a-f]+\n$";
+// An interior pointer of a slag object: the same, or with the reason the
+// slag gives between "invalid pointer" and the address.
+constexpr char kInvalidInteriorFree[] =
+    "^elfmalloc: free\\(\\): invalid pointer "
+    "(\\(not the start of an object\\) )?0x[0-9a-f]+\n$";
+constexpr char kDoubleFree[] =
+    "^elfmalloc: free\\(\\): double free of 0x[0-9a-f]+\n$";
+constexpr char kInvalidUsableSize[] =
+    "^elfmalloc: usable_size\\(\\): invalid pointer 0x[0-9a-f]+\n$";
+
+char g_global[64];
+
+class ElfmallocDeathTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Re-execute for each death test instead of forking a process that may
+    // hold sanitizer threads.
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+  }
+};
+
+// Keeps the compiler from seeing through a pointer it could prove invalid.
+template <typename T>
+T* Launder(T* p) {
+  asm volatile("" : "+r"(p));
+  return p;
+}
+
+TEST_F(ElfmallocDeathTest, FreeOfAStackAddress) {
+  char local[64];
+  EXPECT_DEATH(Free(Launder(local)), kInvalidFree);
+}
+
+TEST_F(ElfmallocDeathTest, FreeOfAGlobal) {
+  EXPECT_DEATH(Free(Launder(g_global)), kInvalidFree);
+}
+
+TEST_F(ElfmallocDeathTest, FreeOfAGlibcMallocPointer) {
+  for (size_t size : {size_t{64}, size_t{4096}, size_t{1} << 20}) {
+    void* p = std::malloc(size);
+    ASSERT_NE(p, nullptr);
+    EXPECT_DEATH(Free(p), kInvalidFree) << size;
+    std::free(p);
+  }
+}
+
+TEST_F(ElfmallocDeathTest, FreeOfAnInteriorPointerOfASmallObject) {
+  char* p = static_cast<char*>(Alloc(64));
+  ASSERT_NE(p, nullptr);
+  // Must be caught at the Free itself: a cached interior pointer would be
+  // handed out again by the next Alloc(64), overlapping its neighbour.
+  EXPECT_DEATH(Free(p + 8), kInvalidInteriorFree);
+  Free(p);
+}
+
+TEST_F(ElfmallocDeathTest, FreeOfAnInteriorPointerOfALargeObject) {
+  char* p = static_cast<char*>(Alloc(4 << 20));
+  ASSERT_NE(p, nullptr);
+  EXPECT_DEATH(Free(p + 4096), kInvalidFree);
+  Free(p);
+}
+
+TEST_F(ElfmallocDeathTest, DoubleFreeOfALargeObject) {
+  EXPECT_DEATH(
+      {
+        void* p = Alloc(3 << 20);
+        Free(p);
+        Free(p);
+      },
+      kInvalidFree);
+}
+
+TEST_F(ElfmallocDeathTest, DoubleFreeOfASmallObjectReachesTheSlag) {
+  // Both frees may be cached; Release() returns the cache to the slags,
+  // where the second one is seen.
+  EXPECT_DEATH(
+      {
+        void* p = Alloc(64);
+        Free(p);
+        Free(p);
+        Release();
+      },
+      kDoubleFree);
+}
+
+TEST_F(ElfmallocDeathTest, DoubleFreeOfASmallObjectAlreadyInItsSlag) {
+  // The first free has reached the slag (Release), which stays alive through
+  // its other objects; the second free must be reported when it gets there.
+  EXPECT_DEATH(
+      {
+        void* keep = Alloc(64);
+        void* p = Alloc(64);
+        Free(p);
+        Release();
+        Free(p);
+        Release();
+        Free(keep);
+      },
+      kDoubleFree);
+}
+
+TEST_F(ElfmallocDeathTest, DoubleFreeOfABigSlagObject) {
+  EXPECT_DEATH(
+      {
+        void* keep = Alloc(1 << 19);
+        void* p = Alloc(1 << 19);
+        Free(p);
+        Free(p);
+        Release();
+        Free(keep);
+      },
+      kDoubleFree);
+}
+
+TEST_F(ElfmallocDeathTest, UsableSizeOfAForeignPointer) {
+  char local[64];
+  EXPECT_DEATH(UsableSize(Launder(local)), kInvalidUsableSize);
+  EXPECT_DEATH(UsableSize(Launder(g_global)), kInvalidUsableSize);
+  void* p = std::malloc(100);
+  ASSERT_NE(p, nullptr);
+  EXPECT_DEATH(UsableSize(p), kInvalidUsableSize);
+  std::free(p);
+}
+
+TEST_F(ElfmallocDeathTest, UsableSizeOfAnInteriorPointer) {
+  // elfmalloc.h names no message for this; any "invalid pointer" line of
+  // the API's functions is accepted.
+  constexpr char kInterior[] =
+      "^elfmalloc: [a-z_]+\\(\\): invalid pointer "
+      "(\\([a-z ]+\\) )?0x[0-9a-f]+\n$";
+  char* small = static_cast<char*>(Alloc(64));
+  char* large = static_cast<char*>(Alloc(4 << 20));
+  ASSERT_NE(small, nullptr);
+  ASSERT_NE(large, nullptr);
+  EXPECT_DEATH(UsableSize(small + 8), kInterior);
+  EXPECT_DEATH(UsableSize(large + 4096), kInterior);
+  Free(small);
+  Free(large);
+}
+
+TEST_F(ElfmallocDeathTest, ReallocOfAForeignPointer) {
+  char local[64];
+  // elfmalloc.h does not name the function in this message; any of the
+  // API's is accepted.
+  EXPECT_DEATH(Realloc(Launder(local), 100),
+               "^elfmalloc: [a-z_]+\\(\\): invalid pointer 0x[0-9a-f]+\n$");
+}
+
+}  // namespace
+}  // namespace elfmalloc
+}  // namespace allocators

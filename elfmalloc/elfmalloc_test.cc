@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// Single-threaded semantics of elfmalloc's general API (elfmalloc.h): the
+// size and alignment guarantees, the C malloc-family edge cases (size 0,
+// nullptr, huge sizes, bad alignments) and what Realloc keeps, moves and
+// reports. Only the public header is used. Built twice, against //elfmalloc
+// (MagazineCache) and //elfmalloc:elfmalloc_local (LocalCache).
+//
+// The sweeps take strides by default so that each test stays quick under
+// the sanitizers; ELFMALLOC_TEST_SCALE=full makes them exhaustive.
+
+#include "elfmalloc/elfmalloc.h"
+
+#include <errno.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace {
+
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kTsan = true;
+#else
+constexpr bool kTsan = false;
+#endif
+
+constexpr size_t kKiB = size_t{1} << 10;
+constexpr size_t kMiB = size_t{1} << 20;
+// The smallest page size of the supported platforms: large objects are
+// page-rounded and page-aligned, so at least to this.
+constexpr size_t kMinPage = 4096;
+
+bool FullScale() {
+  const char* s = std::getenv("ELFMALLOC_TEST_SCALE");
+  return s != nullptr && std::strcmp(s, "full") == 0;
+}
+
+bool IsAligned(const void* p, size_t align) {
+  return reinterpret_cast<uintptr_t>(p) % align == 0;
+}
+
+// A byte pattern that differs between positions and seeds, so that a block
+// copied to the wrong offset or mixed up with another block is noticed.
+uint8_t PatternByte(size_t i, uint64_t seed) {
+  uint64_t x = (i + 1) * 0x9E3779B97F4A7C15u ^ seed;
+  x ^= x >> 31;
+  x *= 0xBF58476D1CE4E5B9u;
+  return static_cast<uint8_t>(x >> 56);
+}
+
+void Fill(void* p, size_t n, uint64_t seed) {
+  auto* b = static_cast<uint8_t*>(p);
+  for (size_t i = 0; i < n; ++i) b[i] = PatternByte(i, seed);
+}
+
+// The index of the first byte of p[0, n) that does not hold the pattern of
+// `seed`, or n if all do.
+size_t FirstMismatch(const void* p, size_t n, uint64_t seed) {
+  const auto* b = static_cast<const uint8_t*>(p);
+  for (size_t i = 0; i < n; ++i) {
+    if (b[i] != PatternByte(i, seed)) return i;
+  }
+  return n;
+}
+
+// The index of the first byte of p[0, n) that is not `value`, or n.
+size_t FirstNotEqual(const void* p, size_t n, uint8_t value) {
+  const auto* b = static_cast<const uint8_t*>(p);
+  for (size_t i = 0; i < n; ++i) {
+    if (b[i] != value) return i;
+  }
+  return n;
+}
+
+size_t NextPow2(size_t n) {
+  size_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+// The alignment elfmalloc.h promises for Alloc(size).
+size_t PromisedAlign(size_t size) { return size >= 16 ? 16 : 8; }
+
+TEST(ElfmallocTest, FrontendMatchesTheLinkedTarget) {
+#if defined(ELFMALLOC_TEST_EXPECT_LOCAL)
+  EXPECT_STREQ(FrontendName(), "local");
+#else
+  EXPECT_STREQ(FrontendName(), "magazine");
+#endif
+}
+
+// --- Sizes and alignment -----------------------------------------------------
+
+TEST(ElfmallocTest, LayoutLookup) {
+  void* p8 = Alloc(8);
+  ASSERT_NE(p8, nullptr);
+  EXPECT_GE(UsableSize(p8), 8u);
+  EXPECT_TRUE(IsAligned(p8, 8)) << p8;
+
+  void* p24 = Alloc(24);
+  ASSERT_NE(p24, nullptr);
+  EXPECT_GE(UsableSize(p24), 24u);
+  EXPECT_TRUE(IsAligned(p24, 16)) << p24;
+
+  // Beyond elfmalloc.h's 16 bytes, but on the port's checklist: power-of-two
+  // classes are self-aligned (which is how AlignedAlloc is served).
+  void* p512 = Alloc(512);
+  ASSERT_NE(p512, nullptr);
+  EXPECT_GE(UsableSize(p512), 512u);
+  EXPECT_TRUE(IsAligned(p512, 512)) << p512;
+
+  void* big = Alloc(4 * kMiB);
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(UsableSize(big), 4 * kMiB);
+  EXPECT_TRUE(IsAligned(big, kMinPage)) << big;
+
+  // Just above the largest class: a large object, page-rounded.
+  void* over = Alloc(kMiB + 1);
+  ASSERT_NE(over, nullptr);
+  EXPECT_GE(UsableSize(over), kMiB + 1);
+  EXPECT_EQ(UsableSize(over) % kMinPage, 0u);
+  EXPECT_LT(UsableSize(over), kMiB + 1 + 64 * kKiB);
+  EXPECT_TRUE(IsAligned(over, kMinPage)) << over;
+
+  std::memset(p8, 1, 8);
+  std::memset(p24, 2, 24);
+  std::memset(p512, 3, 512);
+  std::memset(big, 4, 4 * kMiB);
+  std::memset(over, 5, kMiB + 1);
+  EXPECT_EQ(FirstNotEqual(p8, 8, 1), 8u);
+  EXPECT_EQ(FirstNotEqual(p24, 24, 2), 24u);
+  EXPECT_EQ(FirstNotEqual(p512, 512, 3), 512u);
+  EXPECT_EQ(FirstNotEqual(big, 4 * kMiB, 4), 4 * kMiB);
+  Free(p8);
+  Free(p24);
+  Free(p512);
+  Free(big);
+  Free(over);
+}
+
+TEST(ElfmallocTest, SizesStraddling64KiB) {
+  // 8 * 8184 = 65472 ... 8 * 8200 = 65600: the last small-slag classes and
+  // the first big-slag one.
+  for (size_t k = 8184; k <= 8200; ++k) {
+    const size_t size = 8 * k;
+    SCOPED_TRACE(size);
+    void* p = Alloc(size);
+    ASSERT_NE(p, nullptr);
+    EXPECT_GE(UsableSize(p), size);
+    EXPECT_TRUE(IsAligned(p, 16)) << p;
+    Fill(p, size, k);
+    void* q = Alloc(size);  // a neighbour must not overlap
+    ASSERT_NE(q, nullptr);
+    Fill(q, size, ~k);
+    EXPECT_EQ(FirstMismatch(p, size, k), size);
+    EXPECT_EQ(FirstMismatch(q, size, ~k), size);
+    Free(p);
+    Free(q);
+  }
+}
+
+// The sizes of the single-thread sweep: every size from 1 to 1 MiB - 2 at
+// full scale; by default every size to 64 KiB, then an odd stride plus
+// every size within 2 of a power of two (the class boundaries above 256 B).
+std::vector<size_t> SweepSizes() {
+  constexpr size_t kMax = kMiB - 2;
+  std::vector<size_t> sizes;
+  if (FullScale()) {
+    for (size_t s = 1; s <= kMax; ++s) sizes.push_back(s);
+    return sizes;
+  }
+  for (size_t s = 1; s <= 64 * kKiB; ++s) sizes.push_back(s);
+  for (size_t s = 64 * kKiB + 1; s <= kMax; s += 61) sizes.push_back(s);
+  for (size_t p = 128 * kKiB; p <= kMiB; p <<= 1) {
+    for (size_t s = p - 2; s <= p + 2; ++s) {
+      if (s <= kMax) sizes.push_back(s);
+    }
+  }
+  return sizes;
+}
+
+TEST(ElfmallocTest, EverySizeOnOneThread) {
+  // Two live objects per size: writing the ends of one must not touch the
+  // other, and each end (and the last usable byte) must be writable.
+  for (size_t size : SweepSizes()) {
+    void* p = Alloc(size);
+    void* q = Alloc(size);
+    ASSERT_NE(p, nullptr) << size;
+    ASSERT_NE(q, nullptr) << size;
+    ASSERT_NE(p, q) << size;
+    const size_t up = UsableSize(p);
+    const size_t uq = UsableSize(q);
+    ASSERT_GE(up, size);
+    ASSERT_GE(uq, size);
+    ASSERT_TRUE(IsAligned(p, PromisedAlign(size))) << size << " " << p;
+    // First byte, last byte, last usable byte (later writes win where
+    // they coincide).
+    const size_t pos_p[3] = {0, size - 1, up - 1};
+    const size_t pos_q[3] = {0, size - 1, uq - 1};
+    auto* a = static_cast<uint8_t*>(p);
+    auto* b = static_cast<uint8_t*>(q);
+    for (int i = 0; i < 3; ++i) {
+      a[pos_p[i]] = static_cast<uint8_t>(0x11 * (i + 1));
+      b[pos_q[i]] = static_cast<uint8_t>(0x11 * (i + 4));
+    }
+    for (int i = 0; i < 3; ++i) {
+      int last = i;
+      for (int j = i + 1; j < 3; ++j) last = pos_p[j] == pos_p[i] ? j : last;
+      ASSERT_EQ(a[pos_p[i]], 0x11 * (last + 1)) << size << " byte " << pos_p[i];
+      last = i;
+      for (int j = i + 1; j < 3; ++j) last = pos_q[j] == pos_q[i] ? j : last;
+      ASSERT_EQ(b[pos_q[i]], 0x11 * (last + 4)) << size << " byte " << pos_q[i];
+    }
+    Free(p);
+    Free(q);
+  }
+}
+
+TEST(ElfmallocTest, AllocZeroReturnsUniquePointers) {
+  constexpr int kN = 1000;
+  std::vector<void*> ptrs;
+  std::set<void*> seen;
+  for (int i = 0; i < kN; ++i) {
+    void* p = Alloc(0);
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(seen.insert(p).second) << "duplicate " << p;
+    ptrs.push_back(p);
+  }
+  for (void* p : ptrs) Free(p);
+  // Also unique against live non-empty objects.
+  void* a = Alloc(8);
+  void* z = Alloc(0);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(z, nullptr);
+  EXPECT_NE(a, z);
+  Free(z);
+  Free(a);
+}
+
+TEST(ElfmallocTest, FreeNullIsANoOp) {
+  Free(nullptr);
+  void* p = Alloc(16);
+  ASSERT_NE(p, nullptr);
+  Free(nullptr);
+  Free(p);
+}
+
+TEST(ElfmallocTest, UsableSizeOfNullIsZero) {
+  EXPECT_EQ(UsableSize(nullptr), 0u);
+}
+
+TEST(ElfmallocTest, AlignedAllocEveryPowerOfTwo) {
+  uint64_t seed = 1;
+  for (size_t align = 1; align <= 4 * kMiB; align <<= 1) {
+    SCOPED_TRACE(align);
+    const size_t sizes[] = {1, 8, align / 2, align, align + 1, 3 * align};
+    std::vector<std::pair<void*, size_t>> live;
+    for (size_t size : sizes) {
+      if (size > 64 * kMiB) continue;
+      void* p = AlignedAlloc(size, align);
+      ASSERT_NE(p, nullptr) << "size " << size;
+      EXPECT_TRUE(IsAligned(p, align)) << "size " << size << " at " << p;
+      EXPECT_GE(UsableSize(p), size) << "size " << size;
+      live.emplace_back(p, size);
+    }
+    // Filled while all are live: no two may overlap.
+    for (auto& [p, size] : live) Fill(p, size, seed + size);
+    for (auto& [p, size] : live) {
+      EXPECT_EQ(FirstMismatch(p, size, seed + size), size) << "size " << size;
+      Free(p);
+    }
+    ++seed;
+  }
+}
+
+TEST(ElfmallocTest, AlignedAllocRejectsNonPowersOfTwo) {
+  const size_t bad[] = {
+      0, 3, 6, 24, 48, 1000, 3 * kMiB, SIZE_MAX, (size_t{1} << 63) + 1};
+  for (size_t align : bad) {
+    for (size_t size : {size_t{1}, size_t{64}, 2 * kMiB}) {
+      errno = 0;
+      EXPECT_EQ(AlignedAlloc(size, align), nullptr) << align << " " << size;
+      EXPECT_EQ(errno, EINVAL) << align << " " << size;
+    }
+  }
+}
+
+// --- Realloc -----------------------------------------------------------------
+
+TEST(ElfmallocTest, ReallocOfNullAllocates) {
+  for (size_t size : {size_t{0}, size_t{1}, size_t{100}, 64 * kKiB, 3 * kMiB}) {
+    void* p = Realloc(nullptr, size);
+    ASSERT_NE(p, nullptr) << size;
+    EXPECT_GE(UsableSize(p), size);
+    EXPECT_TRUE(IsAligned(p, PromisedAlign(size)));
+    if (size > 0) Fill(p, size, size);
+    Free(p);
+  }
+  void* p = AlignedRealloc(nullptr, 100, 4096);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(IsAligned(p, 4096)) << p;
+  EXPECT_GE(UsableSize(p), 100u);
+  Free(p);
+}
+
+TEST(ElfmallocTest, ReallocToZeroFreesAndReturnsNull) {
+  void* small = Alloc(100);
+  ASSERT_NE(small, nullptr);
+  EXPECT_EQ(Realloc(small, 0), nullptr);
+
+  // A large object's release is visible in the statistics.
+  const size_t before = GetStats().large_count;
+  void* big = Alloc(3 * kMiB);
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(GetStats().large_count, before + 1);
+  EXPECT_EQ(Realloc(big, 0), nullptr);
+  EXPECT_EQ(GetStats().large_count, before);
+
+  void* aligned = AlignedAlloc(5 * kMiB, 2 * kMiB);
+  ASSERT_NE(aligned, nullptr);
+  EXPECT_EQ(AlignedRealloc(aligned, 0, 2 * kMiB), nullptr);
+  EXPECT_EQ(GetStats().large_count, before);
+}
+
+struct ResizeCase {
+  const char* name;
+  size_t from;
+  size_t to;
+  size_t align;  // 0: plain Realloc
+};
+
+TEST(ElfmallocTest, ReallocPreservesContents) {
+  const ResizeCase cases[] = {
+      {"small->small grow", 24, 200, 0},
+      {"small->small grow across slag kinds", 4000, 100 * kKiB, 0},
+      {"small->small same class", 100, 110, 0},
+      {"small->large", 1000, 3 * kMiB, 0},
+      {"largest class->large", kMiB, kMiB + 1, 0},
+      {"large->large grow", 3 * kMiB, 9 * kMiB, 0},
+      {"large->large grow by a page", 2 * kMiB, 2 * kMiB + 1, 0},
+      {"large->large shrink", 9 * kMiB, 2 * kMiB, 0},
+      {"large->small", 3 * kMiB, 1000, 0},
+      {"large->largest class", 3 * kMiB, kMiB, 0},
+      {"small->small shrink", 4000, 100, 0},
+      {"small->small shrink a little", 4000, 3000, 0},
+      {"aligned small->small", 100, 5000, 4096},
+      {"aligned small->large", 100, 2 * kMiB, 2 * kMiB},
+      {"aligned large->large", 3 * kMiB, 5 * kMiB, 2 * kMiB},
+      {"aligned large->small", 5 * kMiB, 100, 4 * kMiB},
+      {"aligned stays but needs more alignment", 64, 64, 4096},
+      {"plain->aligned large grow", 3 * kMiB, 3 * kMiB + 100, 64 * kKiB},
+  };
+  uint64_t seed = 77;
+  for (const ResizeCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    void* p = Alloc(c.from);
+    ASSERT_NE(p, nullptr);
+    Fill(p, c.from, seed);
+    void* q =
+        c.align == 0 ? Realloc(p, c.to) : AlignedRealloc(p, c.to, c.align);
+    ASSERT_NE(q, nullptr);
+    EXPECT_GE(UsableSize(q), c.to);
+    EXPECT_TRUE(IsAligned(q, std::max(c.align, PromisedAlign(c.to)))) << q;
+    const size_t keep = std::min(c.from, c.to);
+    EXPECT_EQ(FirstMismatch(q, keep, seed), keep);
+    Fill(q, c.to, seed + 1);  // all of the new size is writable
+    EXPECT_EQ(FirstMismatch(q, c.to, seed + 1), c.to);
+    Free(q);
+    ++seed;
+  }
+}
+
+TEST(ElfmallocTest, ReallocChainThroughEveryTier) {
+  // One block grown step by step from 1 byte to 16 MiB and back down; each
+  // step must keep the common prefix.
+  std::vector<size_t> steps;
+  for (size_t s = 1; s <= 16 * kMiB; s = s * 3 / 2 + 1) steps.push_back(s);
+  for (size_t i = steps.size(); i-- > 0;) steps.push_back(steps[i]);
+  void* p = Alloc(steps[0]);
+  ASSERT_NE(p, nullptr);
+  size_t size = steps[0];
+  Fill(p, size, 5);
+  for (size_t next : steps) {
+    SCOPED_TRACE(next);
+    void* q = Realloc(p, next);
+    ASSERT_NE(q, nullptr);
+    ASSERT_GE(UsableSize(q), next);
+    const size_t keep = std::min(size, next);
+    ASSERT_EQ(FirstMismatch(q, keep, 5), keep) << size << " -> " << next;
+    Fill(q, next, 5);
+    p = q;
+    size = next;
+  }
+  Free(p);
+}
+
+TEST(ElfmallocTest, ReallocFailureLeavesTheBlockIntact) {
+  const size_t huge[] = {SIZE_MAX / 2, static_cast<size_t>(PTRDIFF_MAX) + 1,
+                         SIZE_MAX, SIZE_MAX - 4095};
+  for (size_t from : {size_t{100}, 64 * kKiB, kMiB, 3 * kMiB}) {
+    SCOPED_TRACE(from);
+    void* p = Alloc(from);
+    ASSERT_NE(p, nullptr);
+    const size_t usable = UsableSize(p);
+    Fill(p, from, from);
+    for (size_t size : huge) {
+      errno = 0;
+      EXPECT_EQ(Realloc(p, size), nullptr) << size;
+      EXPECT_EQ(errno, ENOMEM) << size;
+      errno = 0;
+      EXPECT_EQ(AlignedRealloc(p, size, 64), nullptr) << size;
+      EXPECT_EQ(errno, ENOMEM) << size;
+      ASSERT_EQ(UsableSize(p), usable);
+      ASSERT_EQ(FirstMismatch(p, from, from), from) << size;
+    }
+    // A bad alignment fails with EINVAL and also leaves p alone.
+    errno = 0;
+    EXPECT_EQ(AlignedRealloc(p, 2 * from, 48), nullptr);
+    EXPECT_EQ(errno, EINVAL);
+    ASSERT_EQ(FirstMismatch(p, from, from), from);
+    // Still a valid block: it can be resized and freed.
+    void* q = Realloc(p, from + 1);
+    ASSERT_NE(q, nullptr);
+    EXPECT_EQ(FirstMismatch(q, from, from), from);
+    Free(q);
+  }
+}
+
+TEST(ElfmallocTest, AlignedReallocRejectsNonPowersOfTwo) {
+  // elfmalloc.h: a bad alignment gives nullptr and EINVAL with p untouched,
+  // whatever the pointer and size.
+  const size_t bad[] = {0, 3, 12, 48, 1000};
+  for (size_t align : bad) {
+    SCOPED_TRACE(align);
+    // From nullptr: nothing may be allocated.
+    errno = 0;
+    void* fresh = AlignedRealloc(nullptr, 100, align);
+    EXPECT_EQ(fresh, nullptr);
+    EXPECT_EQ(errno, EINVAL);
+    if (fresh != nullptr) Free(fresh);
+
+    for (size_t from : {size_t{100}, 3 * kMiB}) {
+      void* p = Alloc(from);
+      ASSERT_NE(p, nullptr);
+      Fill(p, from, align);
+      for (size_t size : {size_t{50}, from, 2 * from}) {
+        errno = 0;
+        EXPECT_EQ(AlignedRealloc(p, size, align), nullptr)
+            << from << "->" << size;
+        EXPECT_EQ(errno, EINVAL) << from << "->" << size;
+        ASSERT_EQ(FirstMismatch(p, from, align), from) << from << "->" << size;
+      }
+      Free(p);
+    }
+  }
+}
+
+TEST(ElfmallocTest, AlignedReallocToZeroWithABadAlignmentLeavesTheBlock) {
+  // The alignment check comes first (elfmalloc.h: "else nullptr and EINVAL
+  // with p untouched"), so size 0 does not free p either. Checked on a
+  // large object, whose release the statistics show, so that a wrongly
+  // freed block is not freed again.
+  for (size_t align : {size_t{0}, size_t{3}, size_t{48}}) {
+    SCOPED_TRACE(align);
+    void* p = Alloc(3 * kMiB);
+    ASSERT_NE(p, nullptr);
+    Fill(p, 3 * kMiB, align);
+    const size_t large_before = GetStats().large_count;
+    errno = 0;
+    EXPECT_EQ(AlignedRealloc(p, 0, align), nullptr);
+    EXPECT_EQ(errno, EINVAL);
+    if (GetStats().large_count != large_before) {
+      ADD_FAILURE() << "AlignedRealloc(p, 0, " << align << ") freed p";
+      continue;
+    }
+    EXPECT_EQ(FirstMismatch(p, 3 * kMiB, align), 3 * kMiB);
+    Free(p);
+  }
+}
+
+// The sizes of realloc_basic: 8-byte steps to 4 KiB, then growing by 1/16
+// (full scale: 8-byte steps to 64 KiB, then 1 KiB steps), all below 1 MiB.
+std::vector<size_t> ReallocBasicSizes() {
+  std::vector<size_t> sizes;
+  if (FullScale()) {
+    for (size_t s = 8; s <= 64 * kKiB; s += 8) sizes.push_back(s);
+    for (size_t s = 65 * kKiB; s < kMiB; s += kKiB) sizes.push_back(s);
+    return sizes;
+  }
+  size_t s = 8;
+  for (; s <= 4 * kKiB; s += 8) sizes.push_back(s);
+  for (; s < kMiB; s += (s / 16 + 7) / 8 * 8) sizes.push_back(s);
+  sizes.push_back(kMiB - 8);
+  return sizes;
+}
+
+TEST(ElfmallocTest, ReallocBasicMixedAlignments) {
+  constexpr int kObjects = 8;
+  const std::vector<size_t> sizes = ReallocBasicSizes();
+  for (size_t step = 0; step < sizes.size(); ++step) {
+    const size_t size = sizes[step];
+    const size_t align = step % 2 == 0 ? 8 : NextPow2(2 * size);
+    void* ptrs[kObjects];
+    for (void*& p : ptrs) {
+      p = Alloc(size);
+      ASSERT_NE(p, nullptr) << size;
+      std::memset(p, 0xFF, size);
+    }
+    for (void*& p : ptrs) {
+      void* q = AlignedRealloc(p, 2 * size, align);
+      ASSERT_NE(q, nullptr) << size << " align " << align;
+      p = q;
+    }
+    for (void* p : ptrs) {
+      ASSERT_TRUE(IsAligned(p, align))
+          << size << " align " << align << " " << p;
+      ASSERT_GE(UsableSize(p), 2 * size);
+      ASSERT_EQ(FirstNotEqual(p, size, 0xFF), size)
+          << size << " align " << align;
+      std::memset(static_cast<char*>(p) + size, 0xFE, size);
+    }
+    for (void* p : ptrs) {
+      ASSERT_EQ(FirstNotEqual(p, size, 0xFF), size) << size;
+      ASSERT_EQ(FirstNotEqual(static_cast<char*>(p) + size, size, 0xFE), size)
+          << size;
+      Free(p);
+    }
+  }
+}
+
+// --- Exhaustion --------------------------------------------------------------
+
+TEST(ElfmallocTest, HugeAllocFailsWithEnomem) {
+  const size_t huge[] = {SIZE_MAX,
+                         SIZE_MAX - 4095,
+                         SIZE_MAX / 2 + 1,
+                         static_cast<size_t>(PTRDIFF_MAX),
+                         static_cast<size_t>(PTRDIFF_MAX) - 2 * kMinPage,
+                         size_t{1} << 62};
+  for (size_t size : huge) {
+    errno = 0;
+    EXPECT_EQ(Alloc(size), nullptr) << size;
+    EXPECT_EQ(errno, ENOMEM) << size;
+    errno = 0;
+    EXPECT_EQ(Realloc(nullptr, size), nullptr) << size;
+    EXPECT_EQ(errno, ENOMEM) << size;
+    for (size_t align : {size_t{64}, size_t{4096}, 2 * kMiB}) {
+      errno = 0;
+      EXPECT_EQ(AlignedAlloc(size, align), nullptr) << size << " " << align;
+      EXPECT_EQ(errno, ENOMEM) << size << " " << align;
+    }
+  }
+  // An alignment no address space can honour.
+  errno = 0;
+  EXPECT_EQ(AlignedAlloc(64, size_t{1} << 62), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(AlignedAlloc(64, size_t{1} << 63), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  // The allocator still works afterwards.
+  void* p = Alloc(100);
+  ASSERT_NE(p, nullptr);
+  Free(p);
+}
+
+// --- Many large objects ------------------------------------------------------
+
+TEST(ElfmallocTest, ManyLargeObjectsFreedInAnyOrder) {
+  // Thousands of live large objects, freed and replaced in a shuffled
+  // order: every live one must keep its usable size and contents, and be
+  // freeable, however the bookkeeping of the others changes.
+  // (TSan pays for every mapping's shadow: fewer there.)
+  const size_t n = FullScale() ? 20000 : (kTsan ? 1000 : 3000);
+  std::mt19937_64 rng(42);
+  const Stats before = GetStats();
+  struct Big {
+    uint64_t* p;
+    size_t size;
+    size_t usable;
+  };
+  std::vector<Big> live;
+  // Each object holds its own address in its first and (inverted) last word.
+  auto alloc_one = [&] {
+    const size_t size = kMiB + 1 + rng() % (2 * kMiB);
+    auto* p = static_cast<uint64_t*>(Alloc(size));
+    if (p == nullptr) return false;
+    p[0] = reinterpret_cast<uintptr_t>(p);
+    p[size / 8 - 1] = ~reinterpret_cast<uintptr_t>(p);
+    live.push_back(Big{p, size, UsableSize(p)});
+    return live.back().usable >= size;
+  };
+  auto check = [](const Big& b) {
+    return UsableSize(b.p) == b.usable &&
+           b.p[0] == reinterpret_cast<uintptr_t>(b.p) &&
+           b.p[b.size / 8 - 1] == ~reinterpret_cast<uintptr_t>(b.p);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(alloc_one()) << i;
+  }
+  EXPECT_EQ(GetStats().large_count, before.large_count + n);
+  for (int round = 0; round < 3; ++round) {
+    std::shuffle(live.begin(), live.end(), rng);
+    // Free half, check the rest, replace the freed half.
+    const size_t half = live.size() / 2;
+    for (size_t i = 0; i < half; ++i) {
+      ASSERT_TRUE(check(live.back())) << live.back().p;
+      Free(live.back().p);
+      live.pop_back();
+    }
+    for (const Big& b : live) ASSERT_TRUE(check(b)) << b.p;
+    for (size_t i = 0; i < half; ++i) {
+      ASSERT_TRUE(alloc_one());
+    }
+  }
+  for (const Big& b : live) {
+    ASSERT_TRUE(check(b)) << b.p;
+    Free(b.p);
+  }
+  EXPECT_EQ(GetStats().large_count, before.large_count);
+  EXPECT_EQ(GetStats().large_bytes, before.large_bytes);
+}
+
+// --- Statistics --------------------------------------------------------------
+
+TEST(ElfmallocTest, StatsTrackLargeObjects) {
+  const Stats before = GetStats();
+  void* a = Alloc(3 * kMiB);
+  void* b = AlignedAlloc(2 * kMiB + 1, 2 * kMiB);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  const Stats during = GetStats();
+  EXPECT_EQ(during.large_count, before.large_count + 2);
+  EXPECT_GE(during.large_bytes, before.large_bytes + 5 * kMiB + 1);
+  Free(a);
+  Free(b);
+  const Stats after = GetStats();
+  EXPECT_EQ(after.large_count, before.large_count);
+  EXPECT_EQ(after.large_bytes, before.large_bytes);
+
+  // Small objects come from slags, which the statistics count as mapped.
+  void* s = Alloc(100);
+  ASSERT_NE(s, nullptr);
+  EXPECT_GT(GetStats().slag_bytes_mapped, 0u);
+  Free(s);
+}
+
+}  // namespace
+}  // namespace elfmalloc
+}  // namespace allocators
