@@ -78,6 +78,13 @@ struct HasCheckInvariants<
 // class, say) cap it with this as a reference.
 inline size_t DefaultPipeCount() { return 2 * internal::NumCpus(); }
 
+// Call in the child after fork(), with no bag operation in progress on the
+// calling thread: reclamation records leased by threads that do not exist in
+// the child are released (else they would stop reclamation forever). Bags
+// themselves stay usable: their operations are lock-free, so an operation
+// a vanished thread left half done cannot block anyone.
+inline void AtForkChild() { internal::EbrAtForkChild(); }
+
 // The no-op cleanup policy: items still in the bag when the last handle
 // goes away are dropped (boxing queues still destroy them).
 struct NoCleanup {

@@ -19,6 +19,13 @@ using DefaultHeap = internal::Heap<internal::LocalCache>;
 using DefaultHeap = internal::Heap<internal::MagazineCache>;
 #endif
 
+// Makes fork() safe: the handlers take the heap's few spin locks. Runs at
+// load time (from a static initializer, so never inside an allocation).
+[[maybe_unused]] const bool g_fork_locks_registered = [] {
+  DefaultHeap::Instance().RegisterForkLocks();
+  return true;
+}();
+
 }  // namespace
 
 void* Alloc(size_t size) { return DefaultHeap::Alloc(size); }

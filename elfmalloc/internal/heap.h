@@ -50,6 +50,7 @@
 #include "alloc_fmt/format.h"
 #include "alloc_fmt/spin_lock.h"
 #include "alloc_tls/alloc_tls.h"
+#include "elfmalloc/internal/fork.h"
 #include "elfmalloc/internal/frontends.h"
 #include "elfmalloc/internal/large_alloc.h"
 #include "elfmalloc/internal/page_alloc.h"
@@ -356,6 +357,17 @@ class Heap {
   void SetDecayMs(int64_t ms) {
     small_pages_.set_decay_ms(ms);
     big_pages_.set_decay_ms(ms);
+  }
+
+  // Registers the locks this heap's slow paths take with the fork handlers
+  // (fork.h), after the large-object registry's. Call once, outside any
+  // allocation (e.g. from a static initializer), for the heap a process
+  // uses as its malloc.
+  void RegisterForkLocks() {
+    RegisterForkLock(LargeRegistryLock());
+    RegisterForkLock(&fallback_lock_);
+    RegisterForkLock(small_pages_.purge_lock());
+    RegisterForkLock(big_pages_.purge_lock());
   }
 
   HeapStats Stats() const {

@@ -62,6 +62,8 @@ class Registry {
     SpinLockHolder h(&lock_);
     return bytes_;
   }
+  SpinLock* lock() { return &lock_; }
+
   size_t count() ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
     return count_;
@@ -193,6 +195,8 @@ void* LargeResize(void* p, size_t size) {
   g_registry.Insert(Record{reinterpret_cast<uintptr_t>(q), bytes, r.align});
   return q;
 }
+
+SpinLock* LargeRegistryLock() { return g_registry.lock(); }
 
 size_t LargeBytes() { return g_registry.bytes(); }
 size_t LargeCount() { return g_registry.count(); }

@@ -24,6 +24,8 @@
 
 #include <cstddef>
 
+#include "alloc_fmt/spin_lock.h"
+
 namespace allocators {
 namespace elfmalloc {
 namespace internal {
@@ -46,6 +48,9 @@ size_t LargeUsableSize(const void* p);
 // Returns the (possibly moved) object, or nullptr if it cannot (p unchanged;
 // the caller copies). REQUIRES: p is a live large object, size > 0.
 void* LargeResize(void* p, size_t size);
+
+// The registry's lock, for the fork handlers (fork.h).
+SpinLock* LargeRegistryLock();
 
 // Bytes currently mapped for large objects, and their number.
 size_t LargeBytes();

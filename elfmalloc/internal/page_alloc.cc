@@ -122,7 +122,7 @@ size_t PageAlloc::DrainToClean(Handle& h, Bag& bag) {
 }
 
 void PageAlloc::PurgeOld(Handle& h) {
-  if (purging_.exchange(true, std::memory_order_acquire)) return;
+  if (!purge_lock_.TryLock()) return;  // another thread is on it
   const int64_t decay = decay_ms_.load(std::memory_order_relaxed);
   const uint64_t gen = gen_.load(std::memory_order_relaxed);
   DrainToClean(h, h.dirty_[(gen + 1) & 1]);
@@ -131,17 +131,15 @@ void PageAlloc::PurgeOld(Handle& h) {
   gen_.store(gen + 1, std::memory_order_relaxed);
   next_purge_ms_.store(CoarseNowMs() + (decay > 0 ? decay : 0),
                        std::memory_order_relaxed);
-  purging_.store(false, std::memory_order_release);
+  purge_lock_.Unlock();
 }
 
 size_t PageAlloc::Release(Handle& h) {
   // Wait for a concurrent decay step rather than skip: the caller expects
   // every dirty page to be gone when this returns.
-  while (purging_.exchange(true, std::memory_order_acquire)) {
-  }
+  SpinLockHolder lock(&purge_lock_);
   size_t n = DrainToClean(h, h.dirty_[0]);
   n += DrainToClean(h, h.dirty_[1]);
-  purging_.store(false, std::memory_order_release);
   return n;
 }
 

@@ -44,6 +44,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "alloc_fmt/spin_lock.h"
 #include "bagpipe/bagpipe.h"
 #include "bagpipe/faa_queue.h"
 
@@ -113,6 +114,9 @@ class PageAlloc {
   }
 
   size_t page_bytes() const { return options_.page_bytes; }
+  // Held while pages are being purged; registered with the fork handlers
+  // for the general heap's page allocators.
+  SpinLock* purge_lock() { return &purge_lock_; }
   const PageAllocOptions& options() const { return options_; }
 
   // Approximate counters, for statistics and tests.
@@ -139,7 +143,7 @@ class PageAlloc {
   std::atomic<int64_t> decay_ms_;
   std::atomic<uint64_t> gen_{0};
   std::atomic<int64_t> next_purge_ms_{0};
-  std::atomic<bool> purging_{false};
+  SpinLock purge_lock_;  // one decay step or Release at a time
   std::atomic<size_t> dirty_pages_{0};
   std::atomic<size_t> mapped_pages_{0};
 };
