@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR MIT
+#
+# The shared library must export exactly the malloc family and the 20
+# replaceable operator new/delete functions (plus the ELF bookkeeping
+# symbols the linker always defines).
+#
+# Usage: exported_symbols_test.sh LIBRARY EXPECTED_LIST
+set -euo pipefail
+lib=$1
+expected=$2
+actual=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TWiV]$/ {print $3}' | sort)
+if diff <(sort "$expected") <(echo "$actual"); then
+  echo "ok: $(echo "$actual" | wc -l) exported functions, as listed in $expected"
+else
+  echo "FAIL: exported functions differ from $expected (< expected, > actual)"
+  exit 1
+fi
