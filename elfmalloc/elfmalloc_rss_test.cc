@@ -24,25 +24,17 @@
 #include <thread>
 
 #include "elfmalloc/elfmalloc.h"
+#include "elfmalloc/testing/test_util.h"
 #include "gtest/gtest.h"
 
 namespace allocators {
 namespace elfmalloc {
 namespace {
 
+using testing::ResidentBytes;
+
 constexpr size_t kKiB = size_t{1} << 10;
 constexpr size_t kMiB = size_t{1} << 20;
-
-// The resident set size from /proc/self/statm, in bytes.
-size_t ResidentBytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  unsigned long long size = 0, resident = 0;
-  const int n = std::fscanf(f, "%llu %llu", &size, &resident);
-  std::fclose(f);
-  if (n != 2) return 0;
-  return static_cast<size_t>(resident) * getauxval(AT_PAGESZ);
-}
 
 // Allocates `bytes` of small objects, 15 of 64 bytes for every 1 KiB one
 // (about half the bytes each), touching every object, chained through their

@@ -23,17 +23,16 @@
 #include <set>
 #include <vector>
 
+#include "elfmalloc/testing/test_util.h"
 #include "gtest/gtest.h"
 
 namespace allocators {
 namespace elfmalloc {
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kTsan = true;
-#else
-constexpr bool kTsan = false;
-#endif
+using testing::FullScale;
+using testing::kTsan;
+
 
 constexpr size_t kKiB = size_t{1} << 10;
 constexpr size_t kMiB = size_t{1} << 20;
@@ -41,10 +40,6 @@ constexpr size_t kMiB = size_t{1} << 20;
 // page-rounded and page-aligned, so at least to this.
 constexpr size_t kMinPage = 4096;
 
-bool FullScale() {
-  const char* s = std::getenv("ELFMALLOC_TEST_SCALE");
-  return s != nullptr && std::strcmp(s, "full") == 0;
-}
 
 bool IsAligned(const void* p, size_t align) {
   return reinterpret_cast<uintptr_t>(p) % align == 0;

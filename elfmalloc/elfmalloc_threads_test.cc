@@ -33,37 +33,25 @@
 #include <vector>
 
 #include "elfmalloc/elfmalloc.h"
+#include "elfmalloc/testing/test_util.h"
 #include "gtest/gtest.h"
 
 namespace allocators {
 namespace elfmalloc {
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kTsan = true;
-#else
-constexpr bool kTsan = false;
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
+using testing::FullScale;
+using testing::kSanitized;
+using testing::kTsan;
+using testing::ResidentBytes;
+using testing::RunThreads;
+using testing::Scaled;
+
 
 constexpr size_t kKiB = size_t{1} << 10;
 constexpr size_t kMiB = size_t{1} << 20;
 
-bool FullScale() {
-  const char* s = std::getenv("ELFMALLOC_TEST_SCALE");
-  return s != nullptr && std::strcmp(s, "full") == 0;
-}
 
-// `full` at ELFMALLOC_TEST_SCALE=full, else `sanitized` under a sanitizer,
-// else `normal`.
-size_t Scaled(size_t normal, size_t sanitized, size_t full) {
-  if (FullScale()) return full;
-  return kSanitized ? sanitized : normal;
-}
 
 uint64_t Mix(uint64_t x) {
   x += 0x9E3779B97F4A7C15u;
@@ -131,21 +119,6 @@ size_t CheckMovedWords(const void* q, size_t n, const void* origin, size_t size,
   return n / 8 * 8;
 }
 
-// Starts `n` threads running fn(i) together and joins them.
-template <typename Fn>
-void RunThreads(size_t n, Fn fn) {
-  std::atomic<size_t> ready{0};
-  std::vector<std::thread> threads;
-  threads.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] {
-      ready.fetch_add(1);
-      while (ready.load() < n) std::this_thread::yield();
-      fn(i);
-    });
-  }
-  for (std::thread& t : threads) t.join();
-}
 
 // Failures seen on worker threads; the first few are reported in full.
 class Failures {
@@ -558,16 +531,6 @@ TEST(ElfmallocThreadsTest, AllocAndFreeFromLateThreadExitDestructors) {
 
 // --- Thread churn ------------------------------------------------------------
 
-// The resident set size from /proc/self/statm, in bytes.
-size_t ResidentBytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  unsigned long long size = 0, resident = 0;
-  const int n = std::fscanf(f, "%llu %llu", &size, &resident);
-  std::fclose(f);
-  if (n != 2) return 0;
-  return static_cast<size_t>(resident) * getauxval(AT_PAGESZ);
-}
 
 constexpr size_t kHandoff = 4;
 
