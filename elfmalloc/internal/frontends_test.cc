@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// The front-ends' stacks: LIFO reuse, the magazine's return of its upper
+// half when full, LocalCache's current-slag rule, and Shutdown returning
+// every object and slag (all pages back in the page allocator).
+
+#include "elfmalloc/internal/frontends.h"
+
+#include <cstddef>
+#include <vector>
+
+#include "elfmalloc/internal/page_alloc.h"
+#include "elfmalloc/internal/slag.h"
+#include "elfmalloc/internal/slag_geometry.h"
+#include "gtest/gtest.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace internal {
+namespace {
+
+constexpr size_t kPage = size_t{64} << 10;
+
+struct Pools {
+  explicit Pools(size_t size)
+      : pages(PageAllocOptions{kPage, 1, 1, SIZE_MAX, -1}), bag(1) {
+    pool.geom = ComputeGeometry(size, kPage, 0.6, kPage, 16);
+    pool.pages = &pages;
+    pool.available = &bag;
+  }
+  PageAlloc pages;
+  AvailableBag bag;
+  ClassPool pool;
+};
+
+TEST(MagazineCacheTest, StackIsLifoAndSpillsItsUpperHalf) {
+  Pools p(256);
+  PageAlloc::Handle h(&p.pages);
+  MagazineCache m;
+  m.Setup(&p.pool, &h, 8);
+  std::vector<void*> objs;
+  for (int i = 0; i < 20; ++i) objs.push_back(m.Alloc());
+  for (int i = 0; i < 8; ++i) m.Free(objs[i]);
+  EXPECT_EQ(m.cached(), 8u);
+  EXPECT_EQ(m.capacity(), 8u);
+  m.Free(objs[8]);  // full: objects 4..7 go back to the slag
+  EXPECT_EQ(m.cached(), 5u);
+  EXPECT_EQ(m.Alloc(), objs[8]);  // last in, first out
+  EXPECT_EQ(m.Alloc(), objs[3]);
+  for (int i = 9; i < 20; ++i) m.Free(objs[i]);
+  m.Free(objs[3]);
+  m.Free(objs[8]);
+  m.Shutdown();
+  EXPECT_EQ(m.cached(), 0u);
+  // Every object is back, so the slag's page went back too.
+  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+}
+
+TEST(LocalCacheTest, CachesOnlyTheCurrentSlag) {
+  Pools p(4096);  // 15 objects per 64 KiB slag
+  PageAlloc::Handle h(&p.pages);
+  LocalCache l;
+  l.Setup(&p.pool, &h, LocalCache::CapacityFor(p.pool.geom));
+  const size_t n = p.pool.geom.n_objects;
+  std::vector<void*> first, second;
+  for (size_t i = 0; i < n; ++i) first.push_back(l.Alloc());
+  for (size_t i = 0; i < n; ++i) second.push_back(l.Alloc());  // new slag
+  ASSERT_NE(SlagOf(first[0], kPage), SlagOf(second[0], kPage));
+  for (void* o : first) l.Free(o);  // not the current slag: batched
+  EXPECT_EQ(l.cached(), 0u);
+  for (void* o : second) l.Free(o);  // current slag: stacked
+  EXPECT_EQ(l.cached(), n);
+  EXPECT_EQ(l.Alloc(), second.back());
+  l.Free(second.back());
+  l.Shutdown();
+  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace elfmalloc
+}  // namespace allocators
