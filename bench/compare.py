@@ -1,0 +1,329 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
+# Copyright 2026 the allocators authors.
+"""Compares elfmalloc with glibc, jemalloc, tcmalloc and mimalloc.
+
+    ./bazelw run -c opt //bench:compare [-- --quick] [-- --threads 1,2,4]
+
+Runs every workload of bench/workloads under every allocator (LD_PRELOAD of
+its shared library; glibc is the plain run), interleaved (A B C A B C ...),
+`--reps` times at each thread count, and records the workload's own timing,
+its throughput and the child's peak RSS (wait4). Every run of a workload
+must report the same `check` value, which proves each allocator did the same
+work. A peer whose library is not installed is skipped and named.
+
+Prints a table per workload and the geometric means, then writes (under the
+workspace when run with `bazel run`, else --out):
+
+  info/elfmalloc-performance.md   method, machine, tables, plots
+  info/perf/results.csv           every run
+  info/perf/*.svg                 time and peak RSS per workload (gnuplot)
+"""
+
+import argparse
+import csv
+import datetime
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+WORKLOADS = [
+    "threadtest_small", "threadtest_medium", "shbench", "larson", "prodcons",
+    "xmalloc", "cache_thrash", "cache_scratch", "churn_small",
+    "realloc_growth", "large_blocks", "containers",
+]
+
+LIBDIR = "/usr/lib/x86_64-linux-gnu"
+PEERS = [  # name, library
+    ("jemalloc", os.path.join(LIBDIR, "libjemalloc.so.2")),
+    ("tcmalloc", os.path.join(LIBDIR, "libtcmalloc_minimal.so.4")),
+    ("mimalloc", os.path.join(LIBDIR, "libmimalloc.so.2")),
+]
+OURS = ("elfmalloc", "elfmalloc-l")
+
+
+def runfile(rel):
+  """Path of a Bazel data dependency, from the runfiles tree."""
+  roots = [os.environ.get("RUNFILES_DIR"),
+           os.path.abspath(sys.argv[0]) + ".runfiles"]
+  for root in roots:
+    if root:
+      p = os.path.join(root, "allocators", rel)
+      if os.path.exists(p):
+        return p
+  raise SystemExit("compare: cannot find %s in the runfiles" % rel)
+
+
+def allocators(wanted):
+  """[(name, library or None)], in run order, and the names skipped."""
+  found = [("glibc", None),
+           ("elfmalloc", runfile("elfmalloc/libelfmalloc.so")),
+           ("elfmalloc-l", runfile("elfmalloc/libelfmalloc-l.so"))]
+  skipped = []
+  for name, lib in PEERS:
+    if os.path.exists(lib):
+      found.append((name, lib))
+    else:
+      skipped.append(name)
+  if wanted:
+    found = [a for a in found if a[0] in wanted]
+  return found, skipped
+
+
+def run_child(binary, lib, threads, scale):
+  """Like run_one, but measures the child's peak RSS with wait4."""
+  env = dict(os.environ)
+  env.pop("LD_PRELOAD", None)
+  if lib:
+    env["LD_PRELOAD"] = lib
+  r_out, w_out = os.pipe()
+  r_err, w_err = os.pipe()
+  pid = os.fork()
+  if pid == 0:
+    os.dup2(w_out, 1)
+    os.dup2(w_err, 2)
+    os.close(r_out)
+    os.close(r_err)
+    try:
+      os.execve(binary, [binary, "--threads", str(threads), "--scale",
+                         repr(scale)], env)
+    finally:
+      os._exit(127)
+  os.close(w_out)
+  os.close(w_err)
+  with os.fdopen(r_out, "rb") as f:
+    out = f.read()
+  with os.fdopen(r_err, "rb") as f:
+    err = f.read()
+  _, status, usage = os.wait4(pid, 0)
+  code = os.waitstatus_to_exitcode(status)
+  if code != 0:
+    raise RuntimeError("%s under %s failed (%d): %s" %
+                       (os.path.basename(binary), lib or "glibc", code,
+                        err.decode(errors="replace")[-500:]))
+  fields = {}
+  for line in out.decode().splitlines():
+    if line.startswith("RESULT "):
+      fields = dict(kv.split("=", 1) for kv in line.split()[1:])
+  if "seconds" not in fields:
+    raise RuntimeError("%s printed no RESULT line" % binary)
+  return (float(fields["seconds"]), int(fields["ops"]), fields["check"],
+          usage.ru_maxrss)
+
+
+def geomean(xs):
+  xs = [x for x in xs if x > 0]
+  return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+
+def machine():
+  cpu = "unknown CPU"
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        if line.startswith("model name"):
+          cpu = line.split(":", 1)[1].strip()
+          break
+  except OSError:
+    pass
+  with open("/proc/loadavg") as f:
+    load = " ".join(f.read().split()[:3])
+  return "%s, %d CPUs, %s, %s; load average before: %s" % (
+      cpu, os.cpu_count(), platform.system(), platform.release(), load)
+
+
+def fmt_ratio(x):
+  return "%.2f" % x if x == x else "-"
+
+
+def main():
+  ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  ap.add_argument("--quick", action="store_true",
+                  help="seconds-long smoke run: scale 0.05, 1 repetition")
+  ap.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2,4")
+  ap.add_argument("--reps", type=int, default=5)
+  ap.add_argument("--scale", type=float, default=1.0)
+  ap.add_argument("--allocators", default="",
+                  help="comma-separated subset (glibc,elfmalloc,...)")
+  ap.add_argument("--workloads", default="", help="comma-separated subset")
+  ap.add_argument("--out", default="",
+                  help="where info/ goes (default: the workspace under "
+                  "bazel run, else the current directory)")
+  ap.add_argument("--no-plots", action="store_true")
+  args = ap.parse_args()
+  if args.quick:
+    args.scale = min(args.scale, 0.05)
+    args.reps = 1
+  threads = [int(t) for t in args.threads.split(",") if t]
+  wanted = set(a for a in args.allocators.split(",") if a)
+  workloads = [w for w in WORKLOADS
+               if not args.workloads or w in args.workloads.split(",")]
+  allocs, skipped = allocators(wanted)
+  names = [a[0] for a in allocs]
+  out_root = args.out or os.environ.get("BUILD_WORKSPACE_DIRECTORY") or "."
+  info = os.path.join(out_root, "info")
+  perf = os.path.join(info, "perf")
+  os.makedirs(perf, exist_ok=True)
+
+  print("allocators: %s" % ", ".join(names))
+  if skipped:
+    print("skipped (library not installed): %s" % ", ".join(skipped))
+  started = datetime.datetime.utcnow()
+  host = machine()
+  rows = []  # every run
+  total = len(threads) * args.reps * len(workloads) * len(allocs)
+  done = 0
+  t0 = time.time()
+  for n in threads:
+    for rep in range(args.reps):
+      for w in workloads:
+        binary = runfile("bench/" + w)
+        checks = {}
+        for name, lib in allocs:  # interleaved: A B C A B C ...
+          secs, ops, check, rss = run_child(binary, lib, n, args.scale)
+          checks[name] = check
+          rows.append(dict(workload=w, threads=n, rep=rep, allocator=name,
+                           seconds=secs, ops=ops, check=check, rss_kib=rss))
+          done += 1
+          sys.stdout.write("\r[%d/%d] %-18s %d thr rep %d %-12s %8.4f s  "
+                           "(%.0f s elapsed)" % (done, total, w, n, rep + 1,
+                                                 name, secs, time.time() - t0))
+          sys.stdout.flush()
+        if len(set(checks.values())) != 1:
+          raise SystemExit("\ncompare: %s at %d threads did different work "
+                           "under different allocators: %s" % (w, n, checks))
+  print()
+
+  # Medians per (workload, threads, allocator).
+  med = {}
+  for w in workloads:
+    for n in threads:
+      for a in names:
+        rs = [r for r in rows
+              if r["workload"] == w and r["threads"] == n and r["allocator"] == a]
+        med[w, n, a] = (statistics.median(r["seconds"] for r in rs),
+                        statistics.median(r["rss_kib"] for r in rs),
+                        rs[0]["ops"])
+  peers = [a for a in names if a not in OURS and a != "glibc"]
+
+  lines = []
+  def emit(s=""):
+    print(s)
+    lines.append(s)
+
+  for n in threads:
+    emit("### %d thread%s" % (n, "" if n == 1 else "s"))
+    emit()
+    header = "| workload | " + " | ".join(
+        "%s s (x glibc) | RSS MiB" % a for a in names) + " | elfmalloc / best peer |"
+    emit(header)
+    emit("|" + "---|" * (2 * len(names) + 2))
+    for w in workloads:
+      base = med[w, n, "glibc"][0] if "glibc" in names else float("nan")
+      cells = []
+      for a in names:
+        s, rss, _ = med[w, n, a]
+        cells.append("%.4f (%s) | %.1f" % (s, fmt_ratio(s / base), rss / 1024))
+      best_peer = min((med[w, n, p][0] for p in peers), default=float("nan"))
+      ours = med[w, n, "elfmalloc"][0] if "elfmalloc" in names else float("nan")
+      emit("| %s | %s | %s |" % (w, " | ".join(cells),
+                                 fmt_ratio(ours / best_peer)))
+    emit()
+    emit("Geometric means at %d thread%s (time ratio; RSS ratio):" %
+         (n, "" if n == 1 else "s"))
+    emit()
+    for a in names:
+      parts = []
+      for ref in ("glibc", "mimalloc"):
+        if ref in names and ref != a:
+          parts.append("time/%s %.3f, RSS/%s %.3f" % (
+              ref, geomean([med[w, n, a][0] / med[w, n, ref][0]
+                            for w in workloads]),
+              ref, geomean([med[w, n, a][1] / max(med[w, n, ref][1], 1)
+                            for w in workloads])))
+      if parts:
+        emit("- %s: %s" % (a, "; ".join(parts)))
+    emit()
+
+  # CSV of every run.
+  csv_path = os.path.join(perf, "results.csv")
+  with open(csv_path, "w", newline="") as f:
+    wr = csv.DictWriter(f, fieldnames=["workload", "threads", "rep",
+                                       "allocator", "seconds", "ops", "check",
+                                       "rss_kib"])
+    wr.writeheader()
+    wr.writerows(rows)
+
+  plots = []
+  if not args.no_plots and shutil.which("gnuplot"):
+    plots = make_plots(perf, workloads, threads, names, med)
+
+  cmd = "./bazelw run -c opt //bench:compare" + (
+      " -- " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
+  md = os.path.join(info, "elfmalloc-performance.md")
+  with open(md, "w") as f:
+    f.write("# elfmalloc performance\n\n")
+    f.write("Produced by `%s` on %s UTC.\n\n" % (cmd, started.strftime(
+        "%Y-%m-%d %H:%M")))
+    f.write("## Method\n\n")
+    f.write(
+        "Each workload in `bench/workloads/` is a small program that times "
+        "its own measured part and prints a checksum of its work. The runner "
+        "starts it once per allocator (glibc: plain; others: `LD_PRELOAD` of "
+        "the shared library), interleaving allocators within each repetition "
+        "so that machine noise spreads evenly, %d repetition(s) per thread "
+        "count, scale %g. Cells are medians: seconds of the measured part, "
+        "the ratio to glibc in parentheses, and the child's peak resident "
+        "memory (wait4 `ru_maxrss`). The last column is elfmalloc's time over "
+        "the fastest peer's. Every allocator's checksum must agree.\n\n" %
+        (args.reps, args.scale))
+    f.write("Machine: %s.\n\n" % host)
+    if skipped:
+      f.write("Skipped (not installed): %s.\n\n" % ", ".join(skipped))
+    f.write("## Results\n\n")
+    f.write("\n".join(lines) + "\n")
+    if plots:
+      f.write("## Plots\n\n")
+      for p in plots:
+        f.write("![%s](perf/%s)\n\n" % (p, p))
+    f.write("Raw data: [perf/results.csv](perf/results.csv).\n")
+  print("wrote %s, %s%s" % (md, csv_path,
+                            (" and %d plots" % len(plots)) if plots else ""))
+
+
+def make_plots(perf, workloads, threads, names, med):
+  """One SVG per thread count and metric: bars per workload and allocator."""
+  made = []
+  for n in threads:
+    for metric, idx, label in (("time", 0, "seconds (lower is better)"),
+                               ("rss", 1, "peak RSS MiB (lower is better)")):
+      dat = os.path.join(perf, "%s_%dt.dat" % (metric, n))
+      with open(dat, "w") as f:
+        f.write("workload " + " ".join(names) + "\n")
+        for w in workloads:
+          vals = [med[w, n, a][idx] / (1024.0 if idx == 1 else 1.0)
+                  for a in names]
+          f.write(w + " " + " ".join("%.6g" % v for v in vals) + "\n")
+      svg = "%s_%dt.svg" % (metric, n)
+      script = (
+          "set terminal svg size 1100,500 dynamic\n"
+          "set output '%s'\n"
+          "set title '%s, %d thread%s'\n"
+          "set style data histograms\nset style histogram clustered gap 1\n"
+          "set style fill solid 0.8 border -1\nset key autotitle columnhead\n"
+          "set xtics rotate by -30\nset logscale y\nset ylabel '%s'\n"
+          "plot for [i=2:%d] '%s' using i:xtic(1)\n" %
+          (os.path.join(perf, svg), metric, n, "" if n == 1 else "s", label,
+           len(names) + 1, dat))
+      subprocess.run(["gnuplot"], input=script.encode(), check=True)
+      os.remove(dat)
+      made.append(svg)
+  return made
+
+
+if __name__ == "__main__":
+  main()
