@@ -48,8 +48,11 @@ OURS = ("elfmalloc", "elfmalloc-l")
 
 def runfile(rel):
   """Path of a Bazel data dependency, from the runfiles tree."""
+  here = os.path.dirname(os.path.abspath(__file__))
   roots = [os.environ.get("RUNFILES_DIR"),
-           os.path.abspath(sys.argv[0]) + ".runfiles"]
+           os.path.abspath(sys.argv[0]) + ".runfiles",
+           # compare.py itself sits at <runfiles>/allocators/bench/.
+           os.path.dirname(os.path.dirname(here))]
   for root in roots:
     if root:
       p = os.path.join(root, "allocators", rel)
