@@ -7,7 +7,7 @@
 Runs every workload of bench/workloads under every allocator (LD_PRELOAD of
 its shared library; glibc is the plain run), interleaved (A B C A B C ...),
 `--reps` times at each thread count, and records the workload's own timing,
-its throughput and the child's peak RSS (wait4). Every run of a workload
+its throughput and the child's peak RSS (its VmHWM). Every run of a workload
 must report the same `check` value, which proves each allocator did the same
 work. A peer whose library is not installed is skipped and named.
 
@@ -114,8 +114,10 @@ def run_child(binary, lib, threads, scale):
       fields = dict(kv.split("=", 1) for kv in line.split()[1:])
   if "seconds" not in fields:
     raise RuntimeError("%s printed no RESULT line" % binary)
-  return (float(fields["seconds"]), int(fields["ops"]), fields["check"],
-          usage.ru_maxrss)
+  # The workload's own VmHWM; wait4's ru_maxrss also counts this runner's
+  # image before the exec, a floor of ~10 MiB that hides small peaks.
+  rss = int(fields.get("peak_rss_kib", 0)) or usage.ru_maxrss
+  return (float(fields["seconds"]), int(fields["ops"]), fields["check"], rss)
 
 
 def geomean(xs):
@@ -281,7 +283,7 @@ def main():
         "so that machine noise spreads evenly, %d repetition(s) per thread "
         "count, scale %g. Cells are medians: seconds of the measured part, "
         "the ratio to glibc in parentheses, and the child's peak resident "
-        "memory (wait4 `ru_maxrss`). The last column is elfmalloc's time over "
+        "memory (`VmHWM`, reported by the workload itself). The last column is elfmalloc's time over "
         "the fastest peer's. Every allocator's checksum must agree.\n\n" %
         (args.reps, args.scale))
     f.write("Machine: %s.\n\n" % host)

@@ -296,11 +296,26 @@ Totals RunThreads(int n, Fn fn) {
 }
 
 // Prints the RESULT line (the only line on stdout) and returns exit status 0.
+// This process's peak resident memory in KiB (VmHWM), or 0 if unknown. Read
+// here rather than by the runner: wait4's ru_maxrss also counts the memory
+// of the runner's process image before exec, which hides small peaks.
+inline unsigned long PeakRssKib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  unsigned long kib = 0;
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %lu kB", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return kib;
+}
+
 inline int PrintResult(const Options& options, const Totals& totals) {
   std::printf("RESULT name=%s threads=%d ops=%" PRIu64
-              " seconds=%.6f check=%016" PRIx64 "\n",
+              " seconds=%.6f check=%016" PRIx64 " peak_rss_kib=%lu\n",
               ProgramName(), options.threads, totals.ops, totals.seconds,
-              totals.check);
+              totals.check, PeakRssKib());
   std::fflush(stdout);
   return 0;
 }
