@@ -52,11 +52,6 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
   ClassPool* const pool = pool_;
   const SlagGeometry& g = pool->geom;
   const uintptr_t slag_mask = g.slag_bytes - 1;
-  const uintptr_t objects_offset = g.objects_offset;
-  const uintptr_t granule_mask = (uintptr_t{1} << g.bit_shift) - 1;
-  const size_t shift = g.bit_shift;
-  const size_t bit_limit = g.n_objects * g.bits_per_object;
-  const uint64_t magic = g.div_magic;
   // Objects usually come back in runs from one bitset word (allocation
   // order), so the cell of the previous object is tried first.
   Cell* last = &cells[0];
@@ -73,14 +68,10 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
       }
       checked = s;
     }
-    // BitOf, with the geometry hoisted out of the loop.
-    const uintptr_t off = (a & slag_mask) - objects_offset;
-    const size_t bit = off >> shift;
-    if (ABSL_PREDICT_FALSE((off & granule_mask) != 0 || bit >= bit_limit ||
-                           bit * magic > magic - 1)) {
+    BitPos pos;
+    if (ABSL_PREDICT_FALSE(!BitAt(g, a & slag_mask, &pos))) {
       alloc_fmt::Fatal("elfmalloc: free(): invalid pointer %p", p);
     }
-    const BitPos pos{bit / kBitsPerWord, uint64_t{1} << (bit % kBitsPerWord)};
     if (last->slag == s && last->word == pos.word) {
       if (ABSL_PREDICT_FALSE((last->mask & pos.mask) != 0)) {
         alloc_fmt::Fatal("elfmalloc: free(): double free of %p", p);

@@ -381,8 +381,6 @@ class Heap {
     return s;
   }
 
-  const ClassPool& pool(size_t c) const { return pools_[c]; }
-
  private:
   Heap()
       : small_pages_(PageAllocOptions{kSmallSlagBytes, 8, 8, size_t{256} << 20,

@@ -117,7 +117,6 @@ class PageAlloc {
   // Held while pages are being purged; registered with the fork handlers
   // for the general heap's page allocators.
   SpinLock* purge_lock() { return &purge_lock_; }
-  const PageAllocOptions& options() const { return options_; }
 
   // Approximate counters, for statistics and tests.
   size_t dirty_pages() const {

@@ -53,18 +53,17 @@ void InitSlag(Slag* s, ClassPool* pool) {
 }
 
 BitPos BitOf(Slag* s, const void* p) {
+  const uintptr_t off = reinterpret_cast<uintptr_t>(p) -
+                        reinterpret_cast<uintptr_t>(s);
   const SlagGeometry& g = s->pool->geom;
-  const uintptr_t objects = reinterpret_cast<uintptr_t>(s) + g.objects_offset;
-  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-  if (ABSL_PREDICT_FALSE(a < objects)) BadPointer("invalid pointer", p);
-  const uintptr_t off = a - objects;
-  const size_t index = off >> g.bit_shift;
-  if (ABSL_PREDICT_FALSE((off & ((uintptr_t{1} << g.bit_shift) - 1)) != 0 ||
-                         index >= g.n_objects * g.bits_per_object ||
-                         index * g.div_magic > g.div_magic - 1)) {
+  if (ABSL_PREDICT_FALSE(off < g.objects_offset)) {
+    BadPointer("invalid pointer", p);
+  }
+  BitPos pos;
+  if (ABSL_PREDICT_FALSE(!BitAt(g, off, &pos))) {
     BadPointer("invalid pointer (not the start of an object)", p);
   }
-  return BitPos{index / kBitsPerWord, uint64_t{1} << (index % kBitsPerWord)};
+  return pos;
 }
 
 void AllocIter::Reset(Slag* s) {
@@ -99,6 +98,8 @@ void* AllocIter::NextWord() {
 
 void SlagAllocator::Init(ClassPool* pool, PageAlloc::Handle* pages) {
   ALLOC_DCHECK(pool_ == nullptr, "SlagAllocator initialised twice");
+  ALLOC_DCHECK(pages->owner() == pool->pages,
+               "elfmalloc: page handle of another page allocator");
   pool_ = pool;
   pages_ = pages;
   new (bag_storage_) AvailableBag(*pool->available);
