@@ -52,7 +52,8 @@ Stats GetStats() {
   const internal::HeapStats s = DefaultHeap::Instance().Stats();
   return Stats{s.small_pages_mapped * internal::kSmallSlagBytes +
                    s.big_pages_mapped * internal::kBigSlagBytes,
-               s.dirty_bytes, s.large_bytes, s.large_count};
+               s.dirty_bytes, s.large_bytes, s.large_count,
+               s.large_cached_bytes};
 }
 
 const char* FrontendName() {

@@ -69,6 +69,7 @@ struct Stats {
   size_t dirty_bytes;        // free slag pages still holding memory
   size_t large_bytes;        // mapped for live large objects
   size_t large_count;        // live large objects
+  size_t large_cached_bytes; // freed large blocks kept mapped for reuse
 };
 Stats GetStats();
 

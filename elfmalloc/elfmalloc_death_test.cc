@@ -84,9 +84,22 @@ TEST_F(ElfmallocDeathTest, FreeOfAnInteriorPointerOfALargeObject) {
   Free(p);
 }
 
+// The freed block is still in the large-block cache, which knows it.
 TEST_F(ElfmallocDeathTest, DoubleFreeOfALargeObject) {
   EXPECT_DEATH(
       {
+        void* p = Alloc(3 << 20);
+        Free(p);
+        Free(p);
+      },
+      "^elfmalloc: free\\(\\): double free of 0x[0-9a-f]+\n$");
+}
+
+// Once the cache has let the block go, the pointer is simply unknown.
+TEST_F(ElfmallocDeathTest, FreeOfALargeObjectUnmappedFromTheCache) {
+  EXPECT_DEATH(
+      {
+        SetDecayMs(0);  // nothing is cached
         void* p = Alloc(3 << 20);
         Free(p);
         Free(p);

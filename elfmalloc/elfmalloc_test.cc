@@ -15,6 +15,7 @@
 #include <errno.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -22,6 +23,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "elfmalloc/testing/test_util.h"
@@ -330,6 +332,83 @@ TEST(ElfmallocTest, ReallocToZeroFreesAndReturnsNull) {
   ASSERT_NE(aligned, nullptr);
   EXPECT_EQ(AlignedRealloc(aligned, 0, 2 * kMiB), nullptr);
   EXPECT_EQ(GetStats().large_count, before);
+}
+
+// A freed large block is kept mapped and handed out again; Release() and a
+// zero decay period give it back.
+TEST(ElfmallocTest, LargeBlocksAreCachedAndReleased) {
+  SetDecayMs(-1);  // nothing expires while the test runs
+  Release();
+  ASSERT_EQ(GetStats().large_cached_bytes, 0u);
+  char* a = static_cast<char*>(Alloc(6 * kMiB));
+  ASSERT_NE(a, nullptr);
+  std::memset(a, 0x5a, 6 * kMiB);
+  Free(a);
+  EXPECT_EQ(GetStats().large_cached_bytes, 6 * kMiB);
+
+  // A slightly smaller request takes the block as it is; the slack is usable.
+  char* b = static_cast<char*>(Alloc(5 * kMiB));
+  EXPECT_EQ(b, a);
+  EXPECT_EQ(UsableSize(b), 6 * kMiB);
+  EXPECT_EQ(GetStats().large_cached_bytes, 0u);
+  std::memset(b, 1, UsableSize(b));
+  Free(b);
+
+  // A bigger request grows the cached block; the old contents do not matter
+  // but the whole new size must be usable.
+  char* c = static_cast<char*>(Alloc(9 * kMiB));
+  ASSERT_NE(c, nullptr);
+  EXPECT_GE(UsableSize(c), 9 * kMiB);
+  std::memset(c, 2, 9 * kMiB);
+  EXPECT_EQ(GetStats().large_cached_bytes, 0u);
+
+  // A much smaller request shrinks a cached block to its own size.
+  Free(c);
+  char* d = static_cast<char*>(Alloc(2 * kMiB));
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(UsableSize(d), 2 * kMiB);
+  Free(d);
+
+  // Blocks above the cache's per-block limit are never cached.
+  void* huge = Alloc(40 * kMiB);
+  ASSERT_NE(huge, nullptr);
+  Free(huge);
+  EXPECT_EQ(GetStats().large_cached_bytes, 2 * kMiB);
+
+  Release();
+  EXPECT_EQ(GetStats().large_cached_bytes, 0u);
+
+  // A block unused for the decay period is unmapped by the next call.
+  SetDecayMs(20);
+  Free(Alloc(3 * kMiB));
+  EXPECT_EQ(GetStats().large_cached_bytes, 3 * kMiB);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  void* e = Alloc(3 * kMiB);
+  EXPECT_EQ(GetStats().large_cached_bytes, 0u);
+  Free(e);
+
+  // Decay 0 caches nothing at all.
+  SetDecayMs(0);
+  Free(Alloc(3 * kMiB));
+  EXPECT_EQ(GetStats().large_cached_bytes, 0u);
+  SetDecayMs(1000);
+}
+
+// The cache holds a bounded number of bytes, evicting the oldest blocks.
+TEST(ElfmallocTest, LargeBlockCacheIsBounded) {
+  SetDecayMs(-1);
+  Release();
+  std::vector<void*> blocks;
+  for (int i = 0; i < 12; ++i) {
+    blocks.push_back(Alloc(12 * kMiB));
+    ASSERT_NE(blocks.back(), nullptr);
+  }
+  for (void* p : blocks) Free(p);
+  EXPECT_LE(GetStats().large_cached_bytes, size_t{64} * kMiB);
+  EXPECT_GE(GetStats().large_cached_bytes, size_t{48} * kMiB);
+  Release();
+  EXPECT_EQ(GetStats().large_cached_bytes, 0u);
+  SetDecayMs(1000);
 }
 
 struct ResizeCase {

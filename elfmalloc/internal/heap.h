@@ -71,7 +71,7 @@ inline constexpr size_t kSmallSlagMaxObject = kSmallSlagBytes / 4;
 inline constexpr double kCutoffFactor = 0.6;
 // Freed slags with at least this many usable bytes are eagerly decommitted
 // (so only 2 MiB slags are, as in the original).
-inline constexpr size_t kEagerDecommitBytes = size_t{1} << 20;
+inline constexpr size_t kEagerDecommitBytes = SIZE_MAX;
 
 constexpr SlagGeometry GeneralGeometry(size_t c) {
   const size_t size = ClassSize(c);
@@ -176,6 +176,7 @@ struct HeapStats {
   size_t dirty_bytes = 0;         // freed pages still committed
   size_t large_bytes = 0;         // bytes mapped for large objects
   size_t large_count = 0;
+  size_t large_cached_bytes = 0;  // freed large blocks kept for reuse
 };
 
 template <typename FE>
@@ -350,6 +351,7 @@ class Heap {
     PageAlloc::Handle big(&big_pages_);
     small_pages_.Release(small);
     big_pages_.Release(big);
+    LargeRelease();
   }
 
   // Dirty pages unused for `ms` milliseconds are returned to the OS (-1:
@@ -357,6 +359,7 @@ class Heap {
   void SetDecayMs(int64_t ms) {
     small_pages_.set_decay_ms(ms);
     big_pages_.set_decay_ms(ms);
+    LargeSetDecayMs(ms);
   }
 
   // Registers the locks this heap's slow paths take with the fork handlers
@@ -378,6 +381,7 @@ class Heap {
                     big_pages_.dirty_pages() * kBigSlagBytes;
     s.large_bytes = LargeBytes();
     s.large_count = LargeCount();
+    s.large_cached_bytes = LargeCachedBytes();
     return s;
   }
 
@@ -407,7 +411,14 @@ class Heap {
 
   ABSL_ATTRIBUTE_NOINLINE static void FreeUntagged(void* p) {
     if (p == nullptr) return;
-    if (!LargeFree(p)) BadPointer("free", p);
+    switch (LargeFree(p)) {
+      case LargeFreeResult::kFreed:
+        return;
+      case LargeFreeResult::kDoubleFree:
+        alloc_fmt::Fatal("elfmalloc: free(): double free of %p", p);
+      case LargeFreeResult::kInvalid:
+        BadPointer("free", p);
+    }
   }
 
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void BadPointer(const char* fn,

@@ -5,11 +5,13 @@
 
 #include <errno.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "absl/base/attributes.h"
 #include "absl/base/thread_annotations.h"
 #include "alloc_fmt/spin_lock.h"
+#include "elfmalloc/internal/page_alloc.h"
 #include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
@@ -23,8 +25,34 @@ struct Record {
   size_t align;    // alignment asked for (0: page)
 };
 
-// Open addressing with linear probing and backward-shift deletion (no
-// tombstones), grown at half load.
+// A freed block kept mapped for reuse.
+struct CachedBlock {
+  uintptr_t addr;
+  size_t bytes;
+  int64_t freed_ms;  // CoarseNowMs() when it was freed
+};
+
+// Blocks taken out of the cache to be unmapped once the lock is dropped
+// (munmap under a spin lock would stall every other large-object call).
+struct Victims {
+  CachedBlock blocks[kLargeCacheEntries + 1];
+  size_t n = 0;
+
+  void UnmapAll() {
+    const mmap_alloc::MapAlloc map;
+    for (size_t i = 0; i < n; ++i) {
+      map.Dealloc(reinterpret_cast<void*>(blocks[i].addr), blocks[i].bytes);
+    }
+    n = 0;
+  }
+};
+
+std::atomic<int64_t> g_decay_ms{1000};
+
+// The live-object records and the block cache, under one lock.
+//
+// Records: open addressing with linear probing and backward-shift deletion
+// (no tombstones), grown at half load.
 class Registry {
  public:
   constexpr Registry() = default;
@@ -41,13 +69,62 @@ class Registry {
   // Removes and returns the record of `addr`; false if absent.
   bool Remove(uintptr_t addr, Record* out) ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
-    size_t i;
-    if (!Find(addr, &i)) return false;
-    *out = slots_[i];
-    Erase(i);
-    --count_;
-    bytes_ -= out->bytes;
+    return RemoveLocked(addr, out);
+  }
+
+  // Frees live object `addr`: caches its block, or hands it to `victims`
+  // to unmap. Also moves expired and excess cached blocks to `victims`.
+  LargeFreeResult Free(uintptr_t addr, Victims* victims)
+      ABSL_LOCKS_EXCLUDED(lock_) {
+    SpinLockHolder h(&lock_);
+    Record r;
+    if (!RemoveLocked(addr, &r)) {
+      for (size_t i = 0; i < cache_count_; ++i) {
+        if (cache_[i].addr == addr) return LargeFreeResult::kDoubleFree;
+      }
+      return LargeFreeResult::kInvalid;
+    }
+    const int64_t decay = g_decay_ms.load(std::memory_order_relaxed);
+    const int64_t now = CoarseNowMs();
+    if (decay != 0 && r.bytes <= kLargeCacheMaxBlock) {
+      if (cache_count_ == kLargeCacheEntries) EvictLocked(0, victims);
+      cache_[cache_count_++] = CachedBlock{addr, r.bytes, now};
+      cache_bytes_ += r.bytes;
+      while (cache_bytes_ > kLargeCacheMaxBytes) EvictLocked(0, victims);
+    } else {
+      victims->blocks[victims->n++] = CachedBlock{addr, r.bytes, now};
+    }
+    ExpireLocked(decay, now, victims);
+    return LargeFreeResult::kFreed;
+  }
+
+  // Takes the cached block whose size is closest to `bytes` (preferring
+  // one at least that large). False if the cache is empty. Also moves
+  // expired blocks to `victims`.
+  bool TakeCached(size_t bytes, CachedBlock* out, Victims* victims)
+      ABSL_LOCKS_EXCLUDED(lock_) {
+    SpinLockHolder h(&lock_);
+    ExpireLocked(g_decay_ms.load(std::memory_order_relaxed), CoarseNowMs(),
+                 victims);
+    if (cache_count_ == 0) return false;
+    size_t best = 0;
+    for (size_t i = 1; i < cache_count_; ++i) {
+      if (Better(cache_[i].bytes, cache_[best].bytes, bytes)) best = i;
+    }
+    *out = cache_[best];
+    RemoveCachedLocked(best);
     return true;
+  }
+
+  // Moves every cached block to `victims`.
+  void DrainCache(Victims* victims) ABSL_LOCKS_EXCLUDED(lock_) {
+    SpinLockHolder h(&lock_);
+    while (cache_count_ > 0) EvictLocked(0, victims);
+  }
+
+  size_t cached_bytes() ABSL_LOCKS_EXCLUDED(lock_) {
+    SpinLockHolder h(&lock_);
+    return cache_bytes_;
   }
 
   bool Lookup(uintptr_t addr, Record* out) ABSL_LOCKS_EXCLUDED(lock_) {
@@ -70,6 +147,51 @@ class Registry {
   }
 
  private:
+  // True if a cached block of `a` bytes serves a request of `want` bytes
+  // better than one of `b` bytes: big enough beats too small, then the
+  // closer size wins.
+  static bool Better(size_t a, size_t b, size_t want) {
+    if ((a >= want) != (b >= want)) return a >= want;
+    const size_t da = a >= want ? a - want : want - a;
+    const size_t db = b >= want ? b - want : want - b;
+    return da < db;
+  }
+
+  bool RemoveLocked(uintptr_t addr, Record* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    size_t i;
+    if (!Find(addr, &i)) return false;
+    *out = slots_[i];
+    Erase(i);
+    --count_;
+    bytes_ -= out->bytes;
+    return true;
+  }
+
+  // Removes cache entry i, keeping the rest in freeing order (oldest first).
+  void RemoveCachedLocked(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    cache_bytes_ -= cache_[i].bytes;
+    for (size_t j = i + 1; j < cache_count_; ++j) cache_[j - 1] = cache_[j];
+    --cache_count_;
+  }
+
+  void EvictLocked(size_t i, Victims* victims)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    victims->blocks[victims->n++] = cache_[i];
+    RemoveCachedLocked(i);
+  }
+
+  // Evicts the blocks freed at least `decay` ms before `now` (the oldest
+  // come first). A negative decay keeps everything.
+  void ExpireLocked(int64_t decay, int64_t now, Victims* victims)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    if (decay < 0) return;
+    while (cache_count_ > 0 && now - cache_[0].freed_ms >= decay &&
+           victims->n < kLargeCacheEntries) {
+      EvictLocked(0, victims);
+    }
+  }
+
   size_t Home(uintptr_t addr) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
     return static_cast<size_t>(((addr >> 12) * 0x9E3779B97F4A7C15u) >> 20) &
            (capacity_ - 1);
@@ -131,9 +253,33 @@ class Registry {
   size_t capacity_ ABSL_GUARDED_BY(lock_) = 0;
   size_t count_ ABSL_GUARDED_BY(lock_) = 0;
   size_t bytes_ ABSL_GUARDED_BY(lock_) = 0;
+  CachedBlock cache_[kLargeCacheEntries] ABSL_GUARDED_BY(lock_) = {};
+  size_t cache_count_ ABSL_GUARDED_BY(lock_) = 0;
+  size_t cache_bytes_ ABSL_GUARDED_BY(lock_) = 0;
 };
 
 ABSL_CONST_INIT Registry g_registry;
+
+// Fits cached block `b` to a request of `*bytes` (page multiple): used as
+// it is when at most four times the request (`*bytes` becomes its size:
+// keeping resident pages is cheaper than faulting them in again when the
+// next request is bigger), shrunk when larger, grown (possibly moved) when
+// smaller. Returns the block, or nullptr with `b` unmapped if it could not
+// be fitted.
+void* ReuseBlock(const CachedBlock& b, size_t* bytes) {
+  const mmap_alloc::MapAlloc map;
+  void* p = reinterpret_cast<void*>(b.addr);
+  const size_t want = *bytes;
+  if (b.bytes >= want) {
+    if (b.bytes / 4 <= want || !map.ShrinkInPlace(p, b.bytes, want)) {
+      *bytes = b.bytes;  // the slack stays usable
+    }
+    return p;
+  }
+  void* q = map.Realloc(p, b.bytes, want);
+  if (q == nullptr) map.Dealloc(p, b.bytes);
+  return q;
+}
 
 }  // namespace
 
@@ -145,10 +291,20 @@ void* LargeAlloc(size_t size, size_t align) {
     errno = ENOMEM;
     return nullptr;
   }
-  const size_t bytes = (size + page - 1) & ~(page - 1);
+  size_t bytes = (size + page - 1) & ~(page - 1);
   const size_t map_align = align > page ? align : 0;
   const mmap_alloc::MapAlloc map;
-  void* p = map.Alloc(bytes, map_align);
+  void* p = nullptr;
+  if (map_align == 0 && bytes <= kLargeCacheMaxBlock) {
+    Victims victims;
+    CachedBlock b;
+    const bool hit = g_registry.TakeCached(bytes, &b, &victims);
+    victims.UnmapAll();
+    if (hit) {
+      p = ReuseBlock(b, &bytes);
+    }
+  }
+  if (p == nullptr) p = map.Alloc(bytes, map_align);
   if (p == nullptr) return nullptr;
   if (!g_registry.Insert(Record{reinterpret_cast<uintptr_t>(p), bytes, map_align})) {
     map.Dealloc(p, bytes);
@@ -158,12 +314,25 @@ void* LargeAlloc(size_t size, size_t align) {
   return p;
 }
 
-bool LargeFree(void* p) {
-  Record r;
-  if (!g_registry.Remove(reinterpret_cast<uintptr_t>(p), &r)) return false;
-  const mmap_alloc::MapAlloc map;
-  map.Dealloc(p, r.bytes);
-  return true;
+LargeFreeResult LargeFree(void* p) {
+  Victims victims;
+  const LargeFreeResult result =
+      g_registry.Free(reinterpret_cast<uintptr_t>(p), &victims);
+  victims.UnmapAll();
+  return result;
+}
+
+size_t LargeCachedBytes() { return g_registry.cached_bytes(); }
+
+void LargeSetDecayMs(int64_t ms) {
+  g_decay_ms.store(ms, std::memory_order_relaxed);
+  if (ms == 0) LargeRelease();
+}
+
+void LargeRelease() {
+  Victims victims;
+  g_registry.DrainCache(&victims);
+  victims.UnmapAll();
 }
 
 size_t LargeUsableSize(const void* p) {

@@ -17,12 +17,28 @@
 // Alignment: mappings are page-aligned; larger alignments over-map and trim
 // (mmap_alloc), so any power of two is honoured.
 //
+// Block cache: unmapping a freed block and faulting a fresh one back in
+// costs a page fault and a page clear per 4 KiB, which dominates programs
+// that keep taking large buffers (glibc avoids it by raising its mmap
+// threshold, tcmalloc by keeping spans). So a freed block of at most
+// kLargeCacheMaxBlock bytes is kept, still mapped and resident, in a small
+// cache (kLargeCacheEntries blocks, kLargeCacheMaxBytes in all, oldest
+// evicted first). An allocation with at most page alignment takes the
+// cached block closest in size: as it is if it is at most four times the
+// request, shrunk (tail unmapped) if larger, or grown with mremap (which
+// moves the resident pages, and may move the block) if smaller. Cached
+// blocks unused for the decay period (LargeSetDecayMs, the same period as
+// the slag pages') are unmapped by the next large-object call, and
+// LargeRelease() unmaps them all. A free of a block that is in the cache is
+// reported as a double free.
+//
 // Thread-safe.
 
 #ifndef ELFMALLOC_INTERNAL_LARGE_ALLOC_H_
 #define ELFMALLOC_INTERNAL_LARGE_ALLOC_H_
 
 #include <cstddef>
+#include <cstdint>
 
 #include "alloc_fmt/spin_lock.h"
 
@@ -35,9 +51,15 @@ namespace internal {
 // rounding would overflow).
 void* LargeAlloc(size_t size, size_t align);
 
-// Unmaps large object `p`. Returns false, changing nothing, if p is not the
-// start of a live large object.
-bool LargeFree(void* p);
+enum class LargeFreeResult {
+  kFreed,       // p was a live large object; it is cached or unmapped
+  kDoubleFree,  // p is a block freed earlier and still in the cache
+  kInvalid,     // p is not the start of any large object elfmalloc knows
+};
+
+// Frees large object `p`: caches it or unmaps it. Changes nothing unless
+// the result is kFreed.
+LargeFreeResult LargeFree(void* p);
 
 // The usable size of large object `p` (its page-rounded size), or 0 if p is
 // not the start of a live large object.
@@ -52,9 +74,22 @@ void* LargeResize(void* p, size_t size);
 // The registry's lock, for the fork handlers (fork.h).
 SpinLock* LargeRegistryLock();
 
-// Bytes currently mapped for large objects, and their number.
+// Bytes currently mapped for live large objects, and their number.
 size_t LargeBytes();
 size_t LargeCount();
+// Bytes of freed blocks kept mapped in the cache.
+size_t LargeCachedBytes();
+
+// Cached blocks unused for `ms` milliseconds are unmapped (-1: kept until
+// LargeRelease(); 0: nothing is cached).
+void LargeSetDecayMs(int64_t ms);
+
+// Unmaps every cached block now.
+void LargeRelease();
+
+inline constexpr size_t kLargeCacheEntries = 8;
+inline constexpr size_t kLargeCacheMaxBlock = size_t{32} << 20;
+inline constexpr size_t kLargeCacheMaxBytes = size_t{64} << 20;
 
 }  // namespace internal
 }  // namespace elfmalloc
