@@ -112,6 +112,27 @@ void CacheBase::Shutdown() {
   slags_.Shutdown(&iter_);
 }
 
+namespace {
+
+// How much a magazine's limit moves at a time: one slag's objects.
+uint32_t LimitStep(const ClassPool* pool) {
+  const size_t n = pool->geom.n_objects;
+  return static_cast<uint32_t>(n < kMagazineMinLimit ? kMagazineMinLimit : n);
+}
+
+}  // namespace
+
+void* MagazineCache::AllocRefresh() {
+  // The thread allocates more than its cache holds: let the cache keep more
+  // of what it frees.
+  overflows_ = 0;
+  const uint64_t grown = uint64_t{target_} + LimitStep(pool_);
+  target_ = static_cast<uint32_t>(grown < want_capacity_ ? grown
+                                                         : want_capacity_);
+  if (cap_ != 0) limit_ = target_;
+  return AllocSlow();
+}
+
 void MagazineCache::FreeSlow(void* p) {
   if (!EnsureStack()) {
     // No memory for a stack: free straight to the slag.
@@ -119,12 +140,26 @@ void MagazineCache::FreeSlow(void* p) {
     slags_.Free(p);
     return;
   }
-  if (top_ == cap_) {
-    // Full: return the upper half in bulk, keep the lower (older) half.
-    const uint32_t keep = cap_ / 2;
-    ReturnObjects(stack_ + keep, top_ - keep);
-    top_ = keep;
+  const uint32_t min_limit =
+      cap_ < kMagazineMinLimit ? cap_ : kMagazineMinLimit;
+  if (target_ < min_limit) target_ = min_limit;
+  if (target_ > cap_) target_ = cap_;
+  if (top_ >= target_) {
+    // Full. A thread that keeps overflowing without refreshing its slag
+    // frees more than it allocates: shrink towards the minimum.
+    if (++overflows_ >= kMagazineOverflowsToShrink) {
+      overflows_ = 0;
+      const uint32_t step = LimitStep(pool_);
+      target_ = target_ - min_limit > step ? target_ - step : min_limit;
+    }
+    // Return the upper half in bulk, keep the lower (older) half.
+    const uint32_t keep = target_ / 2;
+    if (top_ > keep) {
+      ReturnObjects(stack_ + keep, top_ - keep);
+      top_ = keep;
+    }
   }
+  limit_ = target_;
   stack_[top_++] = p;
 }
 

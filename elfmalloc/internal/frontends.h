@@ -29,6 +29,14 @@
 // "512 << 10 / size" and "1 << 20 / size", which Rust's precedence evaluates
 // as 512 and 1. We use what the authors meant: 64 Ki pointers up to 512-byte
 // objects, then 512 KiB worth of objects up to 32 KiB, then 1 MiB worth.
+// That is the most a magazine may hold, not what it always holds: a thread
+// that only frees a class (the consumer of a producer-consumer pair) would
+// otherwise hoard up to 64 Ki objects of every class it sees, over 100 MiB
+// for 16..1024-byte messages. So, as tcmalloc sizes its free lists, each
+// magazine has a limit that starts at kMagazineMinLimit, grows by a slag's
+// worth of objects whenever the thread has to refresh its slag (it
+// allocates more than its cache gives it), and shrinks by as much after
+// kMagazineOverflowsToShrink overflows with no refresh between them.
 //
 // Thread-compatible: each object belongs to one thread.
 
@@ -58,6 +66,9 @@ static_assert(MagazineCapacity(16) == 65536);
 static_assert(MagazineCapacity(1024) == 512);
 static_assert(MagazineCapacity(65536) == 16);
 static_assert(MagazineCapacity(size_t{1} << 20) == 1);
+
+inline constexpr uint32_t kMagazineMinLimit = 64;
+inline constexpr uint32_t kMagazineOverflowsToShrink = 3;
 
 // What both front-ends share: a pointer stack, the iterator and the slags.
 class CacheBase {
@@ -113,18 +124,32 @@ class MagazineCache : public CacheBase {
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* Alloc() {
     if (void* p = FastAlloc()) return p;
-    return AllocSlow();
+    return AllocRefresh();
   }
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Free(void* p) {
-    if (ABSL_PREDICT_TRUE(top_ < cap_)) {
+    if (ABSL_PREDICT_TRUE(top_ < limit_)) {
       stack_[top_++] = p;
       return;
     }
     FreeSlow(p);
   }
+  void Shutdown() {
+    limit_ = 0;
+    target_ = 0;
+    overflows_ = 0;
+    CacheBase::Shutdown();
+  }
+
+  // The current limit (0 until the stack is mapped), for tests.
+  uint32_t limit() const { return limit_; }
 
  private:
+  void* AllocRefresh();
   void FreeSlow(void* p);
+
+  uint32_t limit_ = 0;      // push at most this many; <= cap_
+  uint32_t target_ = 0;     // the adaptive limit (0: not yet set)
+  uint32_t overflows_ = 0;  // overflows since the last refresh
 };
 
 class LocalCache : public CacheBase {

@@ -8,6 +8,7 @@
 #include "elfmalloc/internal/frontends.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "elfmalloc/internal/page_alloc.h"
@@ -54,6 +55,44 @@ TEST(MagazineCacheTest, StackIsLifoAndSpillsItsUpperHalf) {
   m.Shutdown();
   EXPECT_EQ(m.cached(), 0u);
   // Every object is back, so the slag's page went back too.
+  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+}
+
+// The magazine's limit follows how the thread uses the class: a thread that
+// only frees (a consumer) keeps at most kMagazineMinLimit objects, one that
+// allocates as much as it frees keeps them all, and one that turns into a
+// consumer gives the room back.
+TEST(MagazineCacheTest, LimitAdaptsToHowTheThreadUsesTheClass) {
+  Pools p(256);
+  PageAlloc::Handle h(&p.pages);
+  MagazineCache producer, consumer, source;
+  producer.Setup(&p.pool, &h, 4096);
+  consumer.Setup(&p.pool, &h, 4096);
+  source.Setup(&p.pool, &h, 4096);
+
+  std::vector<void*> objs;
+  for (int i = 0; i < 2000; ++i) objs.push_back(producer.Alloc());
+  for (void* o : objs) consumer.Free(o);
+  EXPECT_EQ(consumer.limit(), kMagazineMinLimit);
+  EXPECT_LE(consumer.cached(), kMagazineMinLimit);
+
+  objs.clear();
+  for (int i = 0; i < 2000; ++i) objs.push_back(producer.Alloc());
+  for (void* o : objs) producer.Free(o);
+  EXPECT_EQ(producer.cached(), 2000u);
+  const uint32_t grown = producer.limit();
+  EXPECT_GE(grown, 2000u);
+  EXPECT_LE(grown, 4096u);
+
+  // Now the producer only frees objects another cache allocated.
+  objs.clear();
+  for (int i = 0; i < 20000; ++i) objs.push_back(source.Alloc());
+  for (void* o : objs) producer.Free(o);
+  EXPECT_LT(producer.limit(), grown);
+
+  producer.Shutdown();
+  consumer.Shutdown();
+  source.Shutdown();
   EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
 }
 
