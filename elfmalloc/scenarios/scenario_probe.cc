@@ -65,11 +65,16 @@ size_t Opaque(size_t n) {
 
 const char* ErrnoName(int e) {
   switch (e) {
-    case 0: return "0";
-    case ENOMEM: return "ENOMEM";
-    case EINVAL: return "EINVAL";
-    case EOVERFLOW: return "EOVERFLOW";
-    default: return "other";
+    case 0:
+      return "0";
+    case ENOMEM:
+      return "ENOMEM";
+    case EINVAL:
+      return "EINVAL";
+    case EOVERFLOW:
+      return "EOVERFLOW";
+    default:
+      return "other";
   }
 }
 
@@ -78,7 +83,8 @@ const char* RetClass(const void* p) { return p == nullptr ? "null" : "ptr"; }
 double NowSeconds() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 // A field of /proc/self/status ("VmRSS", "VmSize") in KiB; -1 if missing.
@@ -223,14 +229,16 @@ void Preloaded() {
   Result(std::string("preloaded=") + (found ? "1" : "0"));
 }
 
-// --- E.1 API edge cases -------------------------------------------------------
+// --- E.1 API edge cases
+// -------------------------------------------------------
 
 void Malloc0() {
   void* p = malloc(Opaque(0));
   void* q = malloc(Opaque(0));
   const size_t usable = p == nullptr ? 0 : malloc_usable_size(p);
   Result(std::string("ret=") + RetClass(p) + " ret2=" + RetClass(q) +
-         " distinct=" + (p != q ? "1" : "0") + " usable=" + std::to_string(usable));
+         " distinct=" + (p != q ? "1" : "0") +
+         " usable=" + std::to_string(usable));
   free(p);
   free(q);
 }
@@ -242,13 +250,13 @@ void FreeNull() {
   ::operator delete[](n);
   ::operator delete(n, std::nothrow);
   ::operator delete[](n, std::nothrow);
-  ::operator delete(n, size_t{16});
+  ::operator delete (n, size_t{16});
   ::operator delete[](n, size_t{16});
-  ::operator delete(n, std::align_val_t{64});
+  ::operator delete (n, std::align_val_t{64});
   ::operator delete[](n, std::align_val_t{64});
-  ::operator delete(n, std::align_val_t{64}, std::nothrow);
+  ::operator delete (n, std::align_val_t{64}, std::nothrow);
   ::operator delete[](n, std::align_val_t{64}, std::nothrow);
-  ::operator delete(n, size_t{16}, std::align_val_t{64});
+  ::operator delete (n, size_t{16}, std::align_val_t{64});
   ::operator delete[](n, size_t{16}, std::align_val_t{64});
   int forms = 13;
   if (FreeSizedFn fs = GetFreeSized()) {
@@ -322,10 +330,18 @@ void MallocHuge() {
   // rounding to pages, 2 MiB or 1 GiB could wrap.
   const size_t kPtrdiffMax = static_cast<size_t>(PTRDIFF_MAX);
   const size_t sizes[] = {
-      SIZE_MAX,           SIZE_MAX - 1,          SIZE_MAX - 4095,
-      SIZE_MAX - 4096,    SIZE_MAX - (1 << 21),  SIZE_MAX - (1 << 30),
-      kPtrdiffMax + 1,    kPtrdiffMax,           kPtrdiffMax - 4095,
-      kPtrdiffMax - (1 << 21), size_t{1} << 62,  size_t{1} << 48,
+      SIZE_MAX,
+      SIZE_MAX - 1,
+      SIZE_MAX - 4095,
+      SIZE_MAX - 4096,
+      SIZE_MAX - (1 << 21),
+      SIZE_MAX - (1 << 30),
+      kPtrdiffMax + 1,
+      kPtrdiffMax,
+      kPtrdiffMax - 4095,
+      kPtrdiffMax - (1 << 21),
+      size_t{1} << 62,
+      size_t{1} << 48,
   };
   std::string bad;
   for (size_t n : sizes) {
@@ -370,9 +386,10 @@ void PosixMemalignHuge() {
   const bool untouched = out == sentinel;
   void* z = sentinel;
   const int r0 = posix_memalign(&z, 64, Opaque(0));
-  const bool z_ok = r0 == 0 && z != sentinel && z != nullptr && IsAligned(z, 64);
-  Result(std::string("huge=") + ErrnoName(r) + " untouched=" +
-         (untouched ? "1" : "0") + " zero=" + ErrnoName(r0) +
+  const bool z_ok =
+      r0 == 0 && z != sentinel && z != nullptr && IsAligned(z, 64);
+  Result(std::string("huge=") + ErrnoName(r) +
+         " untouched=" + (untouched ? "1" : "0") + " zero=" + ErrnoName(r0) +
          " zero_ptr=" + (z_ok ? "aligned" : "bad"));
   if (r0 == 0) free(z);
 }
@@ -461,9 +478,9 @@ void HugeAlignments() {
         check("posix_memalign", a, n, q);
         free(q);
       }
-      void* o = ::operator new(n, std::align_val_t{a}, std::nothrow);
+      void* o = ::operator new (n, std::align_val_t{a}, std::nothrow);
       if (check("new_aligned", a, n, o)) {
-        ::operator delete(o, n, std::align_val_t{a});
+        ::operator delete (o, n, std::align_val_t{a});
       }
     }
   }
@@ -497,7 +514,8 @@ void UsableSize() {
       if (p == nullptr) SetupFailure("malloc in usable_size");
       const size_t u = malloc_usable_size(p);
       if (u < n && bad.size() < 200) {
-        bad += std::string(bad.empty() ? "" : ",") + "short:" + std::to_string(n);
+        bad +=
+            std::string(bad.empty() ? "" : ",") + "short:" + std::to_string(n);
       }
       FillUsable(p, b);
       blocks.push_back(Block{p, u, b});
@@ -506,8 +524,8 @@ void UsableSize() {
   }
   for (const Block& bl : blocks) {
     if (!CheckFill(bl.p, bl.n, bl.b) && bad.size() < 200) {
-      bad += std::string(bad.empty() ? "" : ",") + "overwritten:" +
-             std::to_string(bl.n);
+      bad += std::string(bad.empty() ? "" : ",") +
+             "overwritten:" + std::to_string(bl.n);
     }
     free(bl.p);
   }
@@ -534,13 +552,11 @@ void FreeSizedCorrect() {
     fas(q, 256, n);
   }
   const long growth = LeakGrowthKiB(100000, [fs](char* p) { fs(p, 1000); });
-  const long growth2 = LeakGrowthKiB(100000, [fas](char* p) {
-    fas(p, alignof(std::max_align_t), 1000);
-  });
+  const long growth2 = LeakGrowthKiB(
+      100000, [fas](char* p) { fas(p, alignof(std::max_align_t), 1000); });
   Result(std::string("exported=1 freed=") +
-         (growth < 16384 && growth2 < 16384 ? "1" : "0") +
-         " rss_growth_kib=" + std::to_string(growth) + "," +
-         std::to_string(growth2));
+         (growth < 16384 && growth2 < 16384 ? "1" : "0") + " rss_growth_kib=" +
+         std::to_string(growth) + "," + std::to_string(growth2));
 }
 
 int g_handler_calls = 0;
@@ -568,8 +584,8 @@ void NewHandlerHuge() {
     ++throws;
   }
   try {
-    void* p = ::operator new(Opaque(size_t{1} << 62), std::align_val_t{64});
-    ::operator delete(p, std::align_val_t{64});
+    void* p = ::operator new (Opaque(size_t{1} << 62), std::align_val_t{64});
+    ::operator delete (p, std::align_val_t{64});
   } catch (const std::bad_alloc&) {
     ++throws;
   }
@@ -579,8 +595,8 @@ void NewHandlerHuge() {
   } catch (const std::bad_alloc&) {
     ++throws;
   }
-  Result(std::string("handler_calls=") + std::to_string(calls) +
-         " outcome=" + outcome + " no_handler_throws=" + std::to_string(throws));
+  Result(std::string("handler_calls=") + std::to_string(calls) + " outcome=" +
+         outcome + " no_handler_throws=" + std::to_string(throws));
 }
 
 void NothrowHuge() {
@@ -588,7 +604,7 @@ void NothrowHuge() {
   int nulls = 0;
   nulls += ::operator new(n, std::nothrow) == nullptr;
   nulls += ::operator new[](n, std::nothrow) == nullptr;
-  nulls += ::operator new(n, std::align_val_t{64}, std::nothrow) == nullptr;
+  nulls += ::operator new (n, std::align_val_t{64}, std::nothrow) == nullptr;
   nulls += ::operator new[](n, std::align_val_t{64}, std::nothrow) == nullptr;
   Result("nullptrs=" + std::to_string(nulls));
 }
@@ -747,7 +763,8 @@ void SizedDeleteWrong() {
   Survived("");
 }
 
-// --- E.3 exhaustion -----------------------------------------------------------
+// --- E.3 exhaustion
+// -----------------------------------------------------------
 
 // Whether the kernel's overcommit policy must refuse a single private
 // writable mapping of `bytes` on this host.
@@ -773,9 +790,8 @@ void MallocBeyondRam(size_t bytes) {
   const int e = errno;
   char buf[64];
   snprintf(buf, sizeof(buf), "%.3f", ms);
-  Result(std::string("ret=") + RetClass(p) + " errno=" + ErrnoName(e) +
-         " ms=" + buf + " kernel_must_refuse=" +
-         (KernelMustRefuse(bytes) ? "1" : "0"));
+  Result(std::string("ret=") + RetClass(p) + " errno=" + ErrnoName(e) + " ms=" +
+         buf + " kernel_must_refuse=" + (KernelMustRefuse(bytes) ? "1" : "0"));
   free(p);
 }
 
@@ -881,7 +897,8 @@ void NewUnderExhaustion() {
 // --- E.4 concurrency and lifecycle ------------------------------------------
 
 void AllocBeforeMain() {
-  const bool ok = g_before_main.small != nullptr && g_before_main.large != nullptr &&
+  const bool ok = g_before_main.small != nullptr &&
+                  g_before_main.large != nullptr &&
                   CheckFill(g_before_main.small, 100, 0x11) &&
                   CheckFill(g_before_main.large, 3 << 20, 0x22) &&
                   *g_before_main.object == std::string(200, 'x');
@@ -1093,7 +1110,8 @@ void ForkWhileThreadsAllocate() {
   stop.store(true);
   for (auto& w : workers) w.join();
   Result("forks=" + std::to_string(kForks) + " ok=" + std::to_string(ok) +
-         " deadlocks=" + std::to_string(hung) + " failed=" + std::to_string(failed));
+         " deadlocks=" + std::to_string(hung) +
+         " failed=" + std::to_string(failed));
 }
 
 struct Entry {
