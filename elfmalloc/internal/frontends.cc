@@ -25,12 +25,31 @@ void* CacheBase::AllocSlow() {
   return nullptr;
 }
 
+namespace {
+
+// Each class's stack starts at a different cache line of its first page.
+// Page-aligned stacks would put the hot top entries of every class (in
+// small-object churn, all near the bottom) in the same L1 set, and loads
+// from one would 4K-alias with stores to another.
+constexpr size_t kStackColors = 64;
+constexpr size_t kStackColorBytes = 64;
+
+size_t StackColor(const ClassPool* pool) {
+  return (pool->map_tag % kStackColors) * kStackColorBytes;
+}
+
+size_t StackMapBytes(size_t capacity) {
+  return capacity * sizeof(void*) + kStackColors * kStackColorBytes;
+}
+
+}  // namespace
+
 bool CacheBase::EnsureStack() {
   if (stack_ != nullptr) return true;
   const mmap_alloc::MapAlloc map;
-  void* mem = map.Alloc(want_capacity_ * sizeof(void*));
+  void* mem = map.Alloc(StackMapBytes(want_capacity_));
   if (mem == nullptr) return false;
-  stack_ = static_cast<void**>(mem);
+  stack_ = reinterpret_cast<void**>(static_cast<char*>(mem) + StackColor(pool_));
   cap_ = static_cast<uint32_t>(want_capacity_);
   return true;
 }
@@ -104,7 +123,8 @@ void CacheBase::Shutdown() {
   if (stack_ != nullptr) {
     ReturnObjects(stack_, top_);
     const mmap_alloc::MapAlloc map;
-    map.Dealloc(stack_, want_capacity_ * sizeof(void*));
+    map.Dealloc(reinterpret_cast<char*>(stack_) - StackColor(pool_),
+                StackMapBytes(want_capacity_));
     stack_ = nullptr;
     top_ = 0;
     cap_ = 0;

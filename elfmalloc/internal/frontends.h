@@ -105,9 +105,11 @@ class CacheBase {
   // Returns `n` objects of this class to their slags in bulk.
   void ReturnObjects(void* const* objects, size_t n);
 
+  // The fields the fast paths touch come first, in one cache line.
   void** stack_ = nullptr;
   uint32_t top_ = 0;
-  uint32_t cap_ = 0;  // 0 until the stack is mapped
+  uint32_t cap_ = 0;    // 0 until the stack is mapped
+  uint32_t limit_ = 0;  // MagazineCache: push at most this many; <= cap_
   AllocIter iter_;
   SlagAllocator slags_;
   ClassPool* pool_ = nullptr;
@@ -147,7 +149,6 @@ class MagazineCache : public CacheBase {
   void* AllocRefresh();
   void FreeSlow(void* p);
 
-  uint32_t limit_ = 0;      // push at most this many; <= cap_
   uint32_t target_ = 0;     // the adaptive limit (0: not yet set)
   uint32_t overflows_ = 0;  // overflows since the last refresh
 };
