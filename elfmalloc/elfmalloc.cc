@@ -42,6 +42,10 @@ void* AlignedRealloc(void* p, size_t size, size_t align) {
   return DefaultHeap::Realloc(p, size, align);
 }
 
+void FreeSized(void* p, size_t size, size_t align, const char* fn) {
+  if (p != nullptr) DefaultHeap::FreeSized(p, size, align, fn);
+}
+
 size_t UsableSize(const void* p) { return DefaultHeap::UsableSize(p); }
 
 void Release() { DefaultHeap::Instance().Release(); }

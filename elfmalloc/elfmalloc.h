@@ -43,6 +43,13 @@ void* AlignedAlloc(size_t size, size_t align);
 // Frees `p` from Alloc/AlignedAlloc/Realloc/AlignedRealloc (nullptr: no-op).
 void Free(void* p);
 
+// Frees `p` (nullptr: no-op), which the caller says was allocated with
+// `size` bytes (0: not given) aligned to `align` (0: not given), as C23's
+// free_sized and C++'s sized delete do. A size or alignment p cannot have
+// been allocated with is fatal: "elfmalloc: <fn>(): size mismatch 0x...".
+// Sizes that Realloc kept the block for are accepted.
+void FreeSized(void* p, size_t size, size_t align, const char* fn);
+
 // Resizes: Realloc(nullptr, n) = Alloc(n); Realloc(p, 0) frees p and returns
 // nullptr (glibc's behaviour); otherwise returns a block of at least `size`
 // bytes holding p's contents (p itself when it already fits and is not much

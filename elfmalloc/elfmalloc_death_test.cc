@@ -5,8 +5,10 @@
 // starts "elfmalloc: " and names the pointer (elfmalloc.h): freeing memory
 // elfmalloc did not hand out (stack, globals, glibc's heap, interior
 // pointers of small and large objects, an already freed large object),
-// double frees of small objects once they reach their slag, and UsableSize
-// of a foreign pointer. Built against both front-ends.
+// double frees of small objects (at once when the object is still on top of
+// the thread's cache, else once it reaches its slag), FreeSized with a size
+// or alignment the block cannot have, and UsableSize of a foreign pointer.
+// Built against both front-ends.
 
 #include <cstddef>
 #include <cstdint>
@@ -181,6 +183,54 @@ TEST_F(ElfmallocDeathTest, ReallocOfAForeignPointer) {
   // API's is accepted.
   EXPECT_DEATH(Realloc(Launder(local), 100),
                "^elfmalloc: [a-z_]+\\(\\): invalid pointer 0x[0-9a-f]+\n$");
+}
+
+// The object is still on top of the thread's cache: caught at the second
+// free, before it can be handed out twice.
+TEST_F(ElfmallocDeathTest, ImmediateDoubleFreeOfASmallObject) {
+  EXPECT_DEATH(
+      {
+        void* p = Alloc(48);
+        Free(p);
+        Free(p);
+      },
+      kDoubleFree);
+}
+
+constexpr char kSizeMismatch[] =
+    "^elfmalloc: free_sized\\(\\): size mismatch 0x[0-9a-f]+\n$";
+
+TEST_F(ElfmallocDeathTest, FreeSizedWithTheWrongSize) {
+  void* p = Alloc(64);
+  ASSERT_NE(p, nullptr);
+  EXPECT_DEATH(FreeSized(p, 4000, 0, "free_sized"), kSizeMismatch);
+  EXPECT_DEATH(FreeSized(p, 8, 0, "free_sized"), kSizeMismatch);
+  Free(p);
+}
+
+TEST_F(ElfmallocDeathTest, FreeSizedWithTheWrongAlignment) {
+  char* p = static_cast<char*>(AlignedAlloc(64, 64));
+  ASSERT_NE(p, nullptr);
+  // A 64-byte object may happen to be 4 KiB-aligned: only claim a mismatch
+  // when it is not.
+  if ((reinterpret_cast<uintptr_t>(p) & 4095) != 0) {
+    EXPECT_DEATH(FreeSized(p, 64, 4096, "free_sized"), kSizeMismatch);
+  }
+  Free(p);
+}
+
+TEST_F(ElfmallocDeathTest, FreeSizedOfALargeObjectWithTheWrongSize) {
+  void* p = Alloc(3 << 20);
+  ASSERT_NE(p, nullptr);
+  EXPECT_DEATH(FreeSized(p, 64, 0, "free_sized"), kSizeMismatch);
+  EXPECT_DEATH(FreeSized(p, 8 << 20, 0, "free_sized"), kSizeMismatch);
+  Free(p);
+}
+
+TEST_F(ElfmallocDeathTest, FreeSizedOfAnInvalidPointer) {
+  char local[64];
+  EXPECT_DEATH(FreeSized(Launder(local), 64, 0, "free_sized"),
+               "^elfmalloc: free(_sized)?\\(\\): invalid pointer 0x[0-9a-f]+\n$");
 }
 
 }  // namespace

@@ -411,6 +411,35 @@ TEST(ElfmallocTest, LargeBlockCacheIsBounded) {
   SetDecayMs(1000);
 }
 
+// FreeSized accepts every size and alignment the block could have been
+// allocated with, including sizes Realloc shrank it to in place.
+TEST(ElfmallocTest, FreeSizedAcceptsWhatTheBlockWasAllocatedWith) {
+  const size_t limit = FullScale() ? (size_t{4} << 20) : (size_t{3} << 20);
+  for (size_t n = 0; n <= limit; n += n < 4096 ? 1 : n / 64 + 1) {
+    void* p = Alloc(n);
+    ASSERT_NE(p, nullptr) << n;
+    FreeSized(p, n, 0, "free_sized");
+  }
+  for (size_t align = 1; align <= (size_t{4} << 20); align *= 2) {
+    for (size_t n : {size_t{1}, align - 1, align, align + 1, 3 * align}) {
+      if (n == 0) continue;
+      void* p = AlignedAlloc(n, align);
+      ASSERT_NE(p, nullptr) << n << " " << align;
+      FreeSized(p, n, align, "free_aligned_sized");
+    }
+  }
+  for (size_t n = 16; n <= (size_t{2} << 20); n = n * 3 / 2) {
+    for (size_t m = 1; m <= n; m = m * 2 + 1) {
+      void* p = Alloc(n);
+      ASSERT_NE(p, nullptr);
+      void* q = Realloc(p, m);
+      ASSERT_NE(q, nullptr);
+      FreeSized(q, m, 0, "free_sized");
+    }
+  }
+  FreeSized(nullptr, 10, 0, "free_sized");
+}
+
 struct ResizeCase {
   const char* name;
   size_t from;

@@ -21,6 +21,9 @@ struct ElfmallocBinding {
     return elfmalloc::AlignedAlloc(size, align);
   }
   static void Free(void* p) { elfmalloc::Free(p); }
+  static void FreeSized(void* p, size_t size, size_t align, const char* fn) {
+    elfmalloc::FreeSized(p, size, align, fn);
+  }
   static void* Realloc(void* p, size_t size) {
     return elfmalloc::Realloc(p, size);
   }

@@ -184,6 +184,28 @@ TEST_P(CApiConformanceTest, AlignedAlloc) {
   EXPECT_EQ(errno, ENOMEM);
 }
 
+// Alignment 16 for objects smaller than 16 bytes, which plain malloc need
+// only align to 8: many live at once, so none is aligned by luck.
+TEST_P(CApiConformanceTest, SixteenByteAlignmentOfTinyObjects) {
+  std::vector<void*> live;
+  for (int round = 0; round < 8; ++round) {
+    for (size_t n = 1; n < 16; ++n) {
+      void* a = api().aligned_alloc(16, n);
+      void* m = api().memalign(16, n);
+      void* q = nullptr;
+      ASSERT_EQ(api().posix_memalign(&q, 16, n), 0);
+      for (void* p : {a, m, q}) {
+        ASSERT_NE(p, nullptr) << n;
+        EXPECT_TRUE(Aligned(p, 16)) << n << " " << p;
+      }
+      api().free_aligned_sized(a, 16, n);
+      live.push_back(m);
+      live.push_back(q);
+    }
+  }
+  for (void* p : live) api().free(p);
+}
+
 TEST_P(CApiConformanceTest, MemallocRoundsAlignmentUpLikeGlibc) {
   void* p = api().memalign(48, 100);
   ASSERT_NE(p, nullptr);

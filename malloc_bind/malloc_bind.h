@@ -12,6 +12,16 @@
 //   static void* Realloc(void* p, size_t size);       // p != nullptr, size > 0
 //   static size_t UsableSize(const void* p);          // p != nullptr
 //
+// and optionally
+//
+//   // p != nullptr; size 0: not known; align 0: not given. `fn` names the
+//   // entry point ("free_sized", "operator delete") for diagnostics.
+//   static void FreeSized(void* p, size_t size, size_t align, const char* fn);
+//
+// which free_sized, free_aligned_sized and the sized and aligned operator
+// delete forms call, so the binding can check what the caller claims about
+// the block. Without it they call Free.
+//
 // Alloc/AlignedAlloc/Realloc return nullptr on exhaustion (Realloc leaving
 // p untouched) and may set errno; Alloc(0) may return nullptr or a unique
 // pointer. Alloc must give alignof(max_align_t) for sizes of 16 or more and
@@ -50,6 +60,7 @@
 
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
@@ -69,6 +80,15 @@ inline bool Mul(size_t a, size_t b, size_t* out) {
 
 // Requests no object can satisfy: refuse before any rounding.
 inline bool TooBig(size_t n) { return n > static_cast<size_t>(PTRDIFF_MAX); }
+
+// HasFreeSized<B>::value: B declares the optional FreeSized hook.
+template <typename B, typename = void>
+struct HasFreeSized : std::false_type {};
+template <typename B>
+struct HasFreeSized<B, std::void_t<decltype(B::FreeSized(
+                           static_cast<void*>(nullptr), size_t{0}, size_t{0},
+                           static_cast<const char*>(nullptr)))>>
+    : std::true_type {};
 
 }  // namespace internal
 
@@ -157,10 +177,22 @@ class CApi {
     return p == nullptr ? 0 : B::UsableSize(p);
   }
 
-  // C23. The size (and alignment) must be those the block was allocated
-  // with; they are not needed to free it, so they are not trusted.
-  static void FreeSized(void* p, size_t) { Free(p); }
-  static void FreeAlignedSized(void* p, size_t, size_t) { Free(p); }
+  // C23 free_sized / free_aligned_sized and the sized and aligned operator
+  // delete forms. The size (0: not given) and alignment (0: not given)
+  // must be those the block was allocated with; a binding with FreeSized
+  // checks them, others just free.
+  static void FreeSized(void* p, size_t n, const char* fn = "free_sized") {
+    FreeAlignedSized(p, 0, n, fn);
+  }
+  static void FreeAlignedSized(void* p, size_t align, size_t n,
+                               const char* fn = "free_aligned_sized") {
+    if (p == nullptr) return;
+    if constexpr (internal::HasFreeSized<B>::value) {
+      B::FreeSized(p, n, align, fn);
+    } else {
+      B::Free(p);
+    }
+  }
 
   // --- C++ ---------------------------------------------------------------
 
@@ -211,8 +243,10 @@ class CApi {
     if (ABSL_PREDICT_FALSE(internal::TooBig(n) || internal::TooBig(align))) {
       return NoMemory();
     }
-    void* p = align <= 16 ? B::Alloc(n == 0 ? 1 : n)
-                          : B::AlignedAlloc(n == 0 ? 1 : n, align);
+    // Alloc guarantees 16 bytes of alignment only from 16 bytes up.
+    const bool plain = align <= 8 || (align <= 16 && n >= 16);
+    void* p = plain ? B::Alloc(n == 0 ? 1 : n)
+                    : B::AlignedAlloc(n == 0 ? 1 : n, align);
     if (ABSL_PREDICT_FALSE(p == nullptr)) return NoMemory();
     return p;
   }
@@ -321,40 +355,40 @@ class CApi {
     ::allocators::malloc_bind::CApi<B>::Free(p);                              \
   }                                                                           \
   MALLOC_BIND_EXPORT void operator delete(void* p, size_t n) noexcept {       \
-    ::allocators::malloc_bind::CApi<B>::FreeSized(p, n);                      \
+    ::allocators::malloc_bind::CApi<B>::FreeSized(p, n, "operator delete");   \
   }                                                                           \
   MALLOC_BIND_EXPORT void operator delete[](void* p, size_t n) noexcept {     \
-    ::allocators::malloc_bind::CApi<B>::FreeSized(p, n);                      \
+    ::allocators::malloc_bind::CApi<B>::FreeSized(p, n, "operator delete[]"); \
   }                                                                           \
   MALLOC_BIND_EXPORT void operator delete(void* p,                            \
                                           std::align_val_t a) noexcept {      \
     ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
-        p, static_cast<size_t>(a), 0);                                        \
+        p, static_cast<size_t>(a), 0, "operator delete");                     \
   }                                                                           \
   MALLOC_BIND_EXPORT void operator delete[](void* p,                          \
                                             std::align_val_t a) noexcept {    \
     ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
-        p, static_cast<size_t>(a), 0);                                        \
+        p, static_cast<size_t>(a), 0, "operator delete");                     \
   }                                                                           \
   MALLOC_BIND_EXPORT void operator delete(                                    \
       void* p, std::align_val_t a, const std::nothrow_t&) noexcept {          \
     ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
-        p, static_cast<size_t>(a), 0);                                        \
+        p, static_cast<size_t>(a), 0, "operator delete");                     \
   }                                                                           \
   MALLOC_BIND_EXPORT void operator delete[](                                  \
       void* p, std::align_val_t a, const std::nothrow_t&) noexcept {          \
     ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
-        p, static_cast<size_t>(a), 0);                                        \
+        p, static_cast<size_t>(a), 0, "operator delete");                     \
   }                                                                           \
   MALLOC_BIND_EXPORT void operator delete(void* p, size_t n,                  \
                                           std::align_val_t a) noexcept {      \
     ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
-        p, static_cast<size_t>(a), n);                                        \
+        p, static_cast<size_t>(a), n, "operator delete");                     \
   }                                                                           \
   MALLOC_BIND_EXPORT void operator delete[](void* p, size_t n,                \
                                             std::align_val_t a) noexcept {    \
     ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
-        p, static_cast<size_t>(a), n);                                        \
+        p, static_cast<size_t>(a), n, "operator delete");                     \
   }
 
 #define MALLOC_BIND_EXPORT __attribute__((visibility("default"), used))

@@ -34,12 +34,15 @@ namespace {
 constexpr size_t kStackColors = 64;
 constexpr size_t kStackColorBytes = 64;
 
-size_t StackColor(const ClassPool* pool) {
-  return (pool->map_tag % kStackColors) * kStackColorBytes;
+// Where the stack starts in its mapping. One word more than the colour, so
+// stack_[-1] is a zero word: the double-free check at the top of the stack
+// needs no test for an empty stack.
+size_t StackOffset(const ClassPool* pool) {
+  return (pool->map_tag % kStackColors) * kStackColorBytes + sizeof(void*);
 }
 
 size_t StackMapBytes(size_t capacity) {
-  return capacity * sizeof(void*) + kStackColors * kStackColorBytes;
+  return (capacity + 1) * sizeof(void*) + kStackColors * kStackColorBytes;
 }
 
 }  // namespace
@@ -49,7 +52,7 @@ bool CacheBase::EnsureStack() {
   const mmap_alloc::MapAlloc map;
   void* mem = map.Alloc(StackMapBytes(want_capacity_));
   if (mem == nullptr) return false;
-  stack_ = reinterpret_cast<void**>(static_cast<char*>(mem) + StackColor(pool_));
+  stack_ = reinterpret_cast<void**>(static_cast<char*>(mem) + StackOffset(pool_));
   cap_ = static_cast<uint32_t>(want_capacity_);
   return true;
 }
@@ -123,7 +126,7 @@ void CacheBase::Shutdown() {
   if (stack_ != nullptr) {
     ReturnObjects(stack_, top_);
     const mmap_alloc::MapAlloc map;
-    map.Dealloc(reinterpret_cast<char*>(stack_) - StackColor(pool_),
+    map.Dealloc(reinterpret_cast<char*>(stack_) - StackOffset(pool_),
                 StackMapBytes(want_capacity_));
     stack_ = nullptr;
     top_ = 0;
@@ -153,6 +156,10 @@ void* MagazineCache::AllocRefresh() {
   return AllocSlow();
 }
 
+void CacheBase::DoubleFree(const void* p) {
+  alloc_fmt::Fatal("elfmalloc: free(): double free of %p", p);
+}
+
 void MagazineCache::FreeSlow(void* p) {
   if (!EnsureStack()) {
     // No memory for a stack: free straight to the slag.
@@ -180,6 +187,7 @@ void MagazineCache::FreeSlow(void* p) {
     }
   }
   limit_ = target_;
+  CheckNotTop(p);
   stack_[top_++] = p;
 }
 
@@ -202,6 +210,7 @@ void LocalCache::FreeSlow(void* p) {
   local_cap_ = cap_ - static_cast<uint32_t>(kRemoteBatch);
   remote_cap_ = static_cast<uint32_t>(kRemoteBatch);
   if (slags_.Contains(p) && top_ < local_cap_) {
+    CheckNotTop(p);
     stack_[top_++] = p;
     return;
   }

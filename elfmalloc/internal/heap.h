@@ -170,6 +170,30 @@ static_assert(AlignedClass(1, 16) == SizeToClass(16));
 static_assert(AlignedClass(kMaxSmallSize, kMaxSmallSize) == kNumClasses - 1);
 static_assert(AlignedClass(16, size_t{2} << 20) == kNumClasses);
 
+// True if an object of class c can be what a caller who asked for `size`
+// bytes aligned to `align` (0: not given) holds: the class Alloc or
+// AlignedAlloc picks for that request, or a bigger class that Realloc kept
+// for it because it is less than twice the size (see Heap::Realloc).
+ABSL_ATTRIBUTE_ALWAYS_INLINE constexpr bool SizeFitsClass(size_t size,
+                                                          size_t align,
+                                                          size_t c) {
+  if (size > ClassSize(c)) return false;
+  const size_t fit = AlignedClass(size, align == 0 ? 1 : align);
+  return fit == c || (fit < c && size * 2 > ClassSize(c));
+}
+static_assert(SizeFitsClass(64, 0, SizeToClass(64)));
+static_assert(!SizeFitsClass(4000, 0, SizeToClass(64)));
+static_assert(!SizeFitsClass(16, 0, SizeToClass(64)));
+static_assert(SizeFitsClass(100, 0, SizeToClass(192)));  // kept by Realloc
+static_assert(SizeFitsClass(10, 64, SizeToClass(64)));
+
+// The same for a large object of `usable` bytes: at most that, and not so
+// small that the block (page-rounded, or a cached block at most four times
+// the request; large_alloc.h) could not have been handed out for it.
+constexpr bool SizeFitsLarge(size_t size, size_t usable) {
+  return size <= usable && usable / 4 <= size + (size_t{64} << 10);
+}
+
 struct HeapStats {
   size_t small_pages_mapped = 0;  // 256 KiB pages ever mapped
   size_t big_pages_mapped = 0;    // 2 MiB pages ever mapped
@@ -278,6 +302,35 @@ class Heap {
     FreeUntagged(p);
   }
 
+  // Frees `p` (not nullptr) that the caller says was allocated with `size`
+  // bytes (0: not given) aligned to `align` (0: not given): free_sized and
+  // sized delete. A size or alignment p cannot have is a fatal one-line
+  // error "elfmalloc: <fn>(): size mismatch 0x...", as is any pointer Free
+  // rejects. Costs one table lookup more than Free for small objects, so
+  // sized delete (every C++ delete by default) stays on the fast path.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void FreeSized(void* p, size_t size,
+                                                     size_t align,
+                                                     const char* fn) {
+    const uint8_t tag = GlobalPageMap().Get(p);
+    const bool misaligned =
+        (reinterpret_cast<uintptr_t>(p) & (align == 0 ? 0 : align - 1)) != 0;
+    if (ABSL_PREDICT_TRUE(tag != 0)) {
+      const size_t c = tag - 1;
+      if (ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) BadPointer(fn, p);
+      if (ABSL_PREDICT_FALSE(misaligned ||
+                             (size != 0 && !SizeFitsClass(size, align, c)))) {
+        SizeMismatch(fn, p);
+      }
+      if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
+        tc->cache(c).Free(p);
+        return;
+      }
+      FallbackFree(c, p);
+      return;
+    }
+    FreeLargeSized(p, size, misaligned, fn);
+  }
+
   // --- Queries and resizing -------------------------------------------------
 
   // The bytes usable at `p`. Fatal for a pointer this heap did not hand
@@ -323,7 +376,12 @@ class Heap {
       }
     } else {
       old_size = LargeUsableSize(p);
-      if (old_size == 0) BadPointer("realloc", p);
+      if (old_size == 0) {
+        if (LargeIsCachedBlock(p)) {
+          alloc_fmt::Fatal("elfmalloc: realloc(): freed pointer %p", p);
+        }
+        BadPointer("realloc", p);
+      }
       if (AlignedClass(size, align) == kNumClasses && (a & (align - 1)) == 0) {
         if (void* q = LargeResize(p, size)) {
           if ((reinterpret_cast<uintptr_t>(q) & (align - 1)) == 0) return q;
@@ -424,6 +482,23 @@ class Heap {
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void BadPointer(const char* fn,
                                                               const void* p) {
     alloc_fmt::Fatal("elfmalloc: %s(): invalid pointer %p", fn, p);
+  }
+
+  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void SizeMismatch(
+      const char* fn, const void* p) {
+    alloc_fmt::Fatal("elfmalloc: %s(): size mismatch %p", fn, p);
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE static void FreeLargeSized(void* p, size_t size,
+                                                     bool misaligned,
+                                                     const char* fn) {
+    // An unknown pointer falls through to the free below, which names it.
+    const size_t usable = LargeUsableSize(p);
+    if (usable != 0 &&
+        (misaligned || (size != 0 && !SizeFitsLarge(size, usable)))) {
+      SizeMismatch(fn, p);
+    }
+    FreeUntagged(p);
   }
 
   ThreadCache* Fallback() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fallback_lock_) {

@@ -116,6 +116,14 @@ class Registry {
     return true;
   }
 
+  bool IsCached(uintptr_t addr) ABSL_LOCKS_EXCLUDED(lock_) {
+    SpinLockHolder h(&lock_);
+    for (size_t i = 0; i < cache_count_; ++i) {
+      if (cache_[i].addr == addr) return true;
+    }
+    return false;
+  }
+
   // Moves every cached block to `victims`.
   void DrainCache(Victims* victims) ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
@@ -320,6 +328,10 @@ LargeFreeResult LargeFree(void* p) {
       g_registry.Free(reinterpret_cast<uintptr_t>(p), &victims);
   victims.UnmapAll();
   return result;
+}
+
+bool LargeIsCachedBlock(const void* p) {
+  return g_registry.IsCached(reinterpret_cast<uintptr_t>(p));
 }
 
 size_t LargeCachedBytes() { return g_registry.cached_bytes(); }

@@ -61,6 +61,9 @@ enum class LargeFreeResult {
 // the result is kFreed.
 LargeFreeResult LargeFree(void* p);
 
+// True if `p` is a freed block still in the cache (for diagnostics).
+bool LargeIsCachedBlock(const void* p);
+
 // The usable size of large object `p` (its page-rounded size), or 0 if p is
 // not the start of a live large object.
 size_t LargeUsableSize(const void* p);
