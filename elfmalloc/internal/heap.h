@@ -261,7 +261,7 @@ class Heap {
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Alloc(size_t size) {
     const size_t c = SizeToClass(size);
     if (ABSL_PREDICT_TRUE(c < kNumClasses)) return AllocClass(c);
-    return LargeAlloc(size, 0);
+    return LargeAllocOrReclaim(size, 0);
   }
 
   // At least `size` bytes aligned to `align`. REQUIRES: align is a power of
@@ -273,7 +273,7 @@ class Heap {
     }
     const size_t c = AlignedClass(size, align);
     if (c < kNumClasses) return AllocClass(c);
-    return LargeAlloc(size, align);
+    return LargeAllocOrReclaim(size, align);
   }
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* AllocClass(size_t c) {
@@ -445,10 +445,8 @@ class Heap {
 
  private:
   Heap()
-      : small_pages_(PageAllocOptions{kSmallSlagBytes, 8, 8, size_t{256} << 20,
-                                      kDefaultDecayMs}),
-        big_pages_(PageAllocOptions{kBigSlagBytes, 2, 8, size_t{256} << 20,
-                                    kDefaultDecayMs}) {
+      : small_pages_(PagesOptions(kSmallSlagBytes, 8)),
+        big_pages_(PagesOptions(kBigSlagBytes, 2)) {
     size_t pipes = bagpipe::DefaultPipeCount();
     if (pipes > 16) pipes = 16;  // the original's 16 per class at most
     for (size_t c = 0; c < kNumClasses; ++c) {
@@ -466,6 +464,41 @@ class Heap {
   ~Heap() = delete;  // never destroyed
 
   static constexpr int64_t kDefaultDecayMs = 1000;
+
+  PageAllocOptions PagesOptions(size_t page_bytes, size_t pages_per_refill) {
+    PageAllocOptions o{page_bytes, pages_per_refill, 8, size_t{256} << 20,
+                       kDefaultDecayMs};
+    o.on_exhausted = &Heap::ReclaimAddressSpace;
+    o.exhausted_arg = this;
+    return o;
+  }
+
+  // Out of address space (RLIMIT_AS, overcommit): gives back every free
+  // page's and cached large block's address space, so the caller's retry
+  // can map. Safe from inside a front-end's slow path: thread caches are
+  // left alone.
+  static void ReclaimAddressSpace(void* arg) {
+    Heap* heap = static_cast<Heap*>(arg);
+    LargeRelease();
+    PageAlloc::Handle small(&heap->small_pages_);
+    PageAlloc::Handle big(&heap->big_pages_);
+    heap->small_pages_.Unmap(small);
+    heap->big_pages_.Unmap(big);
+  }
+
+  // LargeAlloc, retried once after the calling thread's cached objects went
+  // back to their slags and every free page was unmapped.
+  ABSL_ATTRIBUTE_NOINLINE static void* LargeAllocOrReclaim(size_t size,
+                                                           size_t align) {
+    if (void* p = LargeAlloc(size, align)) return p;
+    if (size > PTRDIFF_MAX) return nullptr;
+    Heap& heap = Instance();
+    if (ThreadCache* tc = Local()) tc->Flush();
+    ReclaimAddressSpace(&heap);
+    void* p = LargeAlloc(size, align);
+    if (p == nullptr) errno = ENOMEM;
+    return p;
+  }
 
   ABSL_ATTRIBUTE_NOINLINE static void FreeUntagged(void* p) {
     if (p == nullptr) return;

@@ -3,6 +3,7 @@
 
 #include "elfmalloc/internal/page_alloc.h"
 
+#include <errno.h>
 #include <time.h>
 
 #include "alloc_fmt/check.h"
@@ -89,10 +90,21 @@ void PageAlloc::Handle::Free(char* page, bool decommit) {
 
 char* PageAlloc::Refill(Handle& h) {
   const size_t bytes = options_.page_bytes;
-  const size_t n = options_.pages_per_refill;
+  size_t n = options_.pages_per_refill;
   const mmap_alloc::MapAlloc map;
   char* block = static_cast<char*>(map.Alloc(bytes * n, bytes));
-  if (block == nullptr) return nullptr;
+  if (block == nullptr && options_.on_exhausted != nullptr) {
+    options_.on_exhausted(options_.exhausted_arg);
+    block = static_cast<char*>(map.Alloc(bytes * n, bytes));
+  }
+  if (block == nullptr && n > 1) {
+    n = 1;  // a single page may still fit where a batch does not
+    block = static_cast<char*>(map.Alloc(bytes, bytes));
+  }
+  if (block == nullptr) {
+    errno = ENOMEM;
+    return nullptr;
+  }
   mapped_pages_.fetch_add(n, std::memory_order_relaxed);
   if (n > 1) {
     char* rest[64];
@@ -132,6 +144,21 @@ void PageAlloc::PurgeOld(Handle& h) {
   next_purge_ms_.store(CoarseNowMs() + (decay > 0 ? decay : 0),
                        std::memory_order_relaxed);
   purge_lock_.Unlock();
+}
+
+size_t PageAlloc::Unmap(Handle& h) {
+  SpinLockHolder lock(&purge_lock_);
+  DrainToClean(h, h.dirty_[0]);
+  DrainToClean(h, h.dirty_[1]);
+  const mmap_alloc::MapAlloc map;
+  size_t n = 0;
+  char* page;
+  while (h.clean_.PopMut(&page)) {
+    map.Dealloc(page, options_.page_bytes);
+    ++n;
+  }
+  mapped_pages_.fetch_sub(n, std::memory_order_relaxed);
+  return n;
 }
 
 size_t PageAlloc::Release(Handle& h) {

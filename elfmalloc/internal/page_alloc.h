@@ -30,8 +30,10 @@
 // reused by the same size class without re-initialisation), as the
 // original did for 2 MiB slags.
 //
-// Addresses are never unmapped while the PageAlloc lives (slags' tags and
-// the page map stay valid); destroying it unmaps the pages in its bags.
+// Free pages keep their addresses (only their memory is returned) except
+// under address-space exhaustion: Unmap() then gives back the address space
+// of every free page (see PageAllocOptions::on_exhausted). Destroying a
+// PageAlloc unmaps the pages in its bags.
 //
 // Thread-safety: PageAlloc is thread-safe through Handles; each thread uses
 // its own Handle (a Handle is thread-compatible). Release() and MaybePurge()
@@ -60,6 +62,12 @@ struct PageAllocOptions {
   size_t max_dirty_bytes = size_t{256} << 20;
   // Dirty pages unused this long are uncommitted (-1: never, 0: at once).
   int64_t decay_ms = 1000;
+  // Called (with `exhausted_arg`) when a refill cannot be mapped, before
+  // one more try: the owner gives back address space (Unmap()) that other
+  // allocators hold free, so a process at its RLIMIT_AS or overcommit limit
+  // recovers once memory is freed.
+  void (*on_exhausted)(void* arg) = nullptr;
+  void* exhausted_arg = nullptr;
 };
 
 // Milliseconds on a coarse monotonic clock (a vDSO read, no syscall).
@@ -105,6 +113,14 @@ class PageAlloc {
   // Returns the number of pages uncommitted.
   size_t Release(Handle& h);
 
+  // Uncommits every dirty page and then unmaps every free page, giving its
+  // address space back to the OS. Pages in use are untouched; the next
+  // refill maps new ones. Returns the number of pages unmapped. Free pages'
+  // page-map tags are already clear (SlagAllocator clears them before it
+  // frees a page), so a stale pointer into an unmapped page is still
+  // reported as invalid rather than followed.
+  size_t Unmap(Handle& h);
+
   // Runs the decay step if a period has passed since the last one.
   void MaybePurge(Handle& h) {
     if (decay_ms_.load(std::memory_order_relaxed) >= 0 &&
@@ -122,6 +138,7 @@ class PageAlloc {
   size_t dirty_pages() const {
     return dirty_pages_.load(std::memory_order_relaxed);
   }
+  // Pages currently mapped (in use or free).
   size_t mapped_pages() const {
     return mapped_pages_.load(std::memory_order_relaxed);
   }

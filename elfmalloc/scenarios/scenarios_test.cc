@@ -175,15 +175,10 @@ const Scenario kScenarios[] = {
      "ms<=1000", "kernel_must_refuse=1", kMet, 60},
     {"rlimit_as_1m_blocks", "27", Outcome::kExit0,
      "^limit_hit=1 errno=ENOMEM errno2=ENOMEM recovered=1 ", kNone, "", kNone,
-     Both("NOT YET: after freeing every 1 MiB block, malloc(8 MiB) still fails "
-          "(freed slag pages keep their address space); after=ptr,ptr,null"),
-     120},
+     kMet, 120},
     {"rlimit_as_48b_objects", "28", Outcome::kExit0,
      "^limit_hit=1 errno=ENOMEM errno2=ENOMEM recovered=1 ", kNone, "", kNone,
-     Both("NOT YET: after freeing every 48-byte object, malloc(8 MiB) still "
-          "fails "
-          "(freed slag pages keep their address space); after=ptr,ptr,null"),
-     300},
+     kMet, 300},
     {"new_under_rlimit_as", "29", Outcome::kExit0,
      "^outcome=bad_alloc handler_calls=3 nothrow=null recovered=1\n$", kNone,
      "", kNone, kMet, 60},
