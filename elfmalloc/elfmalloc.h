@@ -68,8 +68,12 @@ size_t UsableSize(const void* p);
 void Release();
 
 // Free pages unused for `ms` milliseconds give their memory back to the OS
-// (default 1000; 0: as soon as freed; -1: never, until Release()).
+// (default 1000, or ELFMALLOC_DECAY_MS when the library initializes; 0: as
+// soon as freed; -1: never, until Release()).
 void SetDecayMs(int64_t ms);
+
+// The decay period in force (the last SetDecayMs, else the initial one).
+int64_t DecayMs();
 
 struct Stats {
   size_t slag_bytes_mapped;  // address space ever mapped for slags

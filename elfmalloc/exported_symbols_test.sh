@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0 OR MIT
 #
-# The shared library must export exactly the malloc family and the 20
-# replaceable operator new/delete functions (plus the ELF bookkeeping
-# symbols the linker always defines).
+# The shared library must export exactly the malloc family, the 20
+# replaceable operator new/delete functions and the C extension API
+# (elfmalloc_*; include/elfmalloc.h), plus the ELF bookkeeping symbols the
+# linker always defines.
 #
 # Usage: exported_symbols_test.sh LIBRARY EXPECTED_LIST
 set -euo pipefail

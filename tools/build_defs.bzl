@@ -21,6 +21,15 @@ def alloc_cc_test(name, copts = [], deps = [], size = "small", **kwargs):
         **kwargs
     )
 
+def alloc_c_test(name, copts = [], size = "small", **kwargs):
+    """A test program with its own main (e.g. C code): no GoogleTest."""
+    cc_test(
+        name = name,
+        copts = ALLOC_DEFAULT_COPTS + copts,
+        size = size,
+        **kwargs
+    )
+
 def alloc_benchmark(name, copts = [], deps = [], tags = [], **kwargs):
     """A Google Benchmark binary: testonly, tagged "benchmark", never a test.
 
