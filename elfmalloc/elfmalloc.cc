@@ -9,9 +9,7 @@
 #include <elfmalloc.h>  // ELFMALLOC_VERSION_STRING
 #include <unistd.h>
 
-#include "absl/base/thread_annotations.h"
 #include "alloc_fmt/format.h"
-#include "alloc_fmt/spin_lock.h"
 #include "elfmalloc/internal/frontends.h"
 #include "elfmalloc/internal/heap.h"
 #include "elfmalloc/internal/options.h"
@@ -26,24 +24,15 @@ using DefaultHeap = internal::Heap<internal::LocalCache>;
 using DefaultHeap = internal::Heap<internal::MagazineCache>;
 #endif
 
-// The decay period last given to the heap, for DecayMs() (the heap has no
-// getter). The lock keeps it equal to the heap's under concurrent setters.
-SpinLock g_decay_lock;
-int64_t g_decay_ms ABSL_GUARDED_BY(g_decay_lock) = internal::kDefaultDecayMs;
-
 // One-time set-up, at load time (a static initializer: never inside an
 // allocation, and nothing on the allocation paths):
 // * fork() safety: the handlers take the heap's few spin locks;
-// * the ELFMALLOC_* options that are wired (internal/options.h): DECAY_MS
-//   and VERBOSE. Calls made before this runs (other libraries' static
-//   initializers) use the defaults.
+// * ELFMALLOC_VERBOSE's start-up line. (The heap reads the other
+//   ELFMALLOC_* options when it is built, on the first allocation.)
 [[maybe_unused]] const bool g_initialized = [] {
-  DefaultHeap::Instance().RegisterForkLocks();
-  const internal::Options options = internal::GetOptions();
-  if (options.decay_ms != internal::kDefaultDecayMs) {
-    SetDecayMs(options.decay_ms);
-  }
-  if (options.verbose) {
+  DefaultHeap& heap = DefaultHeap::Instance();
+  heap.RegisterForkLocks();
+  if (heap.options().verbose) {
     alloc_fmt::Print(STDERR_FILENO,
                      "elfmalloc: %s (%s front-end) active in process %d; "
                      "decay_ms=%lld\n",
@@ -78,16 +67,9 @@ size_t UsableSize(const void* p) { return DefaultHeap::UsableSize(p); }
 
 void Release() { DefaultHeap::Instance().Release(); }
 
-void SetDecayMs(int64_t ms) {
-  SpinLockHolder h(&g_decay_lock);
-  DefaultHeap::Instance().SetDecayMs(ms);
-  g_decay_ms = ms;
-}
+void SetDecayMs(int64_t ms) { DefaultHeap::Instance().SetDecayMs(ms); }
 
-int64_t DecayMs() {
-  SpinLockHolder h(&g_decay_lock);
-  return g_decay_ms;
-}
+int64_t DecayMs() { return DefaultHeap::Instance().decay_ms(); }
 
 Stats GetStats() {
   const internal::HeapStats s = DefaultHeap::Instance().Stats();

@@ -131,6 +131,7 @@ class CacheBase {
 class MagazineCache : public CacheBase {
  public:
   static constexpr const char* kName = "magazine";
+  static constexpr bool kCappable = true;  // ELFMALLOC_MAGAZINE_SIZE applies
   static size_t CapacityFor(const SlagGeometry& g) {
     return MagazineCapacity(g.object_size);
   }
@@ -168,6 +169,7 @@ class MagazineCache : public CacheBase {
 class LocalCache : public CacheBase {
  public:
   static constexpr const char* kName = "local";
+  static constexpr bool kCappable = false;
   // Frees of other slags are returned in batches of this many.
   static constexpr size_t kRemoteBatch = 256;
   // The stack (one slag's objects) plus the remote-free batch, which lives

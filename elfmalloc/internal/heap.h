@@ -53,6 +53,7 @@
 #include "elfmalloc/internal/fork.h"
 #include "elfmalloc/internal/frontends.h"
 #include "elfmalloc/internal/large_alloc.h"
+#include "elfmalloc/internal/options.h"
 #include "elfmalloc/internal/page_alloc.h"
 #include "elfmalloc/internal/page_map.h"
 #include "elfmalloc/internal/slag.h"
@@ -223,8 +224,15 @@ class Heap {
         : heap_(heap), small_(&heap->small_pages_), big_(&heap->big_pages_) {
       for (size_t c = 0; c < kNumClasses; ++c) {
         ClassPool* pool = &heap->pools_[c];
+        size_t capacity = FE::CapacityFor(pool->geom);
+        // ELFMALLOC_MAGAZINE_SIZE caps the magazines (LocalCache's stack
+        // is one slag's worth by design and is not capped).
+        const int64_t cap = heap->options_.magazine_size;
+        if (FE::kCappable && cap > 0 && static_cast<size_t>(cap) < capacity) {
+          capacity = static_cast<size_t>(cap);
+        }
         caches_[c].Setup(pool, pool->kind == SlagKind::kBig ? &big_ : &small_,
-                         FE::CapacityFor(pool->geom));
+                         capacity);
       }
     }
     ~ThreadCache() {
@@ -420,6 +428,9 @@ class Heap {
     LargeSetDecayMs(ms);
   }
 
+  int64_t decay_ms() const { return small_pages_.decay_ms(); }
+  const Options& options() const { return options_; }
+
   // Registers the locks this heap's slow paths take with the fork handlers
   // (fork.h), after the large-object registry's. Call once, outside any
   // allocation (e.g. from a static initializer), for the heap a process
@@ -445,14 +456,22 @@ class Heap {
 
  private:
   Heap()
-      : small_pages_(PagesOptions(kSmallSlagBytes, 8)),
+      : options_(GetOptions()),
+        small_pages_(PagesOptions(kSmallSlagBytes, 8)),
         big_pages_(PagesOptions(kBigSlagBytes, 2)) {
+    const Options& options = options_;
+    LargeSetDecayMs(options.decay_ms);
     size_t pipes = bagpipe::DefaultPipeCount();
     if (pipes > 16) pipes = 16;  // the original's 16 per class at most
     for (size_t c = 0; c < kNumClasses; ++c) {
       AvailableBag* bag = new (&bags_[c]) AvailableBag(pipes);
       ClassPool& p = pools_[c];
       p.geom = kGeneralGeometry[c];
+      // ELFMALLOC_REUSE_THRESHOLD: the fraction of free objects that makes
+      // a slag available for reuse (the geometry's cutoff factor).
+      const size_t cut = static_cast<size_t>(
+          static_cast<double>(p.geom.n_objects) * options.reuse_threshold());
+      p.geom.cutoff = cut < 1 ? 1 : cut > p.geom.n_objects ? p.geom.n_objects : cut;
       const bool big = p.geom.slag_bytes == kBigSlagBytes;
       p.kind = big ? SlagKind::kBig : SlagKind::kSmall;
       p.map_tag = static_cast<uint8_t>(c + 1);
@@ -463,11 +482,11 @@ class Heap {
   }
   ~Heap() = delete;  // never destroyed
 
-  static constexpr int64_t kDefaultDecayMs = 1000;
-
+  // REQUIRES: options_ is set.
   PageAllocOptions PagesOptions(size_t page_bytes, size_t pages_per_refill) {
-    PageAllocOptions o{page_bytes, pages_per_refill, 8, size_t{256} << 20,
-                       kDefaultDecayMs};
+    PageAllocOptions o{page_bytes, pages_per_refill, 8,
+                       static_cast<size_t>(options_.dirty_max_mb) << 20,
+                       options_.decay_ms};
     o.on_exhausted = &Heap::ReclaimAddressSpace;
     o.exhausted_arg = this;
     return o;
@@ -553,6 +572,7 @@ class Heap {
     heap.Fallback()->cache(c).Free(p);
   }
 
+  const Options options_;  // ELFMALLOC_* as read when the heap was built
   PageAlloc small_pages_;
   PageAlloc big_pages_;
   ClassPool pools_[kNumClasses];
