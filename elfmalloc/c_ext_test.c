@@ -112,6 +112,68 @@ static void TestRelease(void) {
   EXPECT(freed - released > 48 * 1024);   // release gave it back
 }
 
+// elfmalloc_stats_print hands every line to the callback.
+struct Collected {
+  char text[16384];
+  size_t len;
+  int lines;
+};
+
+static void Collect(void* opaque, const char* line) {
+  struct Collected* c = (struct Collected*)opaque;
+  const size_t n = strlen(line);
+  if (c->len + n < sizeof(c->text)) {
+    memcpy(c->text + c->len, line, n + 1);
+    c->len += n;
+  }
+  ++c->lines;
+}
+
+static void TestStats(void) {
+  enum { kCount = 1000 };
+  void* blocks[kCount];
+  for (int i = 0; i < kCount; ++i) blocks[i] = malloc(176);
+  void* big = malloc(5 << 20);
+  EXPECT(big != NULL);
+
+  static struct Collected c;
+  elfmalloc_stats_print(Collect, &c);
+  EXPECT(c.lines > 8);
+  EXPECT(strstr(c.text, "elfmalloc statistics") != NULL);
+  EXPECT(strstr(c.text, "      176 ") != NULL);  // the 176-byte class row
+  EXPECT(strstr(c.text, "resident: ") != NULL);
+  EXPECT(strstr(c.text, "large objects: ") != NULL);
+
+  const struct mallinfo2 m = mallinfo2();
+  EXPECT(m.arena > 0);
+  EXPECT(m.uordblks >= kCount * 176);
+  EXPECT(m.hblks >= 1);
+  EXPECT(m.hblkhd >= (5u << 20));
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  const struct mallinfo old = mallinfo();  // deprecated, still exported
+#pragma GCC diagnostic pop
+  EXPECT(old.hblks == (int)m.hblks);
+
+  FILE* f = tmpfile();
+  EXPECT(f != NULL);
+  if (f != NULL) {
+    EXPECT(malloc_info(0, f) == 0);
+    rewind(f);
+    static char xml[16384];
+    const size_t n = fread(xml, 1, sizeof(xml) - 1, f);
+    xml[n] = '\0';
+    EXPECT(strncmp(xml, "<malloc version=\"elfmalloc-", 26) == 0);
+    EXPECT(strstr(xml, "bytes=\"176\"") != NULL);
+    EXPECT(strstr(xml, "</malloc>\n") != NULL);
+    errno = 0;
+    EXPECT(malloc_info(1, f) == -1 && errno == EINVAL);
+    fclose(f);
+  }
+  for (int i = 0; i < kCount; ++i) free(blocks[i]);
+  free(big);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s INITIAL_DECAY_MS\n", argv[0]);
@@ -121,6 +183,7 @@ int main(int argc, char** argv) {
   TestUsableSize();
   TestOptions(strtoll(argv[1], NULL, 10));
   TestRelease();
+  TestStats();
   if (failures != 0) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

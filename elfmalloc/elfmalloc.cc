@@ -9,10 +9,13 @@
 #include <elfmalloc.h>  // ELFMALLOC_VERSION_STRING
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "alloc_fmt/format.h"
 #include "elfmalloc/internal/frontends.h"
 #include "elfmalloc/internal/heap.h"
 #include "elfmalloc/internal/options.h"
+#include "elfmalloc/internal/stats_report.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -24,6 +27,11 @@ using DefaultHeap = internal::Heap<internal::LocalCache>;
 using DefaultHeap = internal::Heap<internal::MagazineCache>;
 #endif
 
+// ELFMALLOC_SHOW_STATS: the report on stderr when the process exits
+// normally. Other threads may still be allocating; the report only reads
+// counters.
+void PrintStatsAtExit() { PrintStats(nullptr, nullptr); }
+
 // One-time set-up, at load time (a static initializer: never inside an
 // allocation, and nothing on the allocation paths):
 // * fork() safety: the handlers take the heap's few spin locks;
@@ -32,6 +40,7 @@ using DefaultHeap = internal::Heap<internal::MagazineCache>;
 [[maybe_unused]] const bool g_initialized = [] {
   DefaultHeap& heap = DefaultHeap::Instance();
   heap.RegisterForkLocks();
+  if (heap.options().show_stats) std::atexit(&PrintStatsAtExit);
   if (heap.options().verbose) {
     alloc_fmt::Print(STDERR_FILENO,
                      "elfmalloc: %s (%s front-end) active in process %d; "
@@ -77,6 +86,19 @@ Stats GetStats() {
                    s.big_pages_mapped * internal::kBigSlagBytes,
                s.dirty_bytes, s.large_bytes, s.large_count,
                s.large_cached_bytes};
+}
+
+size_t ClassCount() { return kNumClasses; }
+
+ClassStats GetClassStats(size_t c) {
+  const internal::HeapStats s = DefaultHeap::Instance().Stats();
+  const internal::ClassStats& k = s.classes[c < kNumClasses ? c : 0];
+  return ClassStats{k.object_size, k.allocs, k.frees, k.slags};
+}
+
+void PrintStats(void (*write)(void* opaque, const char* line), void* opaque) {
+  internal::WriteStatsReport(DefaultHeap::Instance().Stats(), FrontendName(),
+                             write, opaque);
 }
 
 const char* FrontendName() {

@@ -76,13 +76,32 @@ void SetDecayMs(int64_t ms);
 int64_t DecayMs();
 
 struct Stats {
-  size_t slag_bytes_mapped;  // address space ever mapped for slags
-  size_t dirty_bytes;        // free slag pages still holding memory
-  size_t large_bytes;        // mapped for live large objects
-  size_t large_count;        // live large objects
-  size_t large_cached_bytes; // freed large blocks kept mapped for reuse
+  size_t slag_bytes_mapped;   // address space mapped for slags now
+  size_t dirty_bytes;         // free slag pages still holding memory
+  size_t large_bytes;         // mapped for live large objects
+  size_t large_count;         // live large objects
+  size_t large_cached_bytes;  // freed large blocks kept mapped for reuse
 };
 Stats GetStats();
+
+// Allocations and frees of one size class, summed over every thread (see
+// info/stats.md). Live objects = allocated - freed.
+struct ClassStats {
+  size_t object_size;
+  uint64_t allocated;  // objects handed out, ever
+  uint64_t freed;      // objects freed, ever
+  size_t slags;        // pages (slags) holding objects of the class now
+};
+// The number of size classes: valid indices for GetClassStats.
+size_t ClassCount();
+// Counters of class `c` (REQUIRES: c < ClassCount()).
+ClassStats GetClassStats(size_t c);
+
+// Writes the statistics report (per-class counters, pages, large objects,
+// resident memory) line by line to `write(opaque, line)`; a null `write`
+// prints to stderr. Never allocates; safe while other threads allocate and
+// at exit.
+void PrintStats(void (*write)(void* opaque, const char* line), void* opaque);
 
 // "magazine" or "local": the front-end this library was built with.
 const char* FrontendName();

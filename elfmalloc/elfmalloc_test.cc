@@ -440,6 +440,44 @@ TEST(ElfmallocTest, FreeSizedAcceptsWhatTheBlockWasAllocatedWith) {
   FreeSized(nullptr, 10, 0, "free_sized");
 }
 
+// Per-class statistics count every allocation and free, whichever thread
+// does them, and survive the threads that did them.
+TEST(ElfmallocTest, ClassStatsCountEveryAllocationAndFree) {
+  size_t c = 0;
+  while (c < ClassCount() && GetClassStats(c).object_size != 176) ++c;
+  ASSERT_LT(c, ClassCount());
+  const ClassStats before = GetClassStats(c);
+  constexpr int kN = 3000;
+  std::vector<void*> objs(kN);
+  std::thread maker([&] {
+    for (void*& p : objs) p = Alloc(170);
+  });
+  maker.join();
+  ClassStats mid = GetClassStats(c);
+  EXPECT_EQ(mid.allocated - before.allocated, kN);
+  EXPECT_EQ(mid.freed - before.freed, 0u);
+  EXPECT_GE(mid.slags, 1u);
+  std::thread freer([&] {
+    for (int i = 0; i < kN / 2; ++i) Free(objs[i]);
+  });
+  freer.join();
+  for (int i = kN / 2; i < kN; ++i) Free(objs[i]);
+  const ClassStats after = GetClassStats(c);
+  EXPECT_EQ(after.allocated - before.allocated, kN);
+  EXPECT_EQ(after.freed - before.freed, kN);
+
+  // The report names the class and its counts.
+  std::string report;
+  PrintStats(
+      [](void* out, const char* line) {
+        static_cast<std::string*>(out)->append(line);
+      },
+      &report);
+  EXPECT_NE(report.find("elfmalloc statistics ("), std::string::npos);
+  EXPECT_NE(report.find("      176 "), std::string::npos);
+  EXPECT_NE(report.find("\nresident: "), std::string::npos);
+}
+
 struct ResizeCase {
   const char* name;
   size_t from;

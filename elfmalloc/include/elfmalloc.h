@@ -66,6 +66,16 @@ ELFMALLOC_API int elfmalloc_option_get(const char* name,
 ELFMALLOC_API int elfmalloc_option_set(const char* name,
                                        long long value) ELFMALLOC_NOEXCEPT;
 
+// Statistics (info/stats.md describes every counter). The report is
+// written line by line to `write(opaque, line)`; a NULL `write` prints to
+// stderr. It never allocates and is safe while other threads allocate.
+// ELFMALLOC_SHOW_STATS=1 prints the same report at exit. The glibc
+// functions malloc_stats(), mallinfo(), mallinfo2() and malloc_info() are
+// provided too and describe elfmalloc's heap.
+typedef void (*elfmalloc_write_fn)(void* opaque, const char* line);
+ELFMALLOC_API void elfmalloc_stats_print(elfmalloc_write_fn write,
+                                         void* opaque) ELFMALLOC_NOEXCEPT;
+
 #if defined(__cplusplus)
 }  // extern "C"
 #endif

@@ -52,7 +52,8 @@ bool CacheBase::EnsureStack() {
   const mmap_alloc::MapAlloc map;
   void* mem = map.Alloc(StackMapBytes(want_capacity_));
   if (mem == nullptr) return false;
-  stack_ = reinterpret_cast<void**>(static_cast<char*>(mem) + StackOffset(pool_));
+  stack_ =
+      reinterpret_cast<void**>(static_cast<char*>(mem) + StackOffset(pool_));
   cap_ = static_cast<uint32_t>(want_capacity_);
   return true;
 }
@@ -85,8 +86,7 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
     if (s != checked) {
       if (ABSL_PREDICT_FALSE(s->pool != pool)) {
         alloc_fmt::Fatal(
-            "elfmalloc: free(): pointer from another heap or size class %p",
-            p);
+            "elfmalloc: free(): pointer from another heap or size class %p", p);
       }
       checked = s;
     }
@@ -101,9 +101,9 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
       last->mask |= pos.mask;
       continue;
     }
-    const size_t h =
-        (((reinterpret_cast<uintptr_t>(s) >> 18) + pos.word) *
-         0x9E3779B97F4A7C15u) >> (64 - 6);
+    const size_t h = (((reinterpret_cast<uintptr_t>(s) >> 18) + pos.word) *
+                      0x9E3779B97F4A7C15u) >>
+                     (64 - 6);
     static_assert(kCells == 64, "the hash keeps 6 bits");
     Cell& c = cells[h];
     last = &c;
@@ -150,8 +150,8 @@ void* MagazineCache::AllocRefresh() {
   // of what it frees.
   overflows_ = 0;
   const uint64_t grown = uint64_t{target_} + LimitStep(pool_);
-  target_ = static_cast<uint32_t>(grown < want_capacity_ ? grown
-                                                         : want_capacity_);
+  target_ =
+      static_cast<uint32_t>(grown < want_capacity_ ? grown : want_capacity_);
   if (cap_ != 0) limit_ = target_;
   return AllocSlow();
 }

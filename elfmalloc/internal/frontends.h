@@ -43,6 +43,7 @@
 #ifndef ELFMALLOC_INTERNAL_FRONTENDS_H_
 #define ELFMALLOC_INTERNAL_FRONTENDS_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -58,7 +59,8 @@ namespace internal {
 // Pointers a MagazineCache of objects of `object_size` bytes holds at most.
 constexpr size_t MagazineCapacity(size_t object_size) {
   if (object_size <= 512) return size_t{1} << 16;
-  if (object_size <= (size_t{32} << 10)) return (size_t{512} << 10) / object_size;
+  if (object_size <= (size_t{32} << 10))
+    return (size_t{512} << 10) / object_size;
   const size_t n = (size_t{1} << 20) / object_size;
   return n == 0 ? 1 : n;
 }
@@ -89,7 +91,20 @@ class CacheBase {
   size_t cached() const { return top_; }
   size_t capacity() const { return cap_; }
 
+  // Objects this cache handed out and took back, ever (statistics). Any
+  // thread may read them; only the owner writes.
+  uint64_t allocs() const { return allocs_.load(std::memory_order_relaxed); }
+  uint64_t frees() const { return frees_.load(std::memory_order_relaxed); }
+
  protected:
+  // The statistics counters: a relaxed load and store by the only writer
+  // compile to a plain add on the cache line the fast path already holds,
+  // yet readers on other threads see no data race.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void Bump(std::atomic<uint64_t>& c) {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void CountFree() { Bump(frees_); }
+
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* FastAlloc() {
     if (ABSL_PREDICT_TRUE(top_ != 0)) return stack_[--top_];
     return iter_.Next();
@@ -121,6 +136,8 @@ class CacheBase {
   uint32_t top_ = 0;
   uint32_t cap_ = 0;    // 0 until the stack is mapped
   uint32_t limit_ = 0;  // MagazineCache: push at most this many; <= cap_
+  std::atomic<uint64_t> allocs_{0};
+  std::atomic<uint64_t> frees_{0};
   AllocIter iter_;
   SlagAllocator slags_;
   ClassPool* pool_ = nullptr;
@@ -137,10 +154,13 @@ class MagazineCache : public CacheBase {
   }
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* Alloc() {
-    if (void* p = FastAlloc()) return p;
-    return AllocRefresh();
+    void* p = FastAlloc();
+    if (ABSL_PREDICT_FALSE(p == nullptr)) p = AllocRefresh();
+    if (ABSL_PREDICT_TRUE(p != nullptr)) Bump(allocs_);
+    return p;
   }
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Free(void* p) {
+    CountFree();
     if (ABSL_PREDICT_TRUE(top_ < limit_)) {
       CheckNotTop(p);
       stack_[top_++] = p;
@@ -179,10 +199,13 @@ class LocalCache : public CacheBase {
   }
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* Alloc() {
-    if (void* p = FastAlloc()) return p;
-    return AllocSlowLocal();
+    void* p = FastAlloc();
+    if (ABSL_PREDICT_FALSE(p == nullptr)) p = AllocSlowLocal();
+    if (ABSL_PREDICT_TRUE(p != nullptr)) Bump(allocs_);
+    return p;
   }
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Free(void* p) {
+    CountFree();
     if ((reinterpret_cast<uintptr_t>(p) & ~slag_mask_) == current_slag_) {
       if (ABSL_PREDICT_TRUE(top_ < local_cap_)) {
         CheckNotTop(p);
@@ -215,7 +238,7 @@ class LocalCache : public CacheBase {
   uintptr_t slag_mask_ = 0;
   uint32_t local_cap_ = 0;   // stack slots for current-slag objects
   uint32_t remote_cap_ = 0;  // kRemoteBatch once the stack is mapped
-  uint32_t remote_ = 0;     // pointers in the batch at stack_[local_cap_..]
+  uint32_t remote_ = 0;      // pointers in the batch at stack_[local_cap_..]
 };
 
 }  // namespace internal

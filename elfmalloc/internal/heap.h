@@ -39,6 +39,7 @@
 #include <errno.h>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -76,7 +77,8 @@ inline constexpr size_t kEagerDecommitBytes = SIZE_MAX;
 
 constexpr SlagGeometry GeneralGeometry(size_t c) {
   const size_t size = ClassSize(c);
-  const size_t slag = size < kSmallSlagMaxObject ? kSmallSlagBytes : kBigSlagBytes;
+  const size_t slag =
+      size < kSmallSlagMaxObject ? kSmallSlagBytes : kBigSlagBytes;
   return ComputeGeometry(size, slag, kCutoffFactor, slag, c == 0 ? 8 : 16);
 }
 
@@ -122,11 +124,10 @@ constexpr std::array<ObjectCheck, kNumClasses> MakeObjectChecks() {
     const SlagGeometry& g = kGeneralGeometry[c];
     const size_t size = g.object_size;
     const bool pow2 = (size & (size - 1)) == 0;
-    t[c] = ObjectCheck{g.slag_bytes - 1,
-                       static_cast<uint32_t>(g.objects_offset),
-                       static_cast<uint32_t>(g.n_objects * size),
-                       pow2 ? size - 1 : 0,
-                       pow2 ? 0 : UINT64_MAX / size + 1};
+    t[c] =
+        ObjectCheck{g.slag_bytes - 1, static_cast<uint32_t>(g.objects_offset),
+                    static_cast<uint32_t>(g.n_objects * size),
+                    pow2 ? size - 1 : 0, pow2 ? 0 : UINT64_MAX / size + 1};
   }
   return t;
 }
@@ -195,13 +196,28 @@ constexpr bool SizeFitsLarge(size_t size, size_t usable) {
   return size <= usable && usable / 4 <= size + (size_t{64} << 10);
 }
 
+// One size class's counters (see info/stats.md).
+struct ClassStats {
+  size_t object_size = 0;
+  uint64_t allocs = 0;  // objects handed out, ever
+  uint64_t frees = 0;   // objects freed, ever
+  size_t slags = 0;     // pages that are slags of this class now
+  size_t slag_bytes = 0;
+};
+
 struct HeapStats {
-  size_t small_pages_mapped = 0;  // 256 KiB pages ever mapped
-  size_t big_pages_mapped = 0;    // 2 MiB pages ever mapped
-  size_t dirty_bytes = 0;         // freed pages still committed
-  size_t large_bytes = 0;         // bytes mapped for large objects
+  size_t small_pages_mapped = 0;  // 256 KiB pages mapped now
+  size_t big_pages_mapped = 0;    // 2 MiB pages mapped now
+  size_t small_pages_clean = 0;   // of those, free and given back to the OS
+  size_t big_pages_clean = 0;
+  size_t small_pages_dirty = 0;  // free but still committed
+  size_t big_pages_dirty = 0;
+  size_t dirty_bytes = 0;  // freed pages still committed
+  size_t large_bytes = 0;  // bytes mapped for large objects
   size_t large_count = 0;
   size_t large_cached_bytes = 0;  // freed large blocks kept for reuse
+  size_t threads = 0;             // thread caches alive (and the fallback)
+  ClassStats classes[kNumClasses];
 };
 
 template <typename FE>
@@ -222,6 +238,7 @@ class Heap {
     ThreadCache() : ThreadCache(&Instance()) {}
     explicit ThreadCache(Heap* heap)
         : heap_(heap), small_(&heap->small_pages_), big_(&heap->big_pages_) {
+      heap->AddThread(this);
       for (size_t c = 0; c < kNumClasses; ++c) {
         ClassPool* pool = &heap->pools_[c];
         size_t capacity = FE::CapacityFor(pool->geom);
@@ -239,6 +256,7 @@ class Heap {
       Flush();
       heap_->small_pages_.MaybePurge(small_);
       heap_->big_pages_.MaybePurge(big_);
+      heap_->RemoveThread(this);
     }
     ThreadCache(const ThreadCache&) = delete;
     ThreadCache& operator=(const ThreadCache&) = delete;
@@ -254,13 +272,17 @@ class Heap {
    private:
     friend class Heap;
     Heap* heap_;
+    ThreadCache* prev_ = nullptr;  // the heap's list of live caches
+    ThreadCache* next_ = nullptr;
     PageAlloc::Handle small_;
     PageAlloc::Handle big_;
     FE caches_[kNumClasses];
   };
 
   // This thread's cache, or nullptr while TLS is unavailable.
-  ABSL_ATTRIBUTE_ALWAYS_INLINE static ThreadCache* Local() { return tls_.Get(); }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static ThreadCache* Local() {
+    return tls_.Get();
+  }
 
   // --- Allocation ----------------------------------------------------------
 
@@ -364,7 +386,8 @@ class Heap {
       errno = EINVAL;
       return nullptr;
     }
-    if (p == nullptr) return align <= 16 ? Alloc(size) : AlignedAlloc(size, align);
+    if (p == nullptr)
+      return align <= 16 ? Alloc(size) : AlignedAlloc(size, align);
     if (size == 0) {
       Free(p);
       return nullptr;
@@ -432,25 +455,55 @@ class Heap {
   const Options& options() const { return options_; }
 
   // Registers the locks this heap's slow paths take with the fork handlers
-  // (fork.h), after the large-object registry's. Call once, outside any
+  // (fork.h), in lock order. Call once, outside any
   // allocation (e.g. from a static initializer), for the heap a process
   // uses as its malloc.
   void RegisterForkLocks() {
-    RegisterForkLock(LargeRegistryLock());
+    // The order in which a thread may hold them: the fallback cache's lock
+    // is held while that cache is built (AddThread: the thread list) and
+    // while it refills (a refill that runs out of address space releases
+    // the large-block cache and unmaps pages under the purge locks).
     RegisterForkLock(&fallback_lock_);
+    RegisterForkLock(&threads_lock_);
+    RegisterForkLock(LargeRegistryLock());
     RegisterForkLock(small_pages_.purge_lock());
     RegisterForkLock(big_pages_.purge_lock());
   }
 
-  HeapStats Stats() const {
+  // A snapshot of the counters. Each is read atomically, but not all at one
+  // instant: under concurrent use, frees may briefly exceed allocations of
+  // a class (an object freed on one thread after the reader summed the
+  // thread that allocated it). Never blocks allocation for long: it holds
+  // the thread-list lock only while it sums the live caches.
+  HeapStats Stats() {
     HeapStats s;
     s.small_pages_mapped = small_pages_.mapped_pages();
     s.big_pages_mapped = big_pages_.mapped_pages();
-    s.dirty_bytes = small_pages_.dirty_pages() * kSmallSlagBytes +
-                    big_pages_.dirty_pages() * kBigSlagBytes;
+    s.small_pages_clean = small_pages_.clean_pages();
+    s.big_pages_clean = big_pages_.clean_pages();
+    s.small_pages_dirty = small_pages_.dirty_pages();
+    s.big_pages_dirty = big_pages_.dirty_pages();
+    s.dirty_bytes = s.small_pages_dirty * kSmallSlagBytes +
+                    s.big_pages_dirty * kBigSlagBytes;
     s.large_bytes = LargeBytes();
     s.large_count = LargeCount();
     s.large_cached_bytes = LargeCachedBytes();
+    for (size_t c = 0; c < kNumClasses; ++c) {
+      ClassStats& k = s.classes[c];
+      k.object_size = ClassSize(c);
+      k.allocs = retired_allocs_[c].load(std::memory_order_relaxed);
+      k.frees = retired_frees_[c].load(std::memory_order_relaxed);
+      k.slags = pools_[c].slags.load(std::memory_order_relaxed);
+      k.slag_bytes = pools_[c].slag_bytes();
+    }
+    SpinLockHolder h(&threads_lock_);
+    for (ThreadCache* tc = threads_; tc != nullptr; tc = tc->next_) {
+      ++s.threads;
+      for (size_t c = 0; c < kNumClasses; ++c) {
+        s.classes[c].allocs += tc->caches_[c].allocs();
+        s.classes[c].frees += tc->caches_[c].frees();
+      }
+    }
     return s;
   }
 
@@ -471,7 +524,9 @@ class Heap {
       // a slag available for reuse (the geometry's cutoff factor).
       const size_t cut = static_cast<size_t>(
           static_cast<double>(p.geom.n_objects) * options.reuse_threshold());
-      p.geom.cutoff = cut < 1 ? 1 : cut > p.geom.n_objects ? p.geom.n_objects : cut;
+      p.geom.cutoff = cut < 1                  ? 1
+                      : cut > p.geom.n_objects ? p.geom.n_objects
+                                               : cut;
       const bool big = p.geom.slag_bytes == kBigSlagBytes;
       p.kind = big ? SlagKind::kBig : SlagKind::kSmall;
       p.map_tag = static_cast<uint8_t>(c + 1);
@@ -536,8 +591,8 @@ class Heap {
     alloc_fmt::Fatal("elfmalloc: %s(): invalid pointer %p", fn, p);
   }
 
-  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void SizeMismatch(
-      const char* fn, const void* p) {
+  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void SizeMismatch(const char* fn,
+                                                                const void* p) {
     alloc_fmt::Fatal("elfmalloc: %s(): size mismatch %p", fn, p);
   }
 
@@ -551,6 +606,31 @@ class Heap {
       SizeMismatch(fn, p);
     }
     FreeUntagged(p);
+  }
+
+  void AddThread(ThreadCache* tc) ABSL_LOCKS_EXCLUDED(threads_lock_) {
+    SpinLockHolder h(&threads_lock_);
+    tc->prev_ = nullptr;
+    tc->next_ = threads_;
+    if (threads_ != nullptr) threads_->prev_ = tc;
+    threads_ = tc;
+  }
+
+  // Unlinks an exiting thread's cache, keeping its counts.
+  void RemoveThread(ThreadCache* tc) ABSL_LOCKS_EXCLUDED(threads_lock_) {
+    SpinLockHolder h(&threads_lock_);
+    for (size_t c = 0; c < kNumClasses; ++c) {
+      retired_allocs_[c].fetch_add(tc->caches_[c].allocs(),
+                                   std::memory_order_relaxed);
+      retired_frees_[c].fetch_add(tc->caches_[c].frees(),
+                                  std::memory_order_relaxed);
+    }
+    if (tc->prev_ != nullptr)
+      tc->prev_->next_ = tc->next_;
+    else
+      threads_ = tc->next_;
+    if (tc->next_ != nullptr) tc->next_->prev_ = tc->prev_;
+    tc->prev_ = tc->next_ = nullptr;
   }
 
   ThreadCache* Fallback() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fallback_lock_) {
@@ -578,12 +658,19 @@ class Heap {
   ClassPool pools_[kNumClasses];
   alignas(AvailableBag) unsigned char bags_[kNumClasses][sizeof(AvailableBag)];
 
+  // Live thread caches, for statistics; exited threads' counts are folded
+  // into retired_*.
+  SpinLock threads_lock_;
+  ThreadCache* threads_ ABSL_GUARDED_BY(threads_lock_) = nullptr;
+  std::atomic<uint64_t> retired_allocs_[kNumClasses] = {};
+  std::atomic<uint64_t> retired_frees_[kNumClasses] = {};
+
   SpinLock fallback_lock_;
   ThreadCache* fallback_ ABSL_GUARDED_BY(fallback_lock_) = nullptr;
   alignas(ThreadCache) unsigned char fallback_storage_[sizeof(ThreadCache)];
 
-  ABSL_CONST_INIT static inline ALLOC_TLS_INITIAL_EXEC thread_local
-      alloc_tls::TlsSlot<ThreadCache>
+  ABSL_CONST_INIT static inline ALLOC_TLS_INITIAL_EXEC thread_local alloc_tls::
+      TlsSlot<ThreadCache>
           tls_;
 };
 

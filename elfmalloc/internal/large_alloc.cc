@@ -229,8 +229,8 @@ class Registry {
     for (size_t j = (i + 1) & mask; slots_[j].addr != 0; j = (j + 1) & mask) {
       const size_t home = Home(slots_[j].addr);
       // Move j into the hole if its home is not cyclically in (hole, j].
-      const bool stays = hole <= j ? (hole < home && home <= j)
-                                   : (hole < home || home <= j);
+      const bool stays =
+          hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
       if (!stays) {
         slots_[hole] = slots_[j];
         hole = j;
@@ -305,7 +305,7 @@ void* LargeAlloc(size_t size, size_t align) {
   void* p = nullptr;
   if (map_align == 0 && bytes <= kLargeCacheMaxBlock) {
     Victims victims;
-    CachedBlock b;
+    CachedBlock b{};
     const bool hit = g_registry.TakeCached(bytes, &b, &victims);
     victims.UnmapAll();
     if (hit) {
@@ -314,7 +314,8 @@ void* LargeAlloc(size_t size, size_t align) {
   }
   if (p == nullptr) p = map.Alloc(bytes, map_align);
   if (p == nullptr) return nullptr;
-  if (!g_registry.Insert(Record{reinterpret_cast<uintptr_t>(p), bytes, map_align})) {
+  if (!g_registry.Insert(
+          Record{reinterpret_cast<uintptr_t>(p), bytes, map_align})) {
     map.Dealloc(p, bytes);
     errno = ENOMEM;
     return nullptr;

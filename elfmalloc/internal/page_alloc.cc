@@ -31,8 +31,9 @@ PageAlloc::PageAlloc(const PageAllocOptions& options)
               options.page_bytes, os_page);
   ALLOC_CHECK(options.pages_per_refill >= 1,
               "elfmalloc: pages_per_refill must be >= 1");
-  next_purge_ms_.store(CoarseNowMs() + (options.decay_ms > 0 ? options.decay_ms : 0),
-                       std::memory_order_relaxed);
+  next_purge_ms_.store(
+      CoarseNowMs() + (options.decay_ms > 0 ? options.decay_ms : 0),
+      std::memory_order_relaxed);
 }
 
 PageAlloc::~PageAlloc() {
@@ -64,7 +65,10 @@ char* PageAlloc::Handle::Alloc() {
     pa.dirty_pages_.fetch_sub(1, std::memory_order_relaxed);
     return page;
   }
-  if (clean_.PopMut(&page)) return page;
+  if (clean_.PopMut(&page)) {
+    pa.clean_pages_.fetch_sub(1, std::memory_order_relaxed);
+    return page;
+  }
   return pa.Refill(*this);
 }
 
@@ -76,6 +80,7 @@ void PageAlloc::Handle::Free(char* page, bool decommit) {
   if (decay == 0 || pa.dirty_pages_.load(std::memory_order_relaxed) * bytes >=
                         pa.options_.max_dirty_bytes) {
     map.Uncommit(page, bytes);
+    pa.clean_pages_.fetch_add(1, std::memory_order_relaxed);
     clean_.PushMut(page);
     return;
   }
@@ -112,6 +117,7 @@ char* PageAlloc::Refill(Handle& h) {
     while (done < n) {
       size_t k = 0;
       for (; k < 64 && done < n; ++k, ++done) rest[k] = block + done * bytes;
+      clean_pages_.fetch_add(k, std::memory_order_relaxed);
       h.clean_.BulkAdd(rest, rest + k);
     }
   }
@@ -127,6 +133,7 @@ size_t PageAlloc::DrainToClean(Handle& h, Bag& bag) {
   while (bag.PopMut(&page)) {
     dirty_pages_.fetch_sub(1, std::memory_order_relaxed);
     map.Uncommit(page, bytes);
+    clean_pages_.fetch_add(1, std::memory_order_relaxed);
     h.clean_.PushMut(page);
     ++n;
   }
@@ -154,6 +161,7 @@ size_t PageAlloc::Unmap(Handle& h) {
   size_t n = 0;
   char* page;
   while (h.clean_.PopMut(&page)) {
+    clean_pages_.fetch_sub(1, std::memory_order_relaxed);
     map.Dealloc(page, options_.page_bytes);
     ++n;
   }

@@ -138,6 +138,10 @@ class PageAlloc {
   size_t dirty_pages() const {
     return dirty_pages_.load(std::memory_order_relaxed);
   }
+  // Free pages whose memory was given back (uncommitted, or never touched).
+  size_t clean_pages() const {
+    return clean_pages_.load(std::memory_order_relaxed);
+  }
   // Pages currently mapped (in use or free).
   size_t mapped_pages() const {
     return mapped_pages_.load(std::memory_order_relaxed);
@@ -162,6 +166,7 @@ class PageAlloc {
   SpinLock purge_lock_;  // one decay step or Release at a time
   std::atomic<size_t> dirty_pages_{0};
   std::atomic<size_t> mapped_pages_{0};
+  std::atomic<size_t> clean_pages_{0};
 };
 
 }  // namespace internal

@@ -182,6 +182,7 @@ Slag* SlagAllocator::ClaimNew() {
     return nullptr;
   }
   s->rc.fetch_or(kClaimed, std::memory_order_acq_rel);
+  pool_->slags.fetch_add(1, std::memory_order_relaxed);
   return s;
 }
 
@@ -251,6 +252,7 @@ void SlagAllocator::PushAvailable(Slag* s) {
 }
 
 void SlagAllocator::FreeSlag(Slag* s) {
+  pool_->slags.fetch_sub(1, std::memory_order_relaxed);
   s->handle.store(0, std::memory_order_relaxed);
   if (pool_->map_tag != 0) GlobalPageMap().Set(s, pool_->slag_bytes(), 0);
   pages_->Free(reinterpret_cast<char*>(s),

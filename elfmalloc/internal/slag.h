@@ -112,7 +112,7 @@ static_assert(sizeof(Slag) == kSlagHeaderBytes);
 using AvailableBag = bagpipe::BagPipe<bagpipe::RevocableFAAQueue<Slag*>>;
 
 // Shared state of one size class in one heap. Immutable after setup except
-// for the bag's contents.
+// for the bag's contents and the statistics counter.
 struct ClassPool {
   SlagGeometry geom;
   SlagKind kind = SlagKind::kSmall;
@@ -124,6 +124,8 @@ struct ClassPool {
   PageAlloc* pages = nullptr;
   // Prototype handle: each thread copies it (a BagPipe handle per thread).
   AvailableBag* available = nullptr;
+  // Pages that are slags of this class now (statistics; slow paths only).
+  std::atomic<size_t> slags{0};
 
   size_t slag_bytes() const { return geom.slag_bytes; }
 };
