@@ -211,8 +211,11 @@ class CApi {
     if (ABSL_PREDICT_FALSE(internal::TooBig(n) || internal::TooBig(align))) {
       return NoMemory();
     }
-    void* p = align <= 16 ? B::Alloc(n == 0 ? 1 : n)
-                          : B::AlignedAlloc(n == 0 ? 1 : n, align);
+    const size_t m = n == 0 ? 1 : n;
+    // B::Alloc is 16-byte aligned only from 16 bytes on (8 below): a
+    // 16-byte alignment of a smaller block asks for 16 bytes.
+    void* p = align <= 16 ? B::Alloc(align > 8 && m < 16 ? 16 : m)
+                          : B::AlignedAlloc(m, align);
     if (ABSL_PREDICT_FALSE(p == nullptr)) return NoMemory();
     return p;
   }
