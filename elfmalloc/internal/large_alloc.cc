@@ -297,7 +297,7 @@ void* LargeAlloc(size_t size, size_t align) {
   void* p = nullptr;
   if (map_align == 0 && bytes <= kLargeCacheMaxBlock) {
     Victims victims;
-    CachedBlock b;
+    CachedBlock b{};  // (GCC -O1 -fsanitize=thread: maybe-uninitialized)
     const bool hit = g_registry.TakeCached(bytes, &b, &victims);
     victims.UnmapAll();
     if (hit) {
