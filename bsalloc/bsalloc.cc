@@ -36,10 +36,11 @@ const mmap_alloc::MapAlloc& Map() {
 }
 
 // A per-thread-ish probe hint that needs no thread-local storage: the address
-// of a local differs between threads' stacks.
+// of the current stack frame differs between threads' stacks. (The frame
+// address rather than a local's: clang rejects returning a local's address,
+// even as an integer, under -Werror.)
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline uintptr_t ProbeHint() {
-  int local;
-  return reinterpret_cast<uintptr_t>(&local);
+  return reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
 }
 
 void* TakeCached(Class c, uintptr_t hint) {

@@ -57,12 +57,23 @@ constexpr uint8_t ClassForSizeSlow(size_t size) {
   return static_cast<uint8_t>(kNumClasses);  // large object
 }
 
+// t[i] = ClassForSizeSlow(i * step) for i < n, in one sweep (sizes and
+// classes both increase). Calling ClassForSizeSlow per entry is quadratic
+// enough to exceed clang's constexpr step limit for the 8193-entry table.
+constexpr void FillByStep(uint8_t* t, size_t n, size_t step) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; ++i) {
+    while (c < kNumClasses && i * step > kClassSizes[c]) ++c;
+    t[i] = static_cast<uint8_t>(c);
+  }
+}
+
 // kSmallTable[i]: class of a request of (i * 8) bytes, i.e. of any size in
 // ((i - 1) * 8, i * 8]. Index = (size + 7) / 8.
 constexpr std::array<uint8_t, kSmallLookupMax / kSmallStep + 1>
 MakeSmallTable() {
   std::array<uint8_t, kSmallLookupMax / kSmallStep + 1> t{};
-  for (size_t i = 0; i < t.size(); ++i) t[i] = ClassForSizeSlow(i * kSmallStep);
+  FillByStep(t.data(), t.size(), kSmallStep);
   return t;
 }
 
@@ -71,7 +82,7 @@ MakeSmallTable() {
 constexpr std::array<uint8_t, kMaxSmallSize / kLargeStep + 1>
 MakeLargeTable() {
   std::array<uint8_t, kMaxSmallSize / kLargeStep + 1> t{};
-  for (size_t i = 0; i < t.size(); ++i) t[i] = ClassForSizeSlow(i * kLargeStep);
+  FillByStep(t.data(), t.size(), kLargeStep);
   return t;
 }
 

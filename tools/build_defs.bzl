@@ -43,3 +43,48 @@ def alloc_benchmark(name, copts = [], deps = [], tags = [], **kwargs):
         tags = tags + ["benchmark"],
         **kwargs
     )
+
+def alloc_fuzzer(name, srcs, deps = [], variants = {"": []}, size = "small", **kwargs):
+    """A libFuzzer target, its fuzzer binaries and its corpus replay tests.
+
+    `srcs` define `LLVMFuzzerTestOneInput` (and no main). This makes:
+
+    * `<name>_lib`: the target as a library (testonly, alwayslink);
+    * for each `suffix: extra_deps` of `variants` (e.g. the two elfmalloc
+      front-ends), linked with `extra_deps` after the library:
+      * `<name><suffix>`: the libFuzzer binary, tagged "fuzz" and "manual"
+        (`//...` skips it; build it with `--config=fuzz`, which supplies
+        clang and -fsanitize=fuzzer-no-link,address; the link adds
+        -fsanitize=fuzzer);
+      * `<name>_replay_test<suffix>`: a GoogleTest test that runs the target
+        over every file of `corpus/<name>/` in this package (committed
+        seeds) with //tools/fuzz:replay_main, in every configuration.
+    """
+    lib = name + "_lib"
+    corpus = native.package_name() + "/corpus/" + name
+    cc_library(
+        name = lib,
+        testonly = True,
+        srcs = srcs,
+        copts = ALLOC_DEFAULT_COPTS,
+        deps = deps,
+        linkstatic = True,
+        alwayslink = True,
+    )
+    for suffix, extra in variants.items():
+        cc_binary(
+            name = name + suffix,
+            testonly = True,
+            linkopts = ["-fsanitize=fuzzer"],
+            tags = ["fuzz", "manual"],
+            deps = [":" + lib] + extra,
+        )
+        cc_test(
+            name = name + "_replay_test" + suffix,
+            size = size,
+            args = [corpus],
+            copts = ALLOC_TEST_COPTS,
+            data = native.glob(["corpus/" + name + "/**"]),
+            deps = [":" + lib] + extra + ["//tools/fuzz:replay_main"],
+            **kwargs
+        )

@@ -7,6 +7,7 @@
 
 #include <atomic>
 
+#include "absl/base/thread_annotations.h"
 #include "alloc_fmt/check.h"
 #include "bagpipe/bagpipe.h"
 
@@ -21,12 +22,14 @@ std::atomic<size_t> g_count{0};
 // Serialises registration (rare: a handful of calls per process).
 SpinLock g_register_lock;
 
-void Prepare() {
+// The fork handlers take every lock in one function and release them in
+// another, which clang's -Wthread-safety cannot follow.
+void Prepare() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   const size_t n = g_count.load(std::memory_order_acquire);
   for (size_t i = 0; i < n; ++i) g_locks[i].load(std::memory_order_relaxed)->Lock();
 }
 
-void UnlockAll() {
+void UnlockAll() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   const size_t n = g_count.load(std::memory_order_acquire);
   for (size_t i = n; i-- > 0;) g_locks[i].load(std::memory_order_relaxed)->Unlock();
 }
