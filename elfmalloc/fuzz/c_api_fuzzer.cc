@@ -255,6 +255,10 @@ struct Slot {
   void* p = nullptr;
   size_t size = 0;  // bytes holding the pattern
   uint32_t seed = 0;
+  // The alignment the block was asked for, when more than malloc gives
+  // for its size: it is then freed with free_aligned_sized (C23 allows
+  // free_sized only for malloc, calloc and realloc blocks).
+  size_t align = 0;
 };
 
 class Harness {
@@ -329,7 +333,9 @@ class Harness {
     Slot& s = slots_[i];
     if (s.p == nullptr) return;
     VerifySlot(i, "before free");
-    if (sized) {
+    if (sized && s.align != 0) {
+      fuzz_elf_free_aligned_sized(s.p, s.align, s.size);
+    } else if (sized) {
       fuzz_elf_free_sized(s.p, s.size);
     } else {
       fuzz_elf_free(s.p);
@@ -347,7 +353,7 @@ class Harness {
           fuzz_elf_malloc_usable_size(p), n);
     CheckDisjoint(p, n, kSlots);  // the slot's old block is still live
     FreeSlot(i, false);
-    slots_[i] = Slot{p, n, NewSeed(i)};
+    slots_[i] = Slot{p, n, NewSeed(i), align > MallocAlign(n) ? align : 0};
     Fill(p, slots_[i].seed, 0, n);
   }
 
@@ -480,6 +486,7 @@ class Harness {
     CheckDisjoint(q, n, i);  // the old block is gone
     s.p = q;
     s.size = n;
+    s.align = 0;  // a realloc'd block is a malloc block
     Fill(q, s.seed, keep, n);
   }
 
