@@ -61,11 +61,19 @@ def runfile(rel):
   raise SystemExit("compare: cannot find %s in the runfiles" % rel)
 
 
-def allocators(wanted):
-  """[(name, library or None)], in run order, and the names skipped."""
+def allocators(wanted, extra=()):
+  """[(name, library or None)], in run order, and the names skipped.
+
+  `extra` is [(name, path)] of further libraries to preload (--extra), run
+  right after elfmalloc so that A/B comparisons are interleaved closely.
+  """
   found = [("glibc", None),
-           ("elfmalloc", runfile("elfmalloc/libelfmalloc.so")),
-           ("elfmalloc-l", runfile("elfmalloc/libelfmalloc-l.so"))]
+           ("elfmalloc", runfile("elfmalloc/libelfmalloc.so"))]
+  for name, path in extra:
+    if not os.path.exists(path):
+      raise SystemExit("compare: --extra %s: no such file %s" % (name, path))
+    found.append((name, os.path.abspath(path)))
+  found.append(("elfmalloc-l", runfile("elfmalloc/libelfmalloc-l.so")))
   skipped = []
   for name, lib in PEERS:
     if os.path.exists(lib):
@@ -159,6 +167,12 @@ def main():
                   help="where info/ goes (default: the workspace under "
                   "bazel run, else the current directory)")
   ap.add_argument("--no-plots", action="store_true")
+  ap.add_argument("--extra", action="append", default=[],
+                  metavar="NAME=LIB",
+                  help="also preload LIB under NAME (repeatable), e.g. a "
+                  "benchmark-only build such as "
+                  "libelfmalloc-nochecks.so; relative paths are taken from "
+                  "the workspace")
   args = ap.parse_args()
   if args.quick:
     args.scale = min(args.scale, 0.05)
@@ -167,7 +181,18 @@ def main():
   wanted = set(a for a in args.allocators.split(",") if a)
   workloads = [w for w in WORKLOADS
                if not args.workloads or w in args.workloads.split(",")]
-  allocs, skipped = allocators(wanted)
+  extra = []
+  for e in args.extra:
+    name, sep, path = e.partition("=")
+    if not sep or not name or not path:
+      raise SystemExit("compare: --extra wants NAME=LIB, got %r" % e)
+    if not os.path.isabs(path):
+      path = os.path.join(os.environ.get("BUILD_WORKSPACE_DIRECTORY", "."),
+                          path)
+    extra.append((name, path))
+  if extra:
+    wanted |= set(n for n, _ in extra) if wanted else set()
+  allocs, skipped = allocators(wanted, extra)
   names = [a[0] for a in allocs]
   out_root = args.out or os.environ.get("BUILD_WORKSPACE_DIRECTORY") or "."
   info = os.path.join(out_root, "info")
@@ -213,7 +238,9 @@ def main():
         med[w, n, a] = (statistics.median(r["seconds"] for r in rs),
                         statistics.median(r["rss_kib"] for r in rs),
                         rs[0]["ops"])
-  peers = [a for a in names if a not in OURS and a != "glibc"]
+  extra_names = set(n for n, _ in extra)
+  peers = [a for a in names
+           if a not in OURS and a != "glibc" and a not in extra_names]
 
   lines = []
   def emit(s=""):

@@ -56,6 +56,21 @@ namespace allocators {
 namespace elfmalloc {
 namespace internal {
 
+// Measurement switches, for benchmark-only builds that price what the
+// default build pays for (//elfmalloc:libelfmalloc-nochecks.so and
+// -nostats.so; see info/reliability.md and info/stats.md). Shipped builds
+// never define them.
+#if defined(ELFMALLOC_BENCH_NO_CHECKS)
+inline constexpr bool kDefaultChecks = false;
+#else
+inline constexpr bool kDefaultChecks = true;
+#endif
+#if defined(ELFMALLOC_BENCH_NO_STATS)
+inline constexpr bool kCountStats = false;
+#else
+inline constexpr bool kCountStats = true;
+#endif
+
 // Pointers a MagazineCache of objects of `object_size` bytes holds at most.
 constexpr size_t MagazineCapacity(size_t object_size) {
   if (object_size <= 512) return size_t{1} << 16;
@@ -101,6 +116,7 @@ class CacheBase {
   // compile to a plain add on the cache line the fast path already holds,
   // yet readers on other threads see no data race.
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Bump(std::atomic<uint64_t>& c) {
+    if (!kCountStats) return;
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   ABSL_ATTRIBUTE_ALWAYS_INLINE void CountFree() { Bump(frees_); }
@@ -114,7 +130,8 @@ class CacheBase {
   // is fatal. One load of a line the push writes anyway; stack_[-1] is a
   // zero word, so an empty stack needs no test. REQUIRES: stack mapped.
   ABSL_ATTRIBUTE_ALWAYS_INLINE void CheckNotTop(const void* p) const {
-    if (ABSL_PREDICT_FALSE(stack_[static_cast<int64_t>(top_) - 1] == p)) {
+    if (kDefaultChecks &&
+        ABSL_PREDICT_FALSE(stack_[static_cast<int64_t>(top_) - 1] == p)) {
       DoubleFree(p);
     }
   }

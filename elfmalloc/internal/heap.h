@@ -135,19 +135,23 @@ inline constexpr std::array<ObjectCheck, kNumClasses> kObjectChecks =
     MakeObjectChecks();
 
 // True if `p`, which lies in a slag of class c, is the start of one of its
-// objects. A few ALU operations on one table entry, cheap enough for every
-// free, so an interior pointer is reported instead of being handed out
-// again. (Powers of two, the common case, need no multiply: their objects
-// start at multiples of their size.)
+// objects. A few ALU operations on one table entry and no branch, cheap
+// enough for every free, so an interior pointer is reported instead of
+// being handed out again.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool IsObjectStart(size_t c,
                                                        const void* p) {
   const ObjectCheck& k = kObjectChecks[c];
   // Below objects_offset the subtraction wraps and fails the limit test.
   const uint64_t off =
       (reinterpret_cast<uintptr_t>(p) & k.slag_mask) - k.objects_offset;
-  if (ABSL_PREDICT_FALSE(off >= k.limit)) return false;
-  if (ABSL_PREDICT_TRUE(k.magic == 0)) return (off & k.size_mask) == 0;
-  return off * k.magic <= k.magic - 1;
+  // Both tests, without a branch on the kind of size: programs free mixed
+  // classes in unpredictable order, and a mispredicted branch here cost
+  // more than the multiply. For powers of two magic is 0, so the second
+  // test always passes; for other sizes size_mask is 0, so the first does.
+  const bool in_range = off < k.limit;
+  const bool pow2_ok = (off & k.size_mask) == 0;
+  const bool div_ok = off * k.magic <= k.magic - 1;
+  return in_range & pow2_ok & div_ok;
 }
 
 // The smallest class whose objects are `size` bytes or more and aligned to
@@ -321,7 +325,9 @@ class Heap {
     const uint8_t tag = GlobalPageMap().Get(p);
     if (ABSL_PREDICT_TRUE(tag != 0)) {
       const size_t c = tag - 1;
-      if (ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) BadPointer("free", p);
+      if (kDefaultChecks && ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) {
+        BadPointer("free", p);
+      }
       if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
         tc->cache(c).Free(p);
         return;
@@ -346,10 +352,12 @@ class Heap {
         (reinterpret_cast<uintptr_t>(p) & (align == 0 ? 0 : align - 1)) != 0;
     if (ABSL_PREDICT_TRUE(tag != 0)) {
       const size_t c = tag - 1;
-      if (ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) BadPointer(fn, p);
-      if (ABSL_PREDICT_FALSE(misaligned ||
-                             (size != 0 && !SizeFitsClass(size, align, c)))) {
-        SizeMismatch(fn, p);
+      if (kDefaultChecks) {
+        if (ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) BadPointer(fn, p);
+        if (ABSL_PREDICT_FALSE(misaligned || (size != 0 &&
+                                              !SizeFitsClass(size, align, c)))) {
+          SizeMismatch(fn, p);
+        }
       }
       if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
         tc->cache(c).Free(p);
