@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "alloc_fmt/format.h"
+#include "elfmalloc/internal/page_map.h"
 #include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
@@ -80,7 +81,7 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
   Cell* last = &cells[0];
   Slag* checked = nullptr;  // the last slag whose pool was verified
   for (size_t i = 0; i < n; ++i) {
-    void* p = objects[i];
+    void* p = DecodeCached(objects[i]);
     const uintptr_t a = reinterpret_cast<uintptr_t>(p);
     Slag* s = reinterpret_cast<Slag*>(a & ~slag_mask);
     if (s != checked) {
@@ -156,6 +157,36 @@ void* MagazineCache::AllocRefresh() {
   return AllocSlow();
 }
 
+void* CacheBase::SecureFastAlloc() {
+  if (top_ == 0) return iter_.Next();
+  // xorshift32, seeded from the secret and this cache's address.
+  uint32_t x = rng_;
+  if (x == 0) {
+    x = static_cast<uint32_t>(g_secure_key ^
+                              reinterpret_cast<uintptr_t>(this)) |
+        1;
+  }
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  rng_ = x;
+  const uint32_t window = top_ < 16 ? top_ : 16;
+  const uint32_t pick = top_ - 1 - x % window;
+  void* const chosen = stack_[pick];
+  stack_[pick] = stack_[--top_];
+  void* p = DecodeCached(chosen);
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  Slag* s = reinterpret_cast<Slag*>(a & ~(uintptr_t{pool_->slag_bytes()} - 1));
+  BitPos pos;
+  if (ABSL_PREDICT_FALSE(
+          (pool_->map_tag != 0 && GlobalPageMap().Get(p) != pool_->map_tag) ||
+          s->pool != pool_ ||
+          !BitAt(pool_->geom, a & (pool_->slag_bytes() - 1), &pos))) {
+    alloc_fmt::Fatal("elfmalloc: malloc(): corrupted thread cache entry %p", p);
+  }
+  return p;
+}
+
 void CacheBase::DoubleFree(const void* p) {
   alloc_fmt::Fatal("elfmalloc: free(): double free of %p", p);
 }
@@ -188,7 +219,7 @@ void MagazineCache::FreeSlow(void* p) {
   }
   limit_ = target_;
   CheckNotTop(p);
-  stack_[top_++] = p;
+  Push(p);
 }
 
 void* LocalCache::AllocSlowLocal() {
@@ -211,11 +242,11 @@ void LocalCache::FreeSlow(void* p) {
   remote_cap_ = static_cast<uint32_t>(kRemoteBatch);
   if (slags_.Contains(p) && top_ < local_cap_) {
     CheckNotTop(p);
-    stack_[top_++] = p;
+    Push(p);
     return;
   }
   if (remote_ == remote_cap_) FlushRemote();
-  stack_[local_cap_ + remote_++] = p;
+  stack_[local_cap_ + remote_++] = EncodeCached(p);
 }
 
 void LocalCache::FlushRemote() {

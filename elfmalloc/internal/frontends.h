@@ -122,8 +122,16 @@ class CacheBase {
   ABSL_ATTRIBUTE_ALWAYS_INLINE void CountFree() { Bump(frees_); }
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* FastAlloc() {
+    if (kSecure) return SecureFastAlloc();
     if (ABSL_PREDICT_TRUE(top_ != 0)) return stack_[--top_];
     return iter_.Next();
+  }
+  // The hardened pop: a random one of the top entries (so the order of
+  // reuse is not predictable), decoded and checked to be an object of this
+  // class before it is handed out.
+  void* SecureFastAlloc();
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Push(void* p) {
+    stack_[top_++] = EncodeCached(p);
   }
   // The cheap double-free check of the fast path: freeing the object that
   // is already on top of the stack (the common "free twice in a row" bug)
@@ -131,7 +139,8 @@ class CacheBase {
   // zero word, so an empty stack needs no test. REQUIRES: stack mapped.
   ABSL_ATTRIBUTE_ALWAYS_INLINE void CheckNotTop(const void* p) const {
     if (kDefaultChecks &&
-        ABSL_PREDICT_FALSE(stack_[static_cast<int64_t>(top_) - 1] == p)) {
+        ABSL_PREDICT_FALSE(stack_[static_cast<int64_t>(top_) - 1] ==
+                           EncodeCached(const_cast<void*>(p)))) {
       DoubleFree(p);
     }
   }
@@ -153,6 +162,7 @@ class CacheBase {
   uint32_t top_ = 0;
   uint32_t cap_ = 0;    // 0 until the stack is mapped
   uint32_t limit_ = 0;  // MagazineCache: push at most this many; <= cap_
+  uint32_t rng_ = 0;    // hardened build: reuse-order randomness
   std::atomic<uint64_t> allocs_{0};
   std::atomic<uint64_t> frees_{0};
   AllocIter iter_;
@@ -180,7 +190,7 @@ class MagazineCache : public CacheBase {
     CountFree();
     if (ABSL_PREDICT_TRUE(top_ < limit_)) {
       CheckNotTop(p);
-      stack_[top_++] = p;
+      Push(p);
       return;
     }
     FreeSlow(p);
@@ -226,11 +236,11 @@ class LocalCache : public CacheBase {
     if ((reinterpret_cast<uintptr_t>(p) & ~slag_mask_) == current_slag_) {
       if (ABSL_PREDICT_TRUE(top_ < local_cap_)) {
         CheckNotTop(p);
-        stack_[top_++] = p;
+        Push(p);
         return;
       }
     } else if (ABSL_PREDICT_TRUE(remote_ < remote_cap_)) {
-      stack_[local_cap_ + remote_++] = p;
+      stack_[local_cap_ + remote_++] = EncodeCached(p);
       return;
     }
     FreeSlow(p);

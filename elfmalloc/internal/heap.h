@@ -37,6 +37,7 @@
 #define ELFMALLOC_INTERNAL_HEAP_H_
 
 #include <errno.h>
+#include <sys/random.h>
 
 #include <array>
 #include <atomic>
@@ -293,7 +294,7 @@ class Heap {
   // At least `size` bytes, aligned to 8 (16 for sizes above 8); nullptr
   // with errno ENOMEM on exhaustion. Size 0 gives a unique minimal object.
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Alloc(size_t size) {
-    const size_t c = SizeToClass(size);
+    const size_t c = SizeToClass(Padded(size));
     if (ABSL_PREDICT_TRUE(c < kNumClasses)) return AllocClass(c);
     return LargeAllocOrReclaim(size, 0);
   }
@@ -305,16 +306,29 @@ class Heap {
       errno = EINVAL;
       return nullptr;
     }
-    const size_t c = AlignedClass(size, align);
+    const size_t c = AlignedClass(Padded(size), align);
     if (c < kNumClasses) return AllocClass(c);
     return LargeAllocOrReclaim(size, align);
   }
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* AllocClass(size_t c) {
+    void* p;
     if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
-      return tc->cache(c).Alloc();
+      p = tc->cache(c).Alloc();
+    } else {
+      p = FallbackAlloc(c);
     }
-    return FallbackAlloc(c);
+    if (kSecure && p != nullptr) SecureOnAlloc(c, p);
+    return p;
+  }
+
+  // Hardened build: the tail canary's bytes at the end of every small
+  // object (not usable by the program).
+  static constexpr size_t kCanaryBytes = kSecure ? sizeof(uint64_t) : 0;
+
+  // The class size a request of `size` usable bytes needs.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static constexpr size_t Padded(size_t size) {
+    return kSecure && size <= kMaxSmallSize ? size + kCanaryBytes : size;
   }
 
   // --- Free ----------------------------------------------------------------
@@ -328,6 +342,7 @@ class Heap {
       if (kDefaultChecks && ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) {
         BadPointer("free", p);
       }
+      if (kSecure) SecureOnFree(c, p, "free");
       if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
         tc->cache(c).Free(p);
         return;
@@ -354,11 +369,13 @@ class Heap {
       const size_t c = tag - 1;
       if (kDefaultChecks) {
         if (ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) BadPointer(fn, p);
-        if (ABSL_PREDICT_FALSE(misaligned || (size != 0 &&
-                                              !SizeFitsClass(size, align, c)))) {
+        if (ABSL_PREDICT_FALSE(
+                misaligned ||
+                (size != 0 && !SizeFitsClass(Padded(size), align, c)))) {
           SizeMismatch(fn, p);
         }
       }
+      if (kSecure) SecureOnFree(c, p, fn);
       if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
         tc->cache(c).Free(p);
         return;
@@ -377,7 +394,7 @@ class Heap {
     const uint8_t tag = GlobalPageMap().Get(p);
     if (tag != 0) {
       if (!IsObjectStart(tag - 1, p)) BadPointer("usable_size", p);
-      return ClassSize(tag - 1);
+      return ClassSize(tag - 1) - kCanaryBytes;
     }
     if (p == nullptr) return 0;
     const size_t n = LargeUsableSize(p);
@@ -406,11 +423,13 @@ class Heap {
     if (tag != 0) {
       const size_t c = tag - 1;
       if (!IsObjectStart(c, p)) BadPointer("realloc", p);
-      old_size = ClassSize(c);
+      if (kSecure) SecureCheckLive(c, p, "realloc", "freed pointer");
+      old_size = ClassSize(c) - kCanaryBytes;
       // Keep the block if it is big enough, aligned enough, and not more
       // than twice what is needed (so shrinking really returns memory).
-      if (size <= old_size && (a & (align - 1)) == 0 &&
-          (c == 0 || size > ClassSize(c - 1) || size * 2 > old_size)) {
+      const size_t need = Padded(size);
+      if (need <= ClassSize(c) && (a & (align - 1)) == 0 &&
+          (c == 0 || need > ClassSize(c - 1) || need * 2 > ClassSize(c))) {
         return p;
       }
     } else {
@@ -421,7 +440,8 @@ class Heap {
         }
         BadPointer("realloc", p);
       }
-      if (AlignedClass(size, align) == kNumClasses && (a & (align - 1)) == 0) {
+      if (AlignedClass(Padded(size), align) == kNumClasses &&
+          (a & (align - 1)) == 0) {
         if (void* q = LargeResize(p, size)) {
           if ((reinterpret_cast<uintptr_t>(q) & (align - 1)) == 0) return q;
           p = q;  // moved to a less aligned place: copy below
@@ -522,6 +542,7 @@ class Heap {
         big_pages_(PagesOptions(kBigSlagBytes, 2)) {
     const Options& options = options_;
     LargeSetDecayMs(options.decay_ms);
+    if (kSecure) g_secure_key = RandomKey();
     size_t pipes = bagpipe::DefaultPipeCount();
     if (pipes > 16) pipes = 16;  // the original's 16 per class at most
     for (size_t c = 0; c < kNumClasses; ++c) {
@@ -539,11 +560,35 @@ class Heap {
       p.kind = big ? SlagKind::kBig : SlagKind::kSmall;
       p.map_tag = static_cast<uint8_t>(c + 1);
       p.eager_decommit_bytes = kEagerDecommitBytes;
+      p.secure_clear_bytes = MaxObjectsOffset(p.geom.slag_bytes);
       p.pages = big ? &big_pages_ : &small_pages_;
       p.available = bag;
     }
   }
   ~Heap() = delete;  // never destroyed
+
+  // The largest header (objects_offset) of any class whose slags are
+  // `slag_bytes` long.
+  static size_t MaxObjectsOffset(size_t slag_bytes) {
+    size_t m = 0;
+    for (const SlagGeometry& g : kGeneralGeometry) {
+      if (g.slag_bytes == slag_bytes && g.objects_offset > m) {
+        m = g.objects_offset;
+      }
+    }
+    return m;
+  }
+
+  // 64 random bits for the hardened build's secret (getrandom; the clock
+  // and an address if that fails).
+  static uint64_t RandomKey() {
+    uint64_t k = 0;
+    if (getrandom(&k, sizeof(k), GRND_NONBLOCK) != sizeof(k) || k == 0) {
+      k = static_cast<uint64_t>(CoarseNowMs()) * 0x9E3779B97F4A7C15u ^
+          reinterpret_cast<uintptr_t>(&k);
+    }
+    return k | 1;
+  }
 
   // REQUIRES: options_ is set.
   PageAllocOptions PagesOptions(size_t page_bytes, size_t pages_per_refill) {
@@ -597,6 +642,52 @@ class Heap {
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void BadPointer(const char* fn,
                                                               const void* p) {
     alloc_fmt::Fatal("elfmalloc: %s(): invalid pointer %p", fn, p);
+  }
+
+  // --- hardened build --------------------------------------------------
+  // Every small object ends in an 8-byte canary (the secret XOR its
+  // address) written when it is handed out and checked when it is freed or
+  // reallocated; a freed object is zeroed at once and must still be all
+  // zero when it is handed out again. So a write past the usable size, a
+  // double free (the second free finds a zeroed canary, even across
+  // threads), realloc of a freed block and a write after free are fatal
+  // with a one-line message.
+
+  static uint64_t& CanaryAt(size_t c, void* p) {
+    return *reinterpret_cast<uint64_t*>(static_cast<char*>(p) + ClassSize(c) -
+                                        kCanaryBytes);
+  }
+  static uint64_t CanaryFor(const void* p) {
+    return g_secure_key ^ reinterpret_cast<uintptr_t>(p);
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE static void SecureOnAlloc(size_t c, void* p) {
+    const auto* w = static_cast<const uint64_t*>(p);
+    uint64_t any = 0;
+    for (size_t i = 0; i < ClassSize(c) / sizeof(uint64_t); ++i) any |= w[i];
+    if (ABSL_PREDICT_FALSE(any != 0)) {
+      alloc_fmt::Fatal("elfmalloc: malloc(): write after free detected %p", p);
+    }
+    CanaryAt(c, p) = CanaryFor(p);
+  }
+
+  // Checks that p is live (its canary intact); fatal otherwise. A zero
+  // canary means an earlier free zeroed the object: reported as
+  // `freed_what` ("double free of", "freed pointer").
+  static void SecureCheckLive(size_t c, void* p, const char* fn,
+                              const char* freed_what) {
+    const uint64_t canary = CanaryAt(c, p);
+    if (ABSL_PREDICT_TRUE(canary == CanaryFor(p))) return;
+    if (canary == 0) {
+      alloc_fmt::Fatal("elfmalloc: %s(): %s %p", fn, freed_what, p);
+    }
+    alloc_fmt::Fatal("elfmalloc: %s(): heap overflow detected %p", fn, p);
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE static void SecureOnFree(size_t c, void* p,
+                                                   const char* fn) {
+    SecureCheckLive(c, p, fn, "double free of");
+    std::memset(p, 0, ClassSize(c));
   }
 
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void SizeMismatch(const char* fn,

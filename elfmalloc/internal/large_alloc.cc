@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "alloc_fmt/spin_lock.h"
 #include "elfmalloc/internal/page_alloc.h"
+#include "elfmalloc/internal/slag.h"  // kSecure
 #include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
@@ -86,7 +87,7 @@ class Registry {
     }
     const int64_t decay = g_decay_ms.load(std::memory_order_relaxed);
     const int64_t now = CoarseNowMs();
-    if (decay != 0 && r.bytes <= kLargeCacheMaxBlock) {
+    if (!kSecure && decay != 0 && r.bytes <= kLargeCacheMaxBlock) {
       if (cache_count_ == kLargeCacheEntries) EvictLocked(0, victims);
       cache_[cache_count_++] = CachedBlock{addr, r.bytes, now};
       cache_bytes_ += r.bytes;
@@ -303,7 +304,15 @@ void* LargeAlloc(size_t size, size_t align) {
   const size_t map_align = align > page ? align : 0;
   const mmap_alloc::MapAlloc map;
   void* p = nullptr;
-  if (map_align == 0 && bytes <= kLargeCacheMaxBlock) {
+  if (kSecure) {
+    // Hardened build: one inaccessible page after the object, so a linear
+    // overflow faults; no cached blocks (a freed object's pages go back to
+    // the kernel at once, so a use after free faults too).
+    p = map.Alloc(bytes + page, map_align);
+    if (p == nullptr) return nullptr;
+    map.Protect(static_cast<char*>(p) + bytes, page, 0);
+    bytes += page;
+  } else if (map_align == 0 && bytes <= kLargeCacheMaxBlock) {
     Victims victims;
     CachedBlock b{};
     const bool hit = g_registry.TakeCached(bytes, &b, &victims);
@@ -351,10 +360,11 @@ void LargeRelease() {
 size_t LargeUsableSize(const void* p) {
   Record r;
   if (!g_registry.Lookup(reinterpret_cast<uintptr_t>(p), &r)) return 0;
-  return r.bytes;
+  return kSecure ? r.bytes - mmap_alloc::PageSize() : r.bytes;
 }
 
 void* LargeResize(void* p, size_t size) {
+  if (kSecure) return nullptr;  // keep the guard page: the caller copies
   Record r;
   if (!g_registry.Lookup(reinterpret_cast<uintptr_t>(p), &r)) return nullptr;
   const size_t page = mmap_alloc::PageSize();

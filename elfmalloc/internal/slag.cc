@@ -5,6 +5,8 @@
 
 #include <errno.h>
 
+#include <cstring>
+
 namespace allocators {
 namespace elfmalloc {
 namespace internal {
@@ -167,6 +169,9 @@ Slag* SlagAllocator::ClaimNew() {
   }
   s = reinterpret_cast<Slag*>(page);
   if (s->pool != pool_) {
+    if (kSecure && s->pool != nullptr) {
+      std::memset(page, 0, pool_->secure_clear_bytes);
+    }
     InitSlag(s, pool_);
   } else {
     // A dirty page this class freed: it is exactly as InitSlag leaves it.

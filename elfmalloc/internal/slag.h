@@ -90,13 +90,11 @@ inline constexpr uint64_t kClaimed = 1;
 inline constexpr uint64_t kRcOne = 2;  // rc units per free object
 
 // The signed free-object count held in an rc value.
-constexpr int64_t RcCount(uint64_t rc) {
-  return static_cast<int64_t>(rc) >> 1;
-}
+constexpr int64_t RcCount(uint64_t rc) { return static_cast<int64_t>(rc) >> 1; }
 
 struct alignas(kSlagHeaderBytes) Slag {
-  SlagKind kind;          // type tag: first, as in the original
-  ClassPool* pool;        // the size class (geometry, bags); null if fresh
+  SlagKind kind;    // type tag: first, as in the original
+  ClassPool* pool;  // the size class (geometry, bags); null if fresh
   std::atomic<uint64_t> rc;
   std::atomic<uintptr_t> handle;  // BagPipe revocation handle
 
@@ -108,6 +106,30 @@ struct alignas(kSlagHeaderBytes) Slag {
   }
 };
 static_assert(sizeof(Slag) == kSlagHeaderBytes);
+
+// The hardened build (libelfmalloc-secure.so; see "Hardened variant" in
+// elfmalloc/README.md): encoded and validated thread-cache pointers,
+// randomised reuse order, tail canaries, zero-on-free and guard pages after
+// large objects. The default build compiles all of it out.
+#if defined(ELFMALLOC_SECURE_BUILD)
+inline constexpr bool kSecure = true;
+#else
+inline constexpr bool kSecure = false;
+#endif
+
+// The hardened build's process secret (random, set once when the heap is
+// built): the key of the encoded cache pointers and of the canaries.
+inline uint64_t g_secure_key = 0;
+
+// Thread-cache pointers as stored: XORed with the secret in the hardened
+// build, so a stray write into a cache cannot plant a chosen pointer.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* EncodeCached(void* p) {
+  if (!kSecure) return p;
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(p) ^ g_secure_key);
+}
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* DecodeCached(void* p) {
+  return EncodeCached(p);
+}
 
 using AvailableBag = bagpipe::BagPipe<bagpipe::RevocableFAAQueue<Slag*>>;
 
@@ -124,6 +146,10 @@ struct ClassPool {
   PageAlloc* pages = nullptr;
   // Prototype handle: each thread copies it (a BagPipe handle per thread).
   AvailableBag* available = nullptr;
+  // Hardened build: bytes at the start of a page to clear before it becomes
+  // a slag of this class (the largest header of any class it may have
+  // been), so its objects read as zero like every freed object.
+  size_t secure_clear_bytes = 0;
   // Pages that are slags of this class now (statistics; slow paths only).
   std::atomic<size_t> slags{0};
 
@@ -191,8 +217,8 @@ class AllocIter {
  private:
   void* NextWord();
 
-  uint64_t word_ = 0;       // untaken objects of the current word
-  char* base_ = nullptr;    // address of bit 0 of the current word
+  uint64_t word_ = 0;     // untaken objects of the current word
+  char* base_ = nullptr;  // address of bit 0 of the current word
   Slag* slag_ = nullptr;
   uint32_t shift_ = 0;
   uint32_t word_index_ = 0;  // index of the current word
@@ -205,7 +231,9 @@ class AllocIter {
 class SlagAllocator {
  public:
   SlagAllocator() = default;
-  ~SlagAllocator() { ALLOC_DCHECK(pool_ == nullptr, "SlagAllocator not shut down"); }
+  ~SlagAllocator() {
+    ALLOC_DCHECK(pool_ == nullptr, "SlagAllocator not shut down");
+  }
   SlagAllocator(const SlagAllocator&) = delete;
   SlagAllocator& operator=(const SlagAllocator&) = delete;
 
