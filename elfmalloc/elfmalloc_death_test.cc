@@ -97,8 +97,9 @@ TEST_F(ElfmallocDeathTest, DoubleFreeOfALargeObject) {
       "^elfmalloc: free\\(\\): double free of 0x[0-9a-f]+\n$");
 }
 
-// Once the cache has let the block go, the pointer is simply unknown.
-TEST_F(ElfmallocDeathTest, FreeOfALargeObjectUnmappedFromTheCache) {
+// The block is unmapped at once (decay 0), yet the last 16 large frees are
+// remembered: still named a double free.
+TEST_F(ElfmallocDeathTest, DoubleFreeOfAnUnmappedLargeObject) {
   EXPECT_DEATH(
       {
         SetDecayMs(0);  // nothing is cached
@@ -106,7 +107,7 @@ TEST_F(ElfmallocDeathTest, FreeOfALargeObjectUnmappedFromTheCache) {
         Free(p);
         Free(p);
       },
-      kInvalidFree);
+      kDoubleFree);
 }
 
 TEST_F(ElfmallocDeathTest, DoubleFreeOfASmallObjectReachesTheSlag) {

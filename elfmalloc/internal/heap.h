@@ -435,7 +435,7 @@ class Heap {
     } else {
       old_size = LargeUsableSize(p);
       if (old_size == 0) {
-        if (LargeIsCachedBlock(p)) {
+        if (LargeIsRecentlyFreed(p)) {
           alloc_fmt::Fatal("elfmalloc: realloc(): freed pointer %p", p);
         }
         BadPointer("realloc", p);

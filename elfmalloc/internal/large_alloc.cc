@@ -80,11 +80,10 @@ class Registry {
     SpinLockHolder h(&lock_);
     Record r;
     if (!RemoveLocked(addr, &r)) {
-      for (size_t i = 0; i < cache_count_; ++i) {
-        if (cache_[i].addr == addr) return LargeFreeResult::kDoubleFree;
-      }
-      return LargeFreeResult::kInvalid;
+      return RecentlyFreedLocked(addr) ? LargeFreeResult::kDoubleFree
+                                       : LargeFreeResult::kInvalid;
     }
+    recent_[recent_next_++ % kRecent] = addr;
     const int64_t decay = g_decay_ms.load(std::memory_order_relaxed);
     const int64_t now = CoarseNowMs();
     if (!kSecure && decay != 0 && r.bytes <= kLargeCacheMaxBlock) {
@@ -117,12 +116,9 @@ class Registry {
     return true;
   }
 
-  bool IsCached(uintptr_t addr) ABSL_LOCKS_EXCLUDED(lock_) {
+  bool IsRecentlyFreed(uintptr_t addr) ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
-    for (size_t i = 0; i < cache_count_; ++i) {
-      if (cache_[i].addr == addr) return true;
-    }
-    return false;
+    return RecentlyFreedLocked(addr);
   }
 
   // Moves every cached block to `victims`.
@@ -156,6 +152,19 @@ class Registry {
   }
 
  private:
+  // True if `addr` is not live but was freed lately: still in the block
+  // cache, or among the last kRecent large frees (whose blocks may be
+  // unmapped). Names double frees and realloc of freed blocks.
+  bool RecentlyFreedLocked(uintptr_t addr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    for (size_t i = 0; i < cache_count_; ++i) {
+      if (cache_[i].addr == addr) return true;
+    }
+    for (uintptr_t a : recent_) {
+      if (a == addr) return true;
+    }
+    return false;
+  }
+
   // True if a cached block of `a` bytes serves a request of `want` bytes
   // better than one of `b` bytes: big enough beats too small, then the
   // closer size wins.
@@ -265,6 +274,9 @@ class Registry {
   CachedBlock cache_[kLargeCacheEntries] ABSL_GUARDED_BY(lock_) = {};
   size_t cache_count_ ABSL_GUARDED_BY(lock_) = 0;
   size_t cache_bytes_ ABSL_GUARDED_BY(lock_) = 0;
+  static constexpr size_t kRecent = 16;
+  uintptr_t recent_[kRecent] ABSL_GUARDED_BY(lock_) = {};
+  size_t recent_next_ ABSL_GUARDED_BY(lock_) = 0;
 };
 
 ABSL_CONST_INIT Registry g_registry;
@@ -340,8 +352,8 @@ LargeFreeResult LargeFree(void* p) {
   return result;
 }
 
-bool LargeIsCachedBlock(const void* p) {
-  return g_registry.IsCached(reinterpret_cast<uintptr_t>(p));
+bool LargeIsRecentlyFreed(const void* p) {
+  return g_registry.IsRecentlyFreed(reinterpret_cast<uintptr_t>(p));
 }
 
 size_t LargeCachedBytes() { return g_registry.cached_bytes(); }

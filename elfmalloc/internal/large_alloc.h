@@ -29,8 +29,8 @@
 // moves the resident pages, and may move the block) if smaller. Cached
 // blocks unused for the decay period (LargeSetDecayMs, the same period as
 // the slag pages') are unmapped by the next large-object call, and
-// LargeRelease() unmaps them all. A free of a block that is in the cache is
-// reported as a double free.
+// LargeRelease() unmaps them all. A free of a block that is in the cache,
+// or among the last 16 freed, is reported as a double free.
 //
 // Thread-safe.
 
@@ -53,7 +53,7 @@ void* LargeAlloc(size_t size, size_t align);
 
 enum class LargeFreeResult {
   kFreed,       // p was a live large object; it is cached or unmapped
-  kDoubleFree,  // p is a block freed earlier and still in the cache
+  kDoubleFree,  // p is a block freed lately (LargeIsRecentlyFreed)
   kInvalid,     // p is not the start of any large object elfmalloc knows
 };
 
@@ -61,8 +61,9 @@ enum class LargeFreeResult {
 // the result is kFreed.
 LargeFreeResult LargeFree(void* p);
 
-// True if `p` is a freed block still in the cache (for diagnostics).
-bool LargeIsCachedBlock(const void* p);
+// True if `p` is not a live large object but is a block freed lately (in
+// the cache, or among the last 16 large frees): for diagnostics.
+bool LargeIsRecentlyFreed(const void* p);
 
 // The usable size of large object `p` (its page-rounded size), or 0 if p is
 // not the start of a live large object.

@@ -40,21 +40,27 @@ namespace {
 std::string g_library;  // absolute path of the preloaded library
 std::string g_probe;    // absolute path of scenario_probe
 bool g_local = false;   // the library has the LocalCache front-end
+bool g_secure = false;  // the library is the hardened build
 
 enum class Outcome {
   kExit0,  // completes, exit status 0, nothing on stderr
   kAbort,  // SIGABRT after printing exactly one diagnostic line on stderr
 };
 
-// Why a scenario's target is not met yet, per front-end (nullptr: met, the
-// case is enforced). Each reason starts with "NOT YET:".
+// Why a scenario's target is not met yet, per build (nullptr: met, the
+// case is enforced). Each reason starts with "NOT YET:". "Both" means both
+// default front-ends; the hardened build (libelfmalloc-secure.so) has its
+// own column.
 struct NotYet {
   const char* magazine;
   const char* local;
+  const char* secure;
 };
-constexpr NotYet kMet = {nullptr, nullptr};
-constexpr NotYet Both(const char* reason) { return {reason, reason}; }
-constexpr NotYet MagazineOnly(const char* reason) { return {reason, nullptr}; }
+constexpr NotYet kMet = {nullptr, nullptr, nullptr};
+constexpr NotYet Both(const char* reason) { return {reason, reason, nullptr}; }
+constexpr NotYet MagazineOnly(const char* reason) {
+  return {reason, nullptr, nullptr};
+}
 
 struct Scenario {
   // The probe's scenario name (scenario_probe --list) and its spec number.
@@ -302,7 +308,9 @@ class ScenarioTest : public testing::TestWithParam<Scenario> {};
 TEST_P(ScenarioTest, MeetsTarget) {
   const Scenario& s = GetParam();
   const char* run_all = getenv("SCENARIOS_RUN_NOT_YET");
-  const char* not_yet = g_local ? s.not_yet.local : s.not_yet.magazine;
+  const char* not_yet = g_secure  ? s.not_yet.secure
+                        : g_local ? s.not_yet.local
+                                  : s.not_yet.magazine;
   if (not_yet != nullptr && (run_all == nullptr || strcmp(run_all, "1") != 0)) {
     GTEST_SKIP() << not_yet;
   }
@@ -381,12 +389,15 @@ std::string Absolute(const char* path) {
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
   if (argc != 4 ||
-      (strcmp(argv[3], "magazine") != 0 && strcmp(argv[3], "local") != 0)) {
-    fprintf(stderr, "usage: %s LIBRARY PROBE magazine|local [gtest flags]\n",
+      (strcmp(argv[3], "magazine") != 0 && strcmp(argv[3], "local") != 0 &&
+       strcmp(argv[3], "secure") != 0)) {
+    fprintf(stderr,
+            "usage: %s LIBRARY PROBE magazine|local|secure [gtest flags]\n",
             argv[0]);
     return 2;
   }
   g_local = strcmp(argv[3], "local") == 0;
+  g_secure = strcmp(argv[3], "secure") == 0;
   g_library = Absolute(argv[1]);
   g_probe = Absolute(argv[2]);
   if (g_library.empty() || g_probe.empty()) {
