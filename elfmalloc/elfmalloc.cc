@@ -41,6 +41,14 @@ void PrintStatsAtExit() { PrintStats(nullptr, nullptr); }
   DefaultHeap& heap = DefaultHeap::Instance();
   heap.RegisterForkLocks();
   if (heap.options().show_stats) std::atexit(&PrintStatsAtExit);
+  if (heap.options().secure && !internal::kSecure) {
+    // Hardening is a build, not a switch (the default build compiles it
+    // out); say so rather than let the user believe it is on.
+    alloc_fmt::Print(STDERR_FILENO,
+                     "elfmalloc: ELFMALLOC_SECURE=1 has no effect in this "
+                     "library; preload libelfmalloc-secure.so (tools/elfrun "
+                     "--secure)\n");
+  }
   if (heap.options().verbose) {
     alloc_fmt::Print(STDERR_FILENO,
                      "elfmalloc: %s (%s front-end) active in process %d; "

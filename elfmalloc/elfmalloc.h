@@ -17,9 +17,10 @@
 // * Alloc(0) returns a unique, freeable pointer.
 // * Objects of 16 bytes or more are 16-byte aligned; smaller ones 8.
 // * Free(nullptr) is a no-op. Freeing a pointer elfmalloc did not hand out
-//   (foreign, interior, already-unmapped large object) aborts with one line:
-//   "elfmalloc: free(): invalid pointer 0x...". A double free of a small
-//   object is reported as such when it reaches the object's slag bitset.
+//   (foreign, interior) aborts with one line: "elfmalloc: free(): invalid
+//   pointer 0x...". A double free is reported as "double free of 0x..."
+//   when the object is still on top of the thread's cache, when it reaches
+//   the object's slag bitset, or for a large object freed lately.
 //
 // Thread-safety: every function is thread-safe and async-signal-unsafe.
 

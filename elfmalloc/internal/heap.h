@@ -72,8 +72,9 @@ inline constexpr size_t kBigSlagBytes = size_t{2} << 20;
 // ELFMALLOC_SMALL_CUTOFF = 256 KiB / 4).
 inline constexpr size_t kSmallSlagMaxObject = kSmallSlagBytes / 4;
 inline constexpr double kCutoffFactor = 0.6;
-// Freed slags with at least this many usable bytes are eagerly decommitted
-// (so only 2 MiB slags are, as in the original).
+// Freed slags with at least this many usable bytes are eagerly decommitted.
+// None are: the original decommitted 2 MiB slags at once, but re-faulting
+// them made 1 MiB-object churn slow, and decay returns the memory anyway.
 inline constexpr size_t kEagerDecommitBytes = SIZE_MAX;
 
 constexpr SlagGeometry GeneralGeometry(size_t c) {

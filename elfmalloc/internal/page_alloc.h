@@ -18,7 +18,8 @@
 //
 // Decay (the original never returned memory; its overhead target compared
 // bytes with a page count and so never fired): once per decay period, the
-// first Alloc/Free/MaybePurge call that notices the period has passed
+// first page free, refill or MaybePurge call (thread exit calls it) that
+// notices the period has passed
 // uncommits every page of the *previous* dirty bag and moves it to clean,
 // then flips `gen`. A page is therefore returned to the OS after lying
 // unused for between one and two periods. There is no background thread:
