@@ -161,12 +161,14 @@ const Scenario kScenarios[] = {
      kNone,
      MagazineOnly(
          "NOT YET: a 48-byte block freed by another thread and then by its "
-         "owner is not detected (both frees sit in thread caches)"),
+         "owner is not detected (both frees sit in thread caches; the "
+         "hardened build catches it)"),
      30},
     {"realloc_freed_small", "22", Outcome::kAbort, kNone,
      "elfmalloc: realloc\\(\\): freed pointer {ptr}", "", kNone,
-     Both("NOT YET: realloc of a freed 48-byte block returns a new block "
-          "silently"),
+     Both("NOT YET: realloc of a freed 48-byte block is caught only as "
+          "\"free(): double free of\" when realloc frees it again (the "
+          "hardened build names it)"),
      30},
     {"realloc_freed_large", "22", Outcome::kAbort, kNone,
      "elfmalloc: realloc\\(\\): freed pointer {ptr}", "", kNone,
