@@ -318,6 +318,7 @@ def main():
       f.write("Skipped (not installed): %s.\n\n" % ", ".join(skipped))
     f.write("## Results\n\n")
     f.write("\n".join(lines) + "\n")
+    f.write("\n".join(targets_section(workloads, threads, names, med)) + "\n")
     if plots:
       f.write("## Plots\n\n")
       for p in plots:
@@ -325,6 +326,84 @@ def main():
     f.write("Raw data: [perf/results.csv](perf/results.csv).\n")
   print("wrote %s, %s%s" % (md, csv_path,
                             (" and %d plots" % len(plots)) if plots else ""))
+
+
+# Why elfmalloc misses a target on a workload, from profiling (perf record
+# -e cpu-clock on this machine). Printed under "Targets" for each workload
+# that misses; keep it in step with the code.
+WHY = {
+    "cache_scratch": (
+        "passive false sharing: the MagazineCache keeps the object another "
+        "thread allocated (and freed here) and hands it out again, so two "
+        "threads keep writing one cache line; LocalCache (elfmalloc-l) returns "
+        "such objects to their slag and does not share lines"),
+    "cache_thrash": (
+        "within noise of glibc: the loop is dominated by the workload's own "
+        "writes to its objects, which every allocator places alike"),
+    "shbench": (
+        "60-70% of the samples are the workload touching its objects "
+        "(FreeObject, NewObject); elfmalloc's size classes are powers of two "
+        "above 256 B (up to 50% slack) and each class has its own slags, so a "
+        "mixed-size working set spans more cache lines and pages than with "
+        "mimalloc's or tcmalloc's finer classes. Finer classes are not done"),
+    "larson": (
+        "the workload reading its objects dominates (FreeSlot ~30% of "
+        "samples), for the layout reason given for shbench"),
+    "churn_small": (
+        "phase 2 frees the oldest of 64 Ki live objects; the samples are "
+        "mostly the workload reading those cold objects, for the layout "
+        "reason given for shbench"),
+    "threadtest_medium": (
+        "the whole run takes well under 0.1 s, so its ratio to the fastest "
+        "peer moves with machine noise"),
+}
+
+
+def targets_section(workloads, threads, names, med):
+  """The issue's targets for elfmalloc, each marked met or missed, with the
+  workloads that miss and why (WHY)."""
+  if "elfmalloc" not in names:
+    return []
+  out = ["## Targets", ""]
+  peers = [a for a in ("jemalloc", "tcmalloc", "mimalloc") if a in names]
+  missed = set()
+  for n in threads:
+    slower = [w for w in workloads if "glibc" in names and
+              med[w, n, "elfmalloc"][0] >= med[w, n, "glibc"][0]]
+    out.append("- %d thread%s, faster than glibc on every workload: %s" % (
+        n, "" if n == 1 else "s",
+        "met" if not slower else "**missed** on " + ", ".join(
+            "%s (%.2fx)" % (w, med[w, n, "elfmalloc"][0] /
+                            med[w, n, "glibc"][0]) for w in slower)))
+    missed.update(slower)
+    if "mimalloc" in names:
+      t = geomean([med[w, n, "elfmalloc"][0] / med[w, n, "mimalloc"][0]
+                   for w in workloads])
+      r = geomean([med[w, n, "elfmalloc"][1] / max(med[w, n, "mimalloc"][1], 1)
+                   for w in workloads])
+      out.append("- %d thread%s, geometric-mean time / mimalloc <= 1.0: "
+                 "%.3f, %s" % (n, "" if n == 1 else "s", t,
+                               "met" if t <= 1.0 else "**missed**"))
+      out.append("- %d thread%s, geometric-mean peak RSS / mimalloc <= 1.25: "
+                 "%.3f, %s" % (n, "" if n == 1 else "s", r,
+                               "met" if r <= 1.25 else "**missed**"))
+    if peers:
+      far = [(w, med[w, n, "elfmalloc"][0] /
+              min(med[w, n, p][0] for p in peers)) for w in workloads]
+      far = [(w, x) for w, x in far if x > 1.5]
+      out.append("- %d thread%s, no workload more than 1.5x slower than the "
+                 "fastest peer: %s" % (
+                     n, "" if n == 1 else "s",
+                     "met" if not far else "**missed** on " + ", ".join(
+                         "%s (%.2fx)" % (w, x) for w, x in far)))
+      missed.update(w for w, _ in far)
+  if missed:
+    out += ["", "Why (from profiles):", ""]
+    for w in workloads:
+      if w in missed:
+        out.append("- %s: %s." % (w, WHY.get(w, "not profiled yet")))
+  out.append("")
+  return out
 
 
 def make_plots(perf, workloads, threads, names, med):
