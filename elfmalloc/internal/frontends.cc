@@ -170,19 +170,21 @@ void* CacheBase::SecureFastAlloc() {
   x ^= x >> 17;
   x ^= x << 5;
   rng_ = x;
-  const uint32_t window = top_ < 16 ? top_ : 16;
-  const uint32_t pick = top_ - 1 - x % window;
+  const uint32_t pick = top_ >= 8 ? top_ - 1 - (x & 7) : top_ - 1 - x % top_;
   void* const chosen = stack_[pick];
   stack_[pick] = stack_[--top_];
   void* p = DecodeCached(chosen);
+  // Validated without touching the slag (its header line is usually cold):
+  // the page map must say "a slag of this class", and the offset must be
+  // an object start of this class's layout.
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-  Slag* s = reinterpret_cast<Slag*>(a & ~(uintptr_t{pool_->slag_bytes()} - 1));
   BitPos pos;
-  if (ABSL_PREDICT_FALSE(
-          (pool_->map_tag != 0 && GlobalPageMap().Get(p) != pool_->map_tag) ||
-          s->pool != pool_ ||
-          !BitAt(pool_->geom, a & (pool_->slag_bytes() - 1), &pos))) {
-    alloc_fmt::Fatal("elfmalloc: malloc(): corrupted thread cache entry %p", p);
+  if (ABSL_PREDICT_FALSE((pool_->map_tag != 0 &&
+                          GlobalPageMap().Get(p) != pool_->map_tag) ||
+                         !BitAt(pool_->geom, a & (pool_->slag_bytes() - 1),
+                                &pos))) {
+    alloc_fmt::Fatal("elfmalloc: malloc(): corrupted thread cache entry %p",
+                     p);
   }
   return p;
 }

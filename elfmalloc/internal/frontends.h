@@ -126,7 +126,7 @@ class CacheBase {
     if (ABSL_PREDICT_TRUE(top_ != 0)) return stack_[--top_];
     return iter_.Next();
   }
-  // The hardened pop: a random one of the top entries (so the order of
+  // The hardened pop: a random one of the top 8 entries (so the order of
   // reuse is not predictable), decoded and checked to be an object of this
   // class before it is handed out.
   void* SecureFastAlloc();
