@@ -81,16 +81,34 @@ class OomTest : public ::testing::Test {
     }
   }
 
+  // Takes every free page of the tier `size` is served from (and the
+  // class's cached objects) by allocating `size` blocks while every map
+  // fails, so that the next new slag of that tier must map. Freed by
+  // Undrain().
+  void Drain(size_t size) {
+    fi::FailNextMaps(size_t{1} << 40);
+    while (void* p = Alloc(size)) drained_.push_back(p);
+    fi::ClearMapFailures();
+  }
+  void Undrain() {
+    for (void* p : drained_) Free(p);
+    drained_.clear();
+  }
+
   // Runs `attempt` (which returns the block it got, or nullptr, and its
   // size in *n) with the next k maps failing, for every k: checks the
   // failure or the block, then recovery and the invariants. Returns how
   // many k failed.
+  // With `drain` (sizes, 0-terminated), the tiers of those sizes are
+  // drained first, so the path cannot live on cached pages.
   template <typename Attempt>
-  size_t ForEachK(const char* path, Attempt attempt) {
+  size_t ForEachK(const char* path, Attempt attempt,
+                  const size_t* drain = nullptr) {
     std::string outcome;
     size_t nulls = 0;
     for (size_t k = 1; k <= kMaxK; ++k) {
       size_t n = 0;
+      for (const size_t* d = drain; d != nullptr && *d != 0; ++d) Drain(*d);
       fi::FailNextMaps(k);
       errno = 0;
       void* p = attempt(&n);
@@ -115,6 +133,7 @@ class OomTest : public ::testing::Test {
         EXPECT_TRUE(Intact(q, n, 0x33));
         Free(q);
       }
+      Undrain();
       ExpectKeepersIntact();
       EXPECT_TRUE(CheckInvariants());
     }
@@ -124,7 +143,12 @@ class OomTest : public ::testing::Test {
   }
 
   std::vector<Keeper> keepers_;
+  std::vector<void*> drained_;  // glibc's vector: this test's malloc
 };
+
+constexpr size_t kDrainSmall[] = {48 << 10, 0};
+constexpr size_t kDrainBig[] = {1 << 20, 0};
+constexpr size_t kDrainBoth[] = {48 << 10, 1 << 20, 0};
 
 // A fresh thread whose first use of a class needs its thread cache, the
 // class's slag and (for a class nobody used) a page.
@@ -145,16 +169,16 @@ TEST_F(OomTest, SmallObjectNewClassOnAFreshThread) {
     errno = err;
     *n = want;
     return p;
-  });
+  }, kDrainSmall);
 }
 
 TEST_F(OomTest, MediumObjectInBigSlags) {
-  Release();
+  size_t k = 0;
   const size_t nulls = ForEachK("medium (2 MiB slags)", [&](size_t* n) {
-    *n = 200 << 10;
+    *n = (64 << 10) + (++k % (kMaxK + 1)) * (100 << 10);  // a new class
     return Alloc(*n);
-  });
-  std::printf("medium nulls: %zu\n", nulls);
+  }, kDrainBig);
+  EXPECT_GT(nulls, 0u) << "injection never reached the medium path";
 }
 
 TEST_F(OomTest, LargeObject) {
@@ -235,7 +259,7 @@ TEST_F(OomTest, CallocLike) {
       for (size_t i = 0; i < *n; i += 997) EXPECT_EQ(b[i], 0);
     }
     return p;
-  });
+  }, kDrainBig);
 }
 
 // One object of many classes in one go: all or nothing per attempt (the
@@ -269,7 +293,7 @@ TEST_F(OomTest, ManyClassesAtOnce) {
     // Report success with a block the caller checks and frees.
     *n = 16;
     return Alloc(16);
-  });
+  }, kDrainBoth);
 }
 
 // A thread whose very first allocation fails keeps running, allocates once
@@ -277,6 +301,7 @@ TEST_F(OomTest, ManyClassesAtOnce) {
 TEST_F(OomTest, ThreadWhoseFirstAllocationFails) {
   std::string outcome;
   for (size_t k = 1; k <= kMaxK; ++k) {
+    Drain(1 << 20);
     void* first = nullptr;
     int err = 0;
     void* second = nullptr;
@@ -293,6 +318,7 @@ TEST_F(OomTest, ThreadWhoseFirstAllocationFails) {
       Free(second);
     });
     t.join();
+    Undrain();
     if (first == nullptr) {
       EXPECT_EQ(err, ENOMEM) << k;
       outcome += " NULL";
