@@ -376,10 +376,13 @@ void SlagAllocator::OnUnclaimedFree(Slag* s, int64_t before, int64_t after) {
     } else if (AvailableBag::Revoke(s)) {
       FreeSlag(s);
     } else {
-      // Not in the bag: maybe on the overflow list (out of memory). The
-      // fence pairs with PushAvailable's: it or we see the other's step.
-      std::atomic_thread_fence(std::memory_order_seq_cst);
-      if (pool_->overflow_count.load(std::memory_order_relaxed) != 0 &&
+      // Not in the bag: maybe on the overflow list (out of memory). Read
+      // the count with an RMW: PushAvailable files the slag and then reads
+      // rc with an RMW, so either our rc RMW reads from its (and we see
+      // the count it raised) or its rc RMW sees this free. (No fences:
+      // TSan does not model them.)
+      if (pool_->overflow_count.fetch_add(0, std::memory_order_acq_rel) !=
+              0 &&
           RemoveOverflow(pool_, s)) {
         FreeSlag(s);
       }
@@ -395,10 +398,9 @@ void SlagAllocator::PushAvailable(Slag* s) {
   if (ABSL_PREDICT_FALSE(!bag().PushMut(s))) {
     // The bag is out of memory for a node: file the slag on the overflow
     // list, where ClaimNew and the full transition find it, and re-check
-    // as below. The fence pairs with OnUnclaimedFree's.
+    // as below, reading rc with an RMW (see OnUnclaimedFree).
     AddOverflow(pool_, s);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (s->rc.load(std::memory_order_acquire) ==
+    if (s->rc.fetch_add(0, std::memory_order_acq_rel) ==
             pool_->geom.n_objects * kRcOne &&
         RemoveOverflow(pool_, s)) {
       FreeSlag(s);

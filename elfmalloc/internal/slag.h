@@ -57,8 +57,8 @@
 // it counts as available, ClaimNew takes from it before the bag, and the
 // full transition that fails to revoke a slag also looks for it there (the
 // pusher re-checks after filing it, as after a bag push, so exactly one of
-// the two frees its page). A fence on each side orders "filed / became
-// full" against "is it full / is it filed".
+// the two frees its page). Each side reads the other's location with a
+// read-modify-write, so "filed" and "became full" cannot both be missed.
 //
 // Double frees are detected where the bitset shows them: a free whose bit
 // is already set is a fatal error with a one-line message.
