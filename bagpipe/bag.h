@@ -13,9 +13,21 @@
 //   PopStatus TryPop(T* out);   // kOk (item moved into *out), kEmpty, or
 //                               //   kTransientFailure (the bag may be
 //                               //   non-empty; try again)
-//   void Push(T item);          // retries TryPush until it succeeds
+//   bool Push(T item);          // retries TryPush until it succeeds (true)
+//                               //   or the bag is out of memory (false;
+//                               //   the caller still owns `item`)
 //   bool Pop(T* out);           // retries TryPop until an item (true) or a
 //                               //   genuine kEmpty (false)
+//
+// Out of memory: a push that needs a new node (queue segment, box) and
+// cannot get one fails without changing the bag. TryPush reports it as a
+// plain false; a bag that can tell the two failures apart also has
+//
+//   PushStatus TryPushStatus(T&& item);  // kOk, kTransientFailure or
+//                                        //   kOutOfMemory
+//
+// which Push uses to stop retrying. Pops never allocate in the queues
+// elfmalloc uses (the FAA queues); see yc_queue.h for the one exception.
 //
 // Word-sized queues take `T item` by value instead of `T&&`; both shapes
 // accept `TryPush(std::move(x))` and leave x intact on failure.
@@ -24,8 +36,13 @@
 // copy is a new handle sharing the same bag):
 //
 //   bool TryPushMut(T&& item);  PopStatus TryPopMut(T* out);
-//   void PushMut(T item);       bool PopMut(T* out);
-//   template <class It> void BulkAdd(It first, It last);
+//   bool PushMut(T item);       bool PopMut(T* out);
+//   template <class It> size_t BulkAdd(It first, It last);
+//
+// PushMut returns false only when out of memory (the caller keeps `item`);
+// BulkAdd returns how many items, from `first` on, it pushed: fewer than
+// last - first only when out of memory, and the rest still belong to the
+// caller.
 //
 // Revocable bag: additionally `static bool Revoke(T item)` removes an item
 // from wherever it sits in the bag (see faa_queue.h).
@@ -61,6 +78,14 @@ enum class PopStatus {
   kTransientFailure,  // contention; the bag may hold items
 };
 
+// Result of a TryPushStatus.
+enum class PushStatus {
+  kOk,                // the item is in the bag
+  kTransientFailure,  // contention; try again (the caller keeps the item)
+  kOutOfMemory,       // a node could not be allocated; the bag is unchanged
+                      //   and the caller keeps the item
+};
+
 namespace internal {
 
 template <typename B, typename = void>
@@ -86,6 +111,13 @@ struct IsSharedWeakBagImpl<
           std::is_same_v<decltype(std::declval<B&>().Pop(
                              std::declval<typename B::value_type*>())),
                          bool>> {};
+
+template <typename B, typename = void>
+struct HasTryPushStatus : std::false_type {};
+template <typename B>
+struct HasTryPushStatus<
+    B, std::void_t<decltype(std::declval<B&>().TryPushStatus(
+           std::declval<typename B::value_type&&>()))>> : std::true_type {};
 
 template <typename H, typename = void>
 struct IsWeakBagImpl : std::false_type {};
@@ -149,10 +181,26 @@ class SharedWeakBagBase {
  public:
   using value_type = T;
 
-  // Pushes `item`, retrying transient failures.
-  void Push(T item) {
+  // Pushes `item`, retrying transient failures. Returns false, with `item`
+  // not pushed, if the bag ran out of memory (bags without TryPushStatus
+  // never do).
+  bool Push(T item) {
     internal::EbrGuard guard;
-    while (!self().TryPush(std::move(item))) {
+    if constexpr (internal::HasTryPushStatus<Derived>::value) {
+      for (;;) {
+        switch (self().TryPushStatus(std::move(item))) {
+          case PushStatus::kOk:
+            return true;
+          case PushStatus::kOutOfMemory:
+            return false;
+          case PushStatus::kTransientFailure:
+            break;
+        }
+      }
+    } else {
+      while (!self().TryPush(std::move(item))) {
+      }
+      return true;
     }
   }
 
@@ -233,11 +281,18 @@ class SharedHandle {
     return bag().TryPush(std::move(copy));
   }
   PopStatus TryPopMut(value_type* out) { return bag().TryPop(out); }
-  void PushMut(value_type item) { bag().Push(std::move(item)); }
+  // False only when out of memory (the caller keeps `item`).
+  bool PushMut(value_type item) { return bag().Push(std::move(item)); }
   bool PopMut(value_type* out) { return bag().Pop(out); }
+  // The number of items pushed from `first` on (fewer only when out of
+  // memory).
   template <typename It>
-  void BulkAdd(It first, It last) {
-    for (; first != last; ++first) bag().Push(value_type(*first));
+  size_t BulkAdd(It first, It last) {
+    size_t n = 0;
+    for (; first != last; ++first, ++n) {
+      if (!bag().Push(value_type(*first))) break;
+    }
+    return n;
   }
 
  private:

@@ -57,9 +57,9 @@ TEST(SharedHandleTest, CopiesShareOneBag) {
   SharedHandle<FAAQueueLowLevel<uint64_t>> b = a;
   EXPECT_EQ(&a.bag(), &b.bag());
   ASSERT_TRUE(a.TryPushMut(1));
-  a.PushMut(2);
+  EXPECT_TRUE(a.PushMut(2));
   const uint64_t more[] = {3, 4};
-  b.BulkAdd(more, more + 2);
+  EXPECT_EQ(b.BulkAdd(more, more + 2), 2u);
   uint64_t out = 0;
   for (uint64_t want = 1; want <= 4; ++want) {
     ASSERT_TRUE(b.PopMut(&out));
@@ -108,7 +108,7 @@ TYPED_TEST(BoxedTest, BoxesAreRecycled) {
   TypeParam q;
   Counted out;
   for (int round = 0; round < 100; ++round) {
-    for (int i = 0; i < 10; ++i) q.Push(Counted(i));
+    for (int i = 0; i < 10; ++i) EXPECT_TRUE(q.Push(Counted(i)));
     for (int i = 0; i < 10; ++i) ASSERT_TRUE(q.Pop(&out));
   }
   // Never more than 10 items at once: the first chunk suffices.

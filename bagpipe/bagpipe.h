@@ -26,6 +26,14 @@
 //   kTransientFailure, and PopMut keeps going until the budget covers a full
 //   sweep). The emptiness answer is serialisable, not linearisable.
 // * BulkAdd walks the schedule, pushing each item until it lands.
+// * Out of memory (a pipe cannot allocate a node): TryPushMut, PushMut and
+//   BulkAdd move on to the next pipe, whose tail node may still have room.
+//   Once every pipe in a row has reported out of memory for the same item,
+//   PushMut returns false and BulkAdd returns the number of items pushed;
+//   unpushed items stay the caller's and the bag is unchanged by them. The
+//   shared state is allocated by the first constructor, which is fatal if
+//   it cannot be ("bagpipe: out of memory (BagPipe state)"): a constructor
+//   cannot report failure, and users build their bags up front.
 // * SizeGuess(): each handle accumulates its net pushes and pops and adds
 //   them to one of 4 cache-padded counters when the difference reaches +-4
 //   and when the handle is destroyed. The guess is the counters' sum,
@@ -156,16 +164,25 @@ class BagPipe {
   }
 
   // Pushes `item`; ends with a blocking Push on the last pipe of a schedule.
-  void PushMut(value_type item) {
+  // Returns false only if every pipe is out of memory; `item` is then still
+  // the caller's and nothing changed.
+  bool PushMut(value_type item) {
     internal::EbrGuard guard;
-    if (TryPushMut(std::move(item))) return;
-    if (PushAlong(item, push_failures_ + 1, true) == kPushed) {
-      push_failures_ >>= 1;
-    } else {
-      offset_ += stride_;
-      ++push_failures_;
+    if (TryPushMut(std::move(item))) return true;
+    switch (PushAlong(item, push_failures_ + 1, true)) {
+      case kPushed:
+        push_failures_ >>= 1;
+        break;
+      case kPushedBlocking:
+        offset_ += stride_;
+        ++push_failures_;
+        break;
+      case kFailed:
+        // Only out of memory makes a blocking schedule fail.
+        return false;
     }
     AddDiff(1);
+    return true;
   }
 
   // Tries to pop along this handle's schedule (see the file comment).
@@ -218,23 +235,35 @@ class BagPipe {
 
   // Pushes every item of [first, last), walking the schedule and retrying
   // each item on the next pipe until it lands. Does not change the
-  // adaptive counters.
+  // adaptive counters. Returns the number of items pushed, from `first` on:
+  // all of them unless every pipe ran out of memory in a row for one item,
+  // which stops the walk (the rest stay the caller's).
   template <typename It>
-  void BulkAdd(It first, It last) {
+  size_t BulkAdd(It first, It last) {
     internal::EbrGuard guard;
-    const size_t mask = state_->len - 1;
+    const size_t len = state_->len;
+    const size_t mask = len - 1;
     size_t ix = offset_;
     int64_t n = 0;
     for (; first != last; ++first) {
       value_type item(*first);
+      size_t out_of_memory = 0;
       for (;;) {
         Q& pipe = state_->pipes[ix & mask];
         ix += stride_;
-        if (pipe.TryPush(std::move(item))) break;
+        const PushStatus st = TryPushOne(pipe, item);
+        if (st == PushStatus::kOk) break;
+        if (st != PushStatus::kOutOfMemory) {
+          out_of_memory = 0;
+        } else if (++out_of_memory == len) {
+          AddDiff(n);
+          return static_cast<size_t>(n);
+        }
       }
       ++n;
     }
     AddDiff(n);
+    return static_cast<size_t>(n);
   }
 
   // A guess of the number of items in the bag (see the file comment).
@@ -345,18 +374,44 @@ class BagPipe {
     std::swap(diff_, other.diff_);
   }
 
+  // One TryPush on `pipe`, as a PushStatus (queues without TryPushStatus
+  // never run out of memory).
+  static PushStatus TryPushOne(Q& pipe, value_type& item) {
+    if constexpr (internal::HasTryPushStatus<Q>::value) {
+      return pipe.TryPushStatus(std::move(item));
+    } else {
+      return pipe.TryPush(std::move(item)) ? PushStatus::kOk
+                                           : PushStatus::kTransientFailure;
+    }
+  }
+
+  // A blocking Push on `pipe`: false only if it ran out of memory.
+  static bool PushOne(Q& pipe, value_type& item) {
+    if constexpr (std::is_same_v<decltype(pipe.Push(std::move(item))), bool>) {
+      return pipe.Push(std::move(item));
+    } else {
+      pipe.Push(std::move(item));
+      return true;
+    }
+  }
+
   // Tries up to `budget` pipes from offset_; with `block_last`, the last
-  // step is a blocking Push. On kFailed `item` is still the caller's.
+  // step is a blocking Push. A blocking Push that runs out of memory goes
+  // on blocking on the following pipes, and gives up (kFailed) when all
+  // `len` of them did. On kFailed `item` is still the caller's.
   PushResult PushAlong(value_type& item, size_t budget, bool block_last) {
-    const size_t mask = state_->len - 1;
+    const size_t len = state_->len;
+    const size_t mask = len - 1;
     size_t ix = offset_;
     for (size_t remaining = budget; remaining > 0; --remaining, ix += stride_) {
       Q& pipe = state_->pipes[ix & mask];
       if (block_last && remaining == 1) {
-        pipe.Push(std::move(item));
-        return kPushedBlocking;
+        for (size_t tries = 0; tries < len; ++tries, ix += stride_) {
+          if (PushOne(state_->pipes[ix & mask], item)) return kPushedBlocking;
+        }
+        return kFailed;
       }
-      if (pipe.TryPush(std::move(item))) return kPushed;
+      if (TryPushOne(pipe, item) == PushStatus::kOk) return kPushed;
     }
     return kFailed;
   }

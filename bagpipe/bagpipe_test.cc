@@ -113,9 +113,9 @@ TEST(BagPipeTest, SuccessHalvesTheFailureCounts) {
 TEST(BagPipeTest, SizeGuess) {
   FaaPipe bag(4);
   EXPECT_EQ(bag.SizeGuess(), 0);
-  for (uint64_t i = 0; i < 100; ++i) bag.PushMut(i);
+  for (uint64_t i = 0; i < 100; ++i) EXPECT_TRUE(bag.PushMut(i));
   EXPECT_EQ(bag.SizeGuess(), 100);  // flushed every 4
-  for (uint64_t i = 0; i < 3; ++i) bag.PushMut(i);
+  for (uint64_t i = 0; i < 3; ++i) EXPECT_TRUE(bag.PushMut(i));
   EXPECT_EQ(bag.SizeGuess(), 100);  // +3 still local
   {
     FaaPipe other = bag;
@@ -139,7 +139,7 @@ TEST(BagPipeTest, BulkAddLandsEveryItem) {
   YcPipe bag(4);
   std::vector<uint64_t> in(777);
   for (size_t i = 0; i < in.size(); ++i) in[i] = i;
-  bag.BulkAdd(in.begin(), in.end());
+  EXPECT_EQ(bag.BulkAdd(in.begin(), in.end()), in.size());
   EXPECT_EQ(bag.SizeGuess(), 777);
   std::vector<uint64_t> out;
   uint64_t v = 0;
@@ -150,7 +150,7 @@ TEST(BagPipeTest, BulkAddLandsEveryItem) {
 
 TEST(BagPipeTest, MovedFromHandleIsInert) {
   FaaPipe a(2);
-  a.PushMut(5);
+  EXPECT_TRUE(a.PushMut(5));
   FaaPipe b = std::move(a);
   uint64_t out = 0;
   ASSERT_TRUE(b.PopMut(&out));

@@ -43,7 +43,7 @@ TEST(MutexDequeTest, SingleThreadedFifo) {
   MutexDeque<uint64_t> q;
   uint64_t out = 0;
   EXPECT_EQ(q.TryPop(&out), PopStatus::kEmpty);
-  for (uint64_t i = 0; i < 100; ++i) q.Push(i);
+  for (uint64_t i = 0; i < 100; ++i) EXPECT_TRUE(q.Push(i));
   for (uint64_t i = 0; i < 100; ++i) {
     ASSERT_TRUE(q.Pop(&out));
     EXPECT_EQ(out, i);

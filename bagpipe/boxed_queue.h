@@ -60,15 +60,21 @@ class BoxedQueue : public SharedWeakBagBase<BoxedQueue<T, LowLevel>, T> {
     }
   }
 
-  // On false (transient failure) `item` holds its original value again.
+  // On false (transient failure, or out of memory for a box or a node)
+  // `item` holds its original value again.
   bool TryPush(T&& item) {
+    return TryPushStatus(std::move(item)) == PushStatus::kOk;
+  }
+  PushStatus TryPushStatus(T&& item) {
     Box* b = pool_.Alloc();
+    if (b == nullptr) return PushStatus::kOutOfMemory;
     T* slot = new (b->storage) T(std::move(item));
-    if (low_.TryPush(b)) return true;
+    const PushStatus st = low_.TryPushStatus(b);
+    if (st == PushStatus::kOk) return st;
     item = std::move(*slot);
     slot->~T();
     pool_.Free(b);
-    return false;
+    return st;
   }
   bool TryPush(const T& item) {
     T copy(item);

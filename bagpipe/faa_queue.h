@@ -21,6 +21,13 @@
 //   or a revoked cell) is a transient failure. A popper that runs off the end
 //   of a node swings head_ to the next node and retires the old one.
 //
+// Out of memory: a push that finds the tail node full and cannot allocate a
+// new node returns PushStatus::kOutOfMemory from TryPushStatus (false from
+// TryPush, Push) without touching the list: the failed fetch-and-add only
+// bumped a full node's enq_idx past kNodeCells, which every operation
+// already treats as "full". Pops never allocate. Only the constructor's
+// first node is fatal if it cannot be had (a constructor cannot report).
+//
 // Progress: TryPush and TryPop are lock-free (their internal loops retry only
 // when another thread made progress); Push/Pop (looping) are lock-free too.
 // Nodes are reclaimed with internal/ebr.h.
@@ -87,9 +94,12 @@ class FAAQueueLowLevel
   using value_type = T;
   static constexpr size_t kNodeCells = 256;
 
+  // Fatal ("bagpipe: out of memory (FAA node)") if the first node cannot be
+  // allocated: a constructor has no way to report it.
   FAAQueueLowLevel() {
     internal::EbrGuard guard;
     Node* n = NewNode(guard, internal::kEmptyCell);
+    ALLOC_CHECK(n != nullptr, "bagpipe: out of memory (FAA node)");
     head_.store(n, std::memory_order_relaxed);
     tail_.store(n, std::memory_order_relaxed);
   }
@@ -108,9 +118,13 @@ class FAAQueueLowLevel
   FAAQueueLowLevel(const FAAQueueLowLevel&) = delete;
   FAAQueueLowLevel& operator=(const FAAQueueLowLevel&) = delete;
 
-  // Appends `item`. Returns false (transient failure) if a concurrent pop
-  // poisoned the cell this push claimed; the caller still owns `item`.
-  bool TryPush(T item) {
+  // Appends `item`. Returns false if a concurrent pop poisoned the cell
+  // this push claimed (transient) or a new node could not be allocated; the
+  // caller still owns `item`.
+  bool TryPush(T item) { return TryPushStatus(item) == PushStatus::kOk; }
+
+  // TryPush that tells a transient failure from running out of memory.
+  PushStatus TryPushStatus(T item) {
     const uintptr_t word = Codec::Encode(item);
     internal::EbrGuard guard;
     for (;;) {
@@ -123,6 +137,13 @@ class FAAQueueLowLevel
         Node* next = tail->next.load(std::memory_order_acquire);
         if (next == nullptr) {
           Node* fresh = NewNode(guard, word);
+          if (ABSL_PREDICT_FALSE(fresh == nullptr)) {
+            // Another pusher may have linked a node meanwhile: use it.
+            if (tail->next.load(std::memory_order_acquire) != nullptr) {
+              continue;
+            }
+            return PushStatus::kOutOfMemory;
+          }
           if constexpr (kRevocable) SetHandle(item, &fresh->cells[0]);
           // Release publishes the initialised node (and the item in cell 0).
           if (tail->next.compare_exchange_strong(next, fresh,
@@ -130,7 +151,7 @@ class FAAQueueLowLevel
                                                  std::memory_order_acquire)) {
             tail_.compare_exchange_strong(tail, fresh,
                                           std::memory_order_seq_cst);
-            return true;
+            return PushStatus::kOk;
           }
           if constexpr (kRevocable) {
             // While the node was private, a revoker could already take the
@@ -140,7 +161,7 @@ class FAAQueueLowLevel
                 internal::kSentinel, std::memory_order_acq_rel);
             if (back != word) {
               DiscardUnpublishedNode(guard, fresh);
-              return true;
+              return PushStatus::kOk;
             }
             SetHandle(item, nullptr);
           }
@@ -157,10 +178,10 @@ class FAAQueueLowLevel
       if (ABSL_PREDICT_TRUE(cell.compare_exchange_strong(
               expected, word, std::memory_order_release,
               std::memory_order_relaxed))) {
-        return true;
+        return PushStatus::kOk;
       }
       if constexpr (kRevocable) SetHandle(item, nullptr);
-      return false;
+      return PushStatus::kTransientFailure;
     }
   }
 
@@ -287,18 +308,21 @@ class FAAQueueLowLevel
                                    std::memory_order_release);
   }
 
-  // A node holding `first` in cell 0 (or empty when first == kEmptyCell).
+  // A node holding `first` in cell 0 (or empty when first == kEmptyCell),
+  // or nullptr if out of memory.
   static Node* NewNode(internal::EbrGuard& guard, uintptr_t first) {
     Node* n;
     if constexpr (kRevocable) {
       n = Pool::Global().TryPop();
       if (n == nullptr) {
         void* mem = bsalloc::Alloc(sizeof(Node), alignof(Node));
-        ALLOC_CHECK(mem != nullptr, "bagpipe: out of memory (FAA node)");
+        if (mem == nullptr) return nullptr;
         n = new (mem) Node();
       }
     } else {
-      n = new (guard.AllocBlock(sizeof(Node))) Node();
+      void* mem = guard.AllocBlock(sizeof(Node));
+      if (mem == nullptr) return nullptr;
+      n = new (mem) Node();
     }
     n->Reset(first);
     return n;

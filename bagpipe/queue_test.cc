@@ -94,8 +94,8 @@ TYPED_TEST(QueueTest, InterleavedSingleThreaded) {
 
 TYPED_TEST(QueueTest, PushPopLoops) {
   TypeParam q;
-  q.Push(7);
-  q.Push(0);  // zero is a valid item (stored as value + 1)
+  EXPECT_TRUE(q.Push(7));
+  EXPECT_TRUE(q.Push(0));  // zero is a valid item (stored as value + 1)
   uint64_t out = 1;
   ASSERT_TRUE(q.Pop(&out));
   EXPECT_EQ(out, 7u);

@@ -48,6 +48,8 @@
 #ifndef BAGPIPE_YC_QUEUE_H_
 #define BAGPIPE_YC_QUEUE_H_
 
+#include <sched.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -81,9 +83,12 @@ class YangCrummeyQueue
   using value_type = T;
   static constexpr size_t kSegCells = size_t{1} << kSegShift;
 
+  // Fatal ("bagpipe: out of memory (YC segment)") if the first segment
+  // cannot be allocated: a constructor has no way to report it.
   YangCrummeyQueue() {
     internal::EbrGuard guard;
     Segment* s = NewSegment(guard, 0);
+    ALLOC_CHECK(s != nullptr, "bagpipe: out of memory (YC segment)");
     head_seg_.store(s, std::memory_order_relaxed);
     tail_seg_.store(s, std::memory_order_relaxed);
   }
@@ -106,19 +111,31 @@ class YangCrummeyQueue
   YangCrummeyQueue& operator=(const YangCrummeyQueue&) = delete;
 
   // Appends `item`, or returns false if the claimed cell was already
-  // poisoned by a popper (the caller still owns `item`).
-  bool TryPush(T item) {
+  // poisoned by a popper or a segment could not be allocated (the caller
+  // still owns `item`).
+  bool TryPush(T item) { return TryPushStatus(item) == PushStatus::kOk; }
+
+  // TryPush that tells a transient failure from running out of memory. A
+  // push that cannot allocate the segment of its cell abandons the cell:
+  // it stays empty, and the popper that reaches it poisons it and reports a
+  // transient failure, exactly as for a slow pusher.
+  PushStatus TryPushStatus(T item) {
     const uintptr_t word = internal::WordCodec<T>::Encode(item);
     internal::EbrGuard guard;
     // The cursor must be read before the FAA (see the file comment); seq_cst
     // also makes it the guard's first root load (internal/ebr.h).
     Segment* start = tail_seg_.load(std::memory_order_seq_cst);
     const uint64_t ix = tail_index_.fetch_add(1, std::memory_order_seq_cst);
-    std::atomic<uintptr_t>* cell = FindCell(tail_seg_, start, ix, guard);
+    std::atomic<uintptr_t>* cell =
+        FindCell(tail_seg_, start, ix, guard, /*wait_for_memory=*/false);
+    if (ABSL_PREDICT_FALSE(cell == nullptr)) return PushStatus::kOutOfMemory;
     uintptr_t expected = internal::kEmptyCell;
     // Release: the item's contents happen-before the popper's use of it.
-    return cell->compare_exchange_strong(
-        expected, word, std::memory_order_release, std::memory_order_relaxed);
+    return cell->compare_exchange_strong(expected, word,
+                                         std::memory_order_release,
+                                         std::memory_order_relaxed)
+               ? PushStatus::kOk
+               : PushStatus::kTransientFailure;
   }
 
   // Pops the oldest reachable item into *out.
@@ -134,7 +151,10 @@ class YangCrummeyQueue
     internal::EbrGuard guard;
     Segment* start = head_seg_.load(std::memory_order_seq_cst);
     const uint64_t ix = head_index_.fetch_add(1, std::memory_order_seq_cst);
-    std::atomic<uintptr_t>* cell = FindCell(head_seg_, start, ix, guard);
+    // A popper must reach (and poison) its cell, or a late pusher's item
+    // would land where nobody looks: out of memory it waits for a segment.
+    std::atomic<uintptr_t>* cell =
+        FindCell(head_seg_, start, ix, guard, /*wait_for_memory=*/true);
     // Acquire pairs with the pusher's release CAS.
     const uintptr_t word =
         cell->exchange(internal::kSentinel, std::memory_order_acquire);
@@ -185,17 +205,22 @@ class YangCrummeyQueue
     alignas(ABSL_CACHELINE_SIZE) std::atomic<uintptr_t> cells[kSegCells]{};
   };
 
+  // A zeroed segment, or nullptr if out of memory.
   static Segment* NewSegment(internal::EbrGuard& guard, uint64_t id) {
-    return new (guard.AllocBlock(sizeof(Segment))) Segment(id);
+    void* mem = guard.AllocBlock(sizeof(Segment));
+    return mem == nullptr ? nullptr : new (mem) Segment(id);
   }
 
   // Returns cell `ix`, walking (and extending) the list from `start`, and
-  // moves `cursor` up to the cell's segment.
+  // moves `cursor` up to the cell's segment. Out of memory for a segment it
+  // returns nullptr, or with `wait_for_memory` retries (yielding) until a
+  // segment is allocated or linked by someone else.
   // REQUIRES: start was loaded from `cursor` under `guard` before ix was
   // claimed, so start->id <= ix >> kSegShift.
   static std::atomic<uintptr_t>* FindCell(std::atomic<Segment*>& cursor,
                                           Segment* start, uint64_t ix,
-                                          internal::EbrGuard& guard) {
+                                          internal::EbrGuard& guard,
+                                          bool wait_for_memory) {
     const uint64_t target = ix >> kSegShift;
     ALLOC_DCHECK(start->id <= target, "bagpipe: YC cursor passed its cell");
     Segment* s = start;
@@ -203,6 +228,11 @@ class YangCrummeyQueue
       Segment* next = s->next.load(std::memory_order_acquire);
       if (next == nullptr) {
         Segment* fresh = NewSegment(guard, s->id + 1);
+        if (ABSL_PREDICT_FALSE(fresh == nullptr)) {
+          if (!wait_for_memory) return nullptr;
+          sched_yield();
+          continue;
+        }
         // Release publishes the zeroed segment.
         if (s->next.compare_exchange_strong(next, fresh,
                                             std::memory_order_acq_rel,

@@ -84,6 +84,11 @@ size_t UsableSize(const void* p) { return DefaultHeap::UsableSize(p); }
 
 void Release() { DefaultHeap::Instance().Release(); }
 
+bool CheckInvariants() {
+  DefaultHeap::Instance().CheckInvariants();
+  return true;
+}
+
 void SetDecayMs(int64_t ms) { DefaultHeap::Instance().SetDecayMs(ms); }
 
 int64_t DecayMs() { return DefaultHeap::Instance().decay_ms(); }

@@ -68,6 +68,16 @@ size_t UsableSize(const void* p);
 // every free page's memory back to the OS now.
 void Release();
 
+// Testing hook: checks elfmalloc's internal invariants (the calling
+// thread's caches, the page allocators' counts against their bags, every
+// available slag's header and bitset, the large-object registry, per-class
+// counters; internal/heap.h) and returns true; on a violation it aborts
+// with one line, "elfmalloc: invariant violated: <what>".
+// REQUIRES: no other thread allocates or frees while it runs (they may
+// exist); the caller holds no elfmalloc lock (it is not called from inside
+// the allocator).
+bool CheckInvariants();
+
 // Free pages unused for `ms` milliseconds give their memory back to the OS
 // (default 1000, or ELFMALLOC_DECAY_MS when the library initializes; 0: as
 // soon as freed; -1: never, until Release()).

@@ -179,6 +179,8 @@ TEST(ElfmallocThreadsTest, ManyThreadsEverySizeTo64KiB) {
     }
   });
   EXPECT_EQ(failures.count(), 0u);
+  // Every thread has joined: quiescent.
+  EXPECT_TRUE(CheckInvariants());
 }
 
 // --- Many small objects per thread -------------------------------------------
@@ -208,6 +210,8 @@ TEST(ElfmallocThreadsTest, ManyThreadsAllocAllThenFreeAll) {
     }
   });
   EXPECT_EQ(failures.count(), 0u);
+  // Every thread has joined: quiescent.
+  EXPECT_TRUE(CheckInvariants());
 }
 
 // --- Cross-thread frees ------------------------------------------------------

@@ -58,7 +58,8 @@ class BoxPool {
     }
   }
 
-  // Returns an unused box (its storage holds no T). Out of memory is fatal.
+  // Returns an unused box (its storage holds no T), or nullptr if the pool
+  // must grow and the chunk cannot be allocated (out of memory).
   Box* Alloc() {
     for (;;) {
       uint64_t head = head_.load(std::memory_order_acquire);
@@ -71,8 +72,9 @@ class BoxPool {
           return b;
         }
       }
-      Box* b = Grow();
-      if (b != nullptr) return b;
+      bool out_of_memory = false;
+      Box* b = Grow(&out_of_memory);
+      if (b != nullptr || out_of_memory) return b;
     }
   }
 
@@ -123,8 +125,9 @@ class BoxPool {
   }
 
   // Adds a chunk and returns one of its boxes, or nullptr if another thread
-  // grew the pool meanwhile (the caller retries the free list).
-  Box* Grow() {
+  // grew the pool meanwhile (the caller retries the free list) or, with
+  // *out_of_memory set, if the chunk could not be allocated.
+  Box* Grow(bool* out_of_memory) {
     SpinLockHolder hold(&grow_lock_);
     if (static_cast<uint32_t>(head_.load(std::memory_order_acquire)) != 0) {
       return nullptr;
@@ -133,7 +136,10 @@ class BoxPool {
     ALLOC_CHECK(c < kMaxChunks, "bagpipe: box pool exhausted");
     const size_t n = kFirstChunk << c;
     void* mem = bsalloc::Alloc(ChunkBytes(c), alignof(Box));
-    ALLOC_CHECK(mem != nullptr, "bagpipe: out of memory (box chunk)");
+    if (mem == nullptr) {
+      *out_of_memory = true;
+      return nullptr;
+    }
     Box* chunk = static_cast<Box*>(mem);
     const uint32_t base =
         static_cast<uint32_t>(kFirstChunk * ((size_t{1} << c) - 1));

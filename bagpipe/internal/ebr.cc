@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <new>
 
+#include <sched.h>
+
 #include "absl/base/attributes.h"
 #include "alloc_fmt/check.h"
 #include "bsalloc/bsalloc.h"
@@ -57,6 +59,7 @@ ABSL_CONST_INIT std::atomic<EbrRecord*> g_records{nullptr};
 ABSL_CONST_INIT std::atomic<uint64_t> g_record_count{0};
 ABSL_CONST_INIT std::atomic<uint64_t> g_blocks_allocated{0};
 ABSL_CONST_INIT std::atomic<uint64_t> g_blocks_released{0};
+ABSL_CONST_INIT std::atomic<uint64_t> g_leaked{0};
 
 // Single-writer counter bump: the lessee is the only writer, so a load and a
 // store suffice (no locked instruction); readers only need atomicity.
@@ -183,14 +186,23 @@ void ReleaseCaches(EbrRecord* r) {
 }  // namespace
 
 EbrRecord* EbrLeaseSlow() {
-  for (EbrRecord* r = g_records.load(std::memory_order_acquire); r != nullptr;
-       r = r->next) {
-    if (TryLease(r)) return r;
+  void* mem;
+  for (;;) {
+    for (EbrRecord* r = g_records.load(std::memory_order_acquire);
+         r != nullptr; r = r->next) {
+      if (TryLease(r)) return r;
+    }
+    // Every record is busy: make a batch, lease its first record and
+    // publish the whole batch with one CAS.
+    mem = bsalloc::Alloc(kRecordBatchBytes, alignof(EbrRecord));
+    if (mem != nullptr) break;
+    // Out of memory. A guard cannot report failure, but records in use are
+    // leased only for one bag operation (lock-free, short): wait for one
+    // to come free. With no record at all there is nothing to wait for.
+    ALLOC_CHECK(g_records.load(std::memory_order_acquire) != nullptr,
+                "bagpipe: out of memory (first EBR records)");
+    sched_yield();
   }
-  // Every record is busy: make a batch, lease its first record and publish
-  // the whole batch with one CAS.
-  void* mem = bsalloc::Alloc(kRecordBatchBytes, alignof(EbrRecord));
-  ALLOC_CHECK(mem != nullptr, "bagpipe: out of memory (EBR records)");
   EbrRecord* batch = static_cast<EbrRecord*>(mem);
   for (size_t i = 0; i < kRecordsPerBatch; ++i) new (&batch[i]) EbrRecord();
   for (size_t i = 0; i + 1 < kRecordsPerBatch; ++i) {
@@ -225,7 +237,13 @@ void EbrGuard::RetireEntry(void* p, Reclaimer reclaim, uintptr_t arg,
       sizeof(EbrLimboBlock::entries) / sizeof(EbrLimboBlock::entries[0]);
   if (b == nullptr || b->count == kCap) {
     void* mem = bsalloc::Alloc(kLimboBlockBytes);
-    ALLOC_CHECK(mem != nullptr, "bagpipe: out of memory (EBR limbo list)");
+    if (ABSL_PREDICT_FALSE(mem == nullptr)) {
+      // Out of memory for the limbo list: the object is unreachable and
+      // will never be reclaimed, which is safe (nobody frees it under a
+      // reader), so leak it rather than abort. Counted in EbrStats::leaked.
+      g_leaked.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     EbrLimboBlock* fresh = static_cast<EbrLimboBlock*>(mem);
     fresh->next = b;
     fresh->count = 0;
@@ -243,7 +261,7 @@ void EbrGuard::RetireEntry(void* p, Reclaimer reclaim, uintptr_t arg,
 void* EbrGuard::AllocBlock(size_t size) {
   if (void* cached = TakeCachedBlock(rec_, size)) return cached;
   void* p = bsalloc::Alloc(size, kEbrBlockAlign);
-  ALLOC_CHECK(p != nullptr, "bagpipe: out of memory (%zu-byte block)", size);
+  if (ABSL_PREDICT_FALSE(p == nullptr)) return nullptr;
   g_blocks_allocated.fetch_add(1, std::memory_order_relaxed);
   return p;
 }
@@ -303,6 +321,7 @@ EbrStats GetEbrStats() {
   s.pending = s.retired >= s.reclaimed ? s.retired - s.reclaimed : 0;
   s.blocks_allocated = g_blocks_allocated.load(std::memory_order_relaxed);
   s.blocks_released = g_blocks_released.load(std::memory_order_relaxed);
+  s.leaked = g_leaked.load(std::memory_order_relaxed);
   // Caches belong to lessees; count them only for free records, which
   // is exact when the caller is quiescent (tests call this after joining).
   for (EbrRecord* r = g_records.load(std::memory_order_acquire); r != nullptr;

@@ -124,7 +124,9 @@ extern __thread EbrRecord* tls_ebr_record
 extern __thread uint32_t tls_ebr_depth
     __attribute__((tls_model("initial-exec")));
 
-// Leases a record, walking the list or allocating a batch. Out of line.
+// Leases a record, walking the list or allocating a batch. Out of line. Out
+// of memory for a batch, it waits (yielding) for a leased record to come
+// free; fatal only if no record exists at all.
 EbrRecord* EbrLeaseSlow();
 
 // RAII critical section. While a guard is alive, no object that was
@@ -170,17 +172,17 @@ class EbrGuard {
 
   // Defers reclaim(p, arg) until every guard that might still see p is gone.
   // REQUIRES: p is no longer reachable from any shared root (new guards
-  // cannot find it) and is retired once.
+  // cannot find it) and is retired once. If no limbo block can be
+  // allocated (out of memory), p is leaked instead: never reclaimed.
   void Retire(void* p, Reclaimer reclaim, uintptr_t arg) {
     RetireEntry(p, reclaim, arg, kGenericAdvanceInterval);
   }
 
   // Returns a block of `size` bytes aligned to kEbrBlockAlign: a recycled
   // block of exactly this size from the record's cache, or a fresh one from
-  // bsalloc. Contents are unspecified.
+  // bsalloc. Contents are unspecified. nullptr if out of memory (the queues
+  // report that as a failed push; the original aborted).
   // REQUIRES: size >= 16 (a cached block stores its link and size in place).
-  // Out of memory is fatal ("bagpipe: out of memory"), because queue
-  // operations have no way to report it and the original aborted too.
   void* AllocBlock(size_t size);
 
   // Retires a block obtained from AllocBlock(size); once safe it goes back
@@ -231,6 +233,9 @@ struct EbrStats {
   uint64_t blocks_allocated = 0;  // blocks taken from bsalloc (AllocBlock)
   uint64_t blocks_released = 0;   // blocks given back to bsalloc
   uint64_t blocks_cached = 0;     // blocks sitting in record caches
+  // Objects retired when no limbo block could be allocated (out of
+  // memory): never reclaimed, which is safe, and not counted in retired.
+  uint64_t leaked = 0;
 };
 EbrStats GetEbrStats();
 

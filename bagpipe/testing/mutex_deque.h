@@ -46,7 +46,7 @@ class MutexDeque : public SharedWeakBagBase<MutexDeque<T>, T> {
   // The tries never fail, so the looping forms are the tries themselves
   // (hiding SharedWeakBagBase's, which would take an EBR guard this
   // structure does not need and make the baseline look slower).
-  void Push(T item) { TryPush(std::move(item)); }
+  bool Push(T item) { return TryPush(std::move(item)); }
   bool Pop(T* out) { return TryPop(out) == PopStatus::kOk; }
 
  private:

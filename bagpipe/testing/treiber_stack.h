@@ -58,7 +58,7 @@ class TreiberStack : public SharedWeakBagBase<TreiberStack<T>, T> {
   }
 
   // Never fails, and needs no guard (it does not dereference shared nodes).
-  void Push(T item) { TryPush(std::move(item)); }
+  bool Push(T item) { return TryPush(std::move(item)); }
 
   // kOk or kEmpty; never a transient failure.
   PopStatus TryPop(T* out) {

@@ -189,6 +189,44 @@ void* CacheBase::SecureFastAlloc() {
   return p;
 }
 
+bool CacheBase::CheckCached(uint32_t limit, uint32_t extra_at, uint32_t extra,
+                            const char** what) const {
+  if (stack_ == nullptr) {
+    if (top_ != 0 || cap_ != 0 || extra != 0) {
+      *what = "cache holds pointers but has no stack";
+      return false;
+    }
+    return true;
+  }
+  if (!(top_ <= limit && limit <= cap_ && extra_at + extra <= cap_)) {
+    *what = "cache top/limit/capacity out of order";
+    return false;
+  }
+  const SlagGeometry& g = pool_->geom;
+  const uintptr_t slag_mask = g.slag_bytes - 1;
+  for (uint32_t k = 0; k < top_ + extra; ++k) {
+    const void* p = DecodeCached(k < top_ ? stack_[k]
+                                          : stack_[extra_at + (k - top_)]);
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    Slag* s = reinterpret_cast<Slag*>(a & ~slag_mask);
+    BitPos pos;
+    if (p == nullptr || s->pool != pool_ || !BitAt(g, a & slag_mask, &pos)) {
+      *what = "cached pointer is not an object of the cache's class";
+      return false;
+    }
+    if (pool_->map_tag != 0 && GlobalPageMap().Get(p) != pool_->map_tag) {
+      *what = "cached pointer not tagged with its class in the page map";
+      return false;
+    }
+    if ((s->bitset()[pos.word].load(std::memory_order_relaxed) & pos.mask) !=
+        0) {
+      *what = "cached pointer is also free in its slag";
+      return false;
+    }
+  }
+  return true;
+}
+
 void CacheBase::DoubleFree(const void* p) {
   alloc_fmt::Fatal("elfmalloc: free(): double free of %p", p);
 }

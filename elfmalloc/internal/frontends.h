@@ -111,6 +111,16 @@ class CacheBase {
   uint64_t allocs() const { return allocs_.load(std::memory_order_relaxed); }
   uint64_t frees() const { return frees_.load(std::memory_order_relaxed); }
 
+  // Checks this cache (call on its owning thread): top_ <= cap_, no stack
+  // without a mapping, and every cached pointer in `[stack_, stack_ + n)`
+  // (and `extra` more at stack_ + extra_at) is an object start of a slag of
+  // this class whose bit is clear (allocated, not free in the slag) and,
+  // for a heap class, tagged in the page map. `limit` is the most the
+  // front-end may hold (limit_ or local_cap_). False with `what` set on a
+  // violation.
+  bool CheckCached(uint32_t limit, uint32_t extra_at, uint32_t extra,
+                   const char** what) const;
+
  protected:
   // The statistics counters: a relaxed load and store by the only writer
   // compile to a plain add on the cache line the fast path already holds,
@@ -205,6 +215,11 @@ class MagazineCache : public CacheBase {
   // The current limit (0 until the stack is mapped), for tests.
   uint32_t limit() const { return limit_; }
 
+  // See CacheBase::CheckCached: top_ <= limit_ <= cap_.
+  bool CheckInvariants(const char** what) const {
+    return CheckCached(limit_, 0, 0, what);
+  }
+
  private:
   void* AllocRefresh();
   void FreeSlow(void* p);
@@ -244,6 +259,15 @@ class LocalCache : public CacheBase {
       return;
     }
     FreeSlow(p);
+  }
+  // See CacheBase::CheckCached: top_ <= local_cap_, remote_ <= remote_cap_,
+  // and local_cap_ + remote_cap_ <= cap_.
+  bool CheckInvariants(const char** what) const {
+    if (remote_ > remote_cap_) {
+      *what = "local cache: remote batch over its capacity";
+      return false;
+    }
+    return CheckCached(local_cap_, local_cap_, remote_, what);
   }
   void Shutdown() {
     FlushRemote();

@@ -536,6 +536,64 @@ class Heap {
     return s;
   }
 
+  // Checks the heap's invariants; nullptr if they hold, else a one-line
+  // description of the first violation. Checks: the calling thread's and
+  // the fallback's caches (CheckInvariants of the front-end), the
+  // large-object registry, both page allocators (counts against their
+  // bags), every slag in every class's available bag and overflow list,
+  // slags + free pages == mapped pages per page size, and allocations >=
+  // frees per class. REQUIRES: quiescent (no other thread allocates or
+  // frees; they may exist and hold caches), the caller holds no lock.
+  const char* FindInvariantViolation() ABSL_LOCKS_EXCLUDED(fallback_lock_) {
+    const char* what = nullptr;
+    if (ThreadCache* tc = Local()) {
+      for (FE& fe : tc->caches_) {
+        if (!fe.CheckInvariants(&what)) return what;
+      }
+    }
+    {
+      SpinLockHolder h(&fallback_lock_);
+      if (fallback_ != nullptr) {
+        for (FE& fe : fallback_->caches_) {
+          if (!fe.CheckInvariants(&what)) return what;
+        }
+      }
+    }
+    if (!LargeCheckInvariants(&what)) return what;
+    PageAlloc::Handle small(&small_pages_);
+    if (!small_pages_.CheckInvariants(small, &what)) return what;
+    PageAlloc::Handle big(&big_pages_);
+    if (!big_pages_.CheckInvariants(big, &what)) return what;
+    size_t slags[2] = {0, 0};
+    for (size_t c = 0; c < kNumClasses; ++c) {
+      if (!CheckAvailableSlags(&pools_[c], &what)) return what;
+      slags[pools_[c].kind == SlagKind::kBig] +=
+          pools_[c].slags.load(std::memory_order_relaxed);
+    }
+    const PageAlloc* pages[2] = {&small_pages_, &big_pages_};
+    for (size_t k = 0; k < 2; ++k) {
+      if (slags[k] + pages[k]->dirty_pages() + pages[k]->clean_pages() !=
+          pages[k]->mapped_pages()) {
+        return "slags + free pages differ from mapped pages";
+      }
+    }
+    const HeapStats s = Stats();
+    for (size_t c = 0; c < kNumClasses; ++c) {
+      if (s.classes[c].allocs < s.classes[c].frees) {
+        return "a class has more frees than allocations";
+      }
+    }
+    return nullptr;
+  }
+
+  // FindInvariantViolation, fatal on a violation ("elfmalloc: invariant
+  // violated: <what>"). Same REQUIRES.
+  void CheckInvariants() {
+    if (const char* what = FindInvariantViolation()) {
+      alloc_fmt::Fatal("elfmalloc: invariant violated: %s", what);
+    }
+  }
+
  private:
   Heap()
       : options_(GetOptions()),

@@ -151,6 +151,48 @@ class Registry {
     return count_;
   }
 
+  // Checks the records and the cache (see LargeCheckInvariants).
+  bool Check(const char** what) ABSL_LOCKS_EXCLUDED(lock_) {
+    SpinLockHolder h(&lock_);
+    const size_t page = mmap_alloc::PageSize();
+    size_t n = 0, total = 0;
+    for (size_t i = 0; i < capacity_; ++i) {
+      const Record& r = slots_[i];
+      if (r.addr == 0) continue;
+      ++n;
+      total += r.bytes;
+      size_t at;
+      if (!Find(r.addr, &at) || at != i) {
+        *what = "large record not reachable from its hash home";
+        return false;
+      }
+      if ((r.addr & (page - 1)) != 0 || r.bytes == 0 ||
+          (r.bytes & (page - 1)) != 0 ||
+          (r.align != 0 && (r.addr & (r.align - 1)) != 0)) {
+        *what = "large record not page-aligned or misaligned";
+        return false;
+      }
+      for (size_t k = 0; k < cache_count_; ++k) {
+        const CachedBlock& c = cache_[k];
+        if (c.addr < r.addr + r.bytes && r.addr < c.addr + c.bytes) {
+          *what = "cached large block overlaps a live large object";
+          return false;
+        }
+      }
+    }
+    if (n != count_ || total != bytes_) {
+      *what = "large-object count or bytes differ from the records";
+      return false;
+    }
+    size_t cached = 0;
+    for (size_t k = 0; k < cache_count_; ++k) cached += cache_[k].bytes;
+    if (cache_count_ > kLargeCacheEntries || cached != cache_bytes_) {
+      *what = "large-block cache count or bytes inconsistent";
+      return false;
+    }
+    return true;
+  }
+
  private:
   // True if `addr` is not live but was freed lately: still in the block
   // cache, or among the last kRecent large frees (whose blocks may be
@@ -404,6 +446,8 @@ SpinLock* LargeRegistryLock() { return g_registry.lock(); }
 
 size_t LargeBytes() { return g_registry.bytes(); }
 size_t LargeCount() { return g_registry.count(); }
+
+bool LargeCheckInvariants(const char** what) { return g_registry.Check(what); }
 
 }  // namespace internal
 }  // namespace elfmalloc

@@ -91,6 +91,13 @@ void LargeSetDecayMs(int64_t ms);
 // Unmaps every cached block now.
 void LargeRelease();
 
+// Checks the registry under its lock: every record is findable from its
+// hash home, page-aligned (and aligned as asked), count and bytes match the
+// records, the cache's bytes match its entries and no cached block overlaps
+// a live object. False, with a one-line description in `what`, on a
+// violation. Safe while other threads run.
+bool LargeCheckInvariants(const char** what);
+
 inline constexpr size_t kLargeCacheEntries = 8;
 inline constexpr size_t kLargeCacheMaxBlock = size_t{32} << 20;
 inline constexpr size_t kLargeCacheMaxBytes = size_t{64} << 20;

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <time.h>
 
+#include <algorithm>
+
 #include "alloc_fmt/check.h"
 #include "mmap_alloc/mmap_alloc.h"
 
@@ -81,7 +83,10 @@ void PageAlloc::Handle::Free(char* page, bool decommit) {
                         pa.options_.max_dirty_bytes) {
     map.Uncommit(page, bytes);
     pa.clean_pages_.fetch_add(1, std::memory_order_relaxed);
-    clean_.PushMut(page);
+    if (!clean_.PushMut(page)) {
+      pa.clean_pages_.fetch_sub(1, std::memory_order_relaxed);
+      pa.UnmapUnfiled(page);
+    }
     return;
   }
   if (decommit) {
@@ -89,7 +94,10 @@ void PageAlloc::Handle::Free(char* page, bool decommit) {
     if (bytes > keep) map.Uncommit(page + keep, bytes - keep);
   }
   pa.dirty_pages_.fetch_add(1, std::memory_order_relaxed);
-  dirty_[pa.gen_.load(std::memory_order_relaxed) & 1].PushMut(page);
+  if (!dirty_[pa.gen_.load(std::memory_order_relaxed) & 1].PushMut(page)) {
+    pa.dirty_pages_.fetch_sub(1, std::memory_order_relaxed);
+    pa.UnmapUnfiled(page);
+  }
   pa.MaybePurge(*this);
 }
 
@@ -118,11 +126,24 @@ char* PageAlloc::Refill(Handle& h) {
       size_t k = 0;
       for (; k < 64 && done < n; ++k, ++done) rest[k] = block + done * bytes;
       clean_pages_.fetch_add(k, std::memory_order_relaxed);
-      h.clean_.BulkAdd(rest, rest + k);
+      const size_t filed = h.clean_.BulkAdd(rest, rest + k);
+      // The bag is out of memory for nodes: the pages it could not take
+      // are given back at once (see UnmapUnfiled).
+      if (filed < k) {
+        clean_pages_.fetch_sub(k - filed, std::memory_order_relaxed);
+        for (size_t i = filed; i < k; ++i) UnmapUnfiled(rest[i]);
+      }
     }
   }
   MaybePurge(h);
   return block;
+}
+
+void PageAlloc::UnmapUnfiled(char* page) {
+  const mmap_alloc::MapAlloc map;
+  map.Dealloc(page, options_.page_bytes);
+  mapped_pages_.fetch_sub(1, std::memory_order_relaxed);
+  unfiled_unmaps_.fetch_add(1, std::memory_order_relaxed);
 }
 
 size_t PageAlloc::DrainToClean(Handle& h, Bag& bag) {
@@ -134,7 +155,10 @@ size_t PageAlloc::DrainToClean(Handle& h, Bag& bag) {
     dirty_pages_.fetch_sub(1, std::memory_order_relaxed);
     map.Uncommit(page, bytes);
     clean_pages_.fetch_add(1, std::memory_order_relaxed);
-    h.clean_.PushMut(page);
+    if (!h.clean_.PushMut(page)) {
+      clean_pages_.fetch_sub(1, std::memory_order_relaxed);
+      UnmapUnfiled(page);
+    }
     ++n;
   }
   return n;
@@ -167,6 +191,79 @@ size_t PageAlloc::Unmap(Handle& h) {
   }
   mapped_pages_.fetch_sub(n, std::memory_order_relaxed);
   return n;
+}
+
+bool PageAlloc::CheckInvariants(Handle& h, const char** what) {
+  SpinLockHolder lock(&purge_lock_);
+  const size_t mapped = mapped_pages_.load(std::memory_order_relaxed);
+  const size_t dirty = dirty_pages_.load(std::memory_order_relaxed);
+  const size_t clean = clean_pages_.load(std::memory_order_relaxed);
+  if (dirty + clean > mapped) {
+    *what = "more free pages than mapped pages";
+    return false;
+  }
+  // Pop every free page into a scratch array, check, and push them back.
+  // The scratch array is mapped (never malloc); without memory for it only
+  // the bound above is checked.
+  const mmap_alloc::MapAlloc map;
+  const size_t cap = mapped + 1;
+  const size_t scratch_bytes = cap * sizeof(char*);
+  char** pages = static_cast<char**>(map.Alloc(scratch_bytes));
+  if (pages == nullptr) return true;
+  size_t n = 0;
+  size_t found[3] = {0, 0, 0};
+  Bag* bags[3] = {&h.clean_, &h.dirty_[0], &h.dirty_[1]};
+  bool ok = true;
+  for (size_t b = 0; b < 3; ++b) {
+    char* page;
+    while (n < cap && bags[b]->PopMut(&page)) {
+      pages[n++] = page;
+      ++found[b];
+    }
+  }
+  if (n == cap) {
+    *what = "the page bags hold more pages than are mapped";
+    ok = false;
+  } else if (found[0] != clean) {
+    *what = "clean_pages differs from the clean bag's contents";
+    ok = false;
+  } else if (found[1] + found[2] != dirty) {
+    *what = "dirty_pages differs from the dirty bags' contents";
+    ok = false;
+  }
+  for (size_t i = 0; ok && i < n; ++i) {
+    if ((reinterpret_cast<uintptr_t>(pages[i]) & (options_.page_bytes - 1)) !=
+        0) {
+      *what = "a free page is not aligned to the page size";
+      ok = false;
+    }
+  }
+  // Push back in the same bags (so decay keeps its generations). Sorting a
+  // copy would need more scratch; duplicates are found by sorting in place
+  // after the bags got their pages back.
+  size_t i = 0;
+  for (size_t b = 0; b < 3; ++b) {
+    const size_t filed = bags[b]->BulkAdd(pages + i, pages + i + found[b]);
+    for (size_t k = filed; k < found[b]; ++k) {
+      // Out of memory for the bag: give the page back (as Free does).
+      if (b == 0) {
+        clean_pages_.fetch_sub(1, std::memory_order_relaxed);
+      } else {
+        dirty_pages_.fetch_sub(1, std::memory_order_relaxed);
+      }
+      UnmapUnfiled(pages[i + k]);
+    }
+    i += found[b];
+  }
+  std::sort(pages, pages + n);
+  for (size_t k = 1; ok && k < n; ++k) {
+    if (pages[k] == pages[k - 1]) {
+      *what = "a free page is in the page bags twice";
+      ok = false;
+    }
+  }
+  map.Dealloc(pages, scratch_bytes);
+  return ok;
 }
 
 size_t PageAlloc::Release(Handle& h) {

@@ -36,6 +36,12 @@
 // of every free page (see PageAllocOptions::on_exhausted). Destroying a
 // PageAlloc unmaps the pages in its bags.
 //
+// Out of memory: the bags need memory for their nodes (bagpipe), so a push
+// can fail. A page that no bag can take is unmapped at once (UnmapUnfiled):
+// it is free, its page-map tags are already clear, and unmapping is what
+// the allocator does with free pages under address-space pressure anyway;
+// the next refill maps a new one. Nothing is lost and no count drifts.
+//
 // Thread-safety: PageAlloc is thread-safe through Handles; each thread uses
 // its own Handle (a Handle is thread-compatible). Release() and MaybePurge()
 // may be called from any thread with that thread's Handle.
@@ -151,12 +157,25 @@ class PageAlloc {
   // period starts now.
   void set_decay_ms(int64_t ms);
   int64_t decay_ms() const { return decay_ms_.load(std::memory_order_relaxed); }
+  // Free pages unmapped because no bag could take them (out of memory).
+  size_t unfiled_unmaps() const {
+    return unfiled_unmaps_.load(std::memory_order_relaxed);
+  }
+
+  // Checks the page counts against the bags' contents: pops every free page
+  // (under the purge lock), checks each is page-aligned and counted where
+  // it was found, and pushes it back. Returns false, with a one-line
+  // description in `what`, on a violation. REQUIRES: quiescent (no other
+  // thread uses this PageAlloc): pages in flight would be missing.
+  bool CheckInvariants(Handle& h, const char** what);
 
  private:
   char* Refill(Handle& h);
   void PurgeOld(Handle& h);
   // Pops every page of `bag`, uncommits it and adds it to clean.
   size_t DrainToClean(Handle& h, Bag& bag);
+  // Unmaps free `page` that no bag could take (out of memory).
+  void UnmapUnfiled(char* page);
 
   PageAllocOptions options_;
   Bag clean_proto_;
@@ -168,6 +187,7 @@ class PageAlloc {
   std::atomic<size_t> dirty_pages_{0};
   std::atomic<size_t> mapped_pages_{0};
   std::atomic<size_t> clean_pages_{0};
+  std::atomic<size_t> unfiled_unmaps_{0};
 };
 
 }  // namespace internal

@@ -5,7 +5,10 @@
 
 #include <errno.h>
 
+#include <algorithm>
 #include <cstring>
+
+#include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -47,11 +50,149 @@ void InitSlag(Slag* s, ClassPool* pool) {
   s->kind = pool->kind;
   s->pool = pool;
   s->handle.store(0, std::memory_order_relaxed);
+  s->overflow_next = nullptr;
   std::atomic<uint64_t>* bits = s->bitset();
   for (size_t w = 0; w < g.n_bitset_words; ++w) {
     bits[w].store(InitialWord(g, w), std::memory_order_relaxed);
   }
   s->rc.store(g.n_objects * kRcOne, std::memory_order_release);
+}
+
+void AddOverflow(ClassPool* pool, Slag* s) {
+  SpinLockHolder h(&pool->overflow_lock);
+  s->overflow_next = pool->overflow;
+  pool->overflow = s;
+  pool->overflow_count.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool RemoveOverflow(ClassPool* pool, Slag* s) {
+  SpinLockHolder h(&pool->overflow_lock);
+  for (Slag** link = &pool->overflow; *link != nullptr;
+       link = &(*link)->overflow_next) {
+    if (*link == s) {
+      *link = s->overflow_next;
+      s->overflow_next = nullptr;
+      pool->overflow_count.fetch_sub(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  return false;
+}
+
+Slag* PopOverflow(ClassPool* pool) {
+  if (pool->overflow_count.load(std::memory_order_relaxed) == 0) {
+    return nullptr;
+  }
+  SpinLockHolder h(&pool->overflow_lock);
+  Slag* s = pool->overflow;
+  if (s != nullptr) {
+    pool->overflow = s->overflow_next;
+    s->overflow_next = nullptr;
+    pool->overflow_count.fetch_sub(1, std::memory_order_relaxed);
+  }
+  return s;
+}
+
+bool CheckSlag(const ClassPool* pool, Slag* s, const char** what) {
+  const SlagGeometry& g = pool->geom;
+  if ((reinterpret_cast<uintptr_t>(s) & (g.slag_bytes - 1)) != 0) {
+    *what = "slag not aligned to its size";
+    return false;
+  }
+  if (s->pool != pool) {
+    *what = "slag header names another pool";
+    return false;
+  }
+  if (s->kind != pool->kind) {
+    *what = "slag kind differs from its pool's";
+    return false;
+  }
+  const uint64_t rc = s->rc.load(std::memory_order_acquire);
+  const int64_t count = RcCount(rc);
+  if (count > static_cast<int64_t>(g.n_objects)) {
+    *what = "slag free count above n_objects";
+    return false;
+  }
+  // A claimed slag's count may dip below 0 while a free's increment is in
+  // flight, and its owner holds bits taken from the bitset: bounds only.
+  if ((rc & kClaimed) != 0) return true;
+  if (count < 0) {
+    *what = "unclaimed slag has a negative free count";
+    return false;
+  }
+  int64_t bits = 0;
+  std::atomic<uint64_t>* bitset = s->bitset();
+  for (size_t w = 0; w < g.n_bitset_words; ++w) {
+    const uint64_t word = bitset[w].load(std::memory_order_acquire);
+    if ((word & ~InitialWord(g, w)) != 0) {
+      *what = "slag bitset has a bit that is no object start";
+      return false;
+    }
+    bits += __builtin_popcountll(word);
+  }
+  if (bits != count) {
+    *what = "slag free count differs from its bitset's popcount";
+    return false;
+  }
+  return true;
+}
+
+bool CheckAvailableSlags(ClassPool* pool, const char** what) {
+  bool ok = true;
+  auto check = [&](Slag* s, const char* where) {
+    if (!ok) return;
+    if (!CheckSlag(pool, s, what)) {
+      ok = false;
+      return;
+    }
+    const uint64_t rc = s->rc.load(std::memory_order_acquire);
+    if ((rc & kClaimed) != 0 || RcCount(rc) < 1) {
+      *what = where;
+      ok = false;
+    }
+  };
+  {
+    SpinLockHolder h(&pool->overflow_lock);
+    size_t n = 0;
+    for (Slag* s = pool->overflow; s != nullptr; s = s->overflow_next) {
+      check(s, "slag on the overflow list is claimed or has no free object");
+      ++n;
+    }
+    if (ok && n != pool->overflow_count.load(std::memory_order_relaxed)) {
+      *what = "overflow_count differs from the overflow list";
+      ok = false;
+    }
+  }
+  if (!ok) return false;
+  // Every slag of the class is in the bag at most once, so slags + 1 slots
+  // are enough; more means a slag is in the bag twice (or slags is wrong).
+  const size_t cap = pool->slags.load(std::memory_order_relaxed) + 1;
+  const size_t scratch_bytes = cap * sizeof(Slag*);
+  const mmap_alloc::MapAlloc map;
+  Slag** slags = static_cast<Slag**>(map.Alloc(scratch_bytes));
+  if (slags == nullptr) return true;  // no memory to look: nothing checked
+  AvailableBag bag(*pool->available);
+  size_t n = 0;
+  while (n < cap && bag.PopMut(&slags[n])) ++n;
+  if (n == cap) {
+    *what = "available bag holds more slags than the class has";
+    ok = false;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    check(slags[i], "slag in the available bag is claimed or has no free "
+                    "object");
+  }
+  const size_t filed = bag.BulkAdd(slags, slags + n);
+  for (size_t i = filed; i < n; ++i) AddOverflow(pool, slags[i]);
+  std::sort(slags, slags + n);
+  for (size_t i = 1; ok && i < n; ++i) {
+    if (slags[i] == slags[i - 1]) {
+      *what = "slag in the available bag twice";
+      ok = false;
+    }
+  }
+  map.Dealloc(slags, scratch_bytes);
+  return ok;
 }
 
 BitPos BitOf(Slag* s, const void* p) {
@@ -155,8 +296,9 @@ bool SlagAllocator::ReleaseCurrent(bool keep) {
 }
 
 Slag* SlagAllocator::ClaimNew() {
-  Slag* s;
-  if (bag().PopMut(&s)) {
+  // Slags the bag had no memory for first, so they rejoin the normal path.
+  Slag* s = PopOverflow(pool_);
+  if (s != nullptr || bag().PopMut(&s)) {
     const uint64_t prev = s->rc.fetch_or(kClaimed, std::memory_order_acq_rel);
     ALLOC_DCHECK((prev & kClaimed) == 0, "elfmalloc: popped a claimed slag");
     static_cast<void>(prev);
@@ -237,16 +379,38 @@ void SlagAllocator::OnUnclaimedFree(Slag* s, int64_t before, int64_t after) {
       FreeSlag(s);
     } else if (AvailableBag::Revoke(s)) {
       FreeSlag(s);
+    } else {
+      // Not in the bag: maybe on the overflow list (out of memory). Read
+      // the count with an RMW: PushAvailable files the slag and then reads
+      // rc with an RMW, so either our rc RMW reads from its (and we see
+      // the count it raised) or its rc RMW sees this free. (No fences:
+      // TSan does not model them.)
+      if (pool_->overflow_count.fetch_add(0, std::memory_order_acq_rel) !=
+              0 &&
+          RemoveOverflow(pool_, s)) {
+        FreeSlag(s);
+      }
     }
-    // A failed revoke: a thread popped it (and claims it), or the thread
-    // that pushes it has not yet, and will see it full when it re-checks.
+    // Otherwise: a thread popped it (and claims it), or the thread that
+    // pushes it has not yet, and will see it full when it re-checks.
   } else if (before < cutoff && after >= cutoff) {
     PushAvailable(s);
   }
 }
 
 void SlagAllocator::PushAvailable(Slag* s) {
-  bag().PushMut(s);
+  if (ABSL_PREDICT_FALSE(!bag().PushMut(s))) {
+    // The bag is out of memory for a node: file the slag on the overflow
+    // list, where ClaimNew and the full transition find it, and re-check
+    // as below, reading rc with an RMW (see OnUnclaimedFree).
+    AddOverflow(pool_, s);
+    if (s->rc.fetch_add(0, std::memory_order_acq_rel) ==
+            pool_->geom.n_objects * kRcOne &&
+        RemoveOverflow(pool_, s)) {
+      FreeSlag(s);
+    }
+    return;
+  }
   // If the slag became full before the push landed, its full transition's
   // revoke failed; finish that transition here.
   if (s->rc.load(std::memory_order_acquire) ==

@@ -51,6 +51,15 @@
 //   full transition's revoke ran before the push), it revokes and frees the
 //   page itself.
 //
+// Out of memory: the available bag needs memory for its nodes, so a push
+// can fail. Such a slag goes on its pool's overflow list instead (linked
+// through Slag::overflow_next under a spin lock), which needs no memory:
+// it counts as available, ClaimNew takes from it before the bag, and the
+// full transition that fails to revoke a slag also looks for it there (the
+// pusher re-checks after filing it, as after a bag push, so exactly one of
+// the two frees its page). Each side reads the other's location with a
+// read-modify-write, so "filed" and "became full" cannot both be missed.
+//
 // Double frees are detected where the bitset shows them: a free whose bit
 // is already set is a fatal error with a one-line message.
 //
@@ -70,6 +79,8 @@
 #include "absl/base/optimization.h"
 #include "alloc_fmt/check.h"
 #include "alloc_fmt/format.h"
+#include "alloc_fmt/spin_lock.h"
+#include "absl/base/thread_annotations.h"
 #include "bagpipe/bagpipe.h"
 #include "bagpipe/faa_queue.h"
 #include "elfmalloc/internal/page_alloc.h"
@@ -97,6 +108,8 @@ struct alignas(kSlagHeaderBytes) Slag {
   ClassPool* pool;  // the size class (geometry, bags); null if fresh
   std::atomic<uint64_t> rc;
   std::atomic<uintptr_t> handle;  // BagPipe revocation handle
+  // Next slag on the pool's overflow list (only while on it; else null).
+  Slag* overflow_next;
 
   std::atomic<uintptr_t>& revocation_handle() { return handle; }
 
@@ -152,6 +165,10 @@ struct ClassPool {
   size_t secure_clear_bytes = 0;
   // Pages that are slags of this class now (statistics; slow paths only).
   std::atomic<size_t> slags{0};
+  // Available slags the bag had no memory for (see the file comment).
+  SpinLock overflow_lock;
+  Slag* overflow ABSL_GUARDED_BY(overflow_lock) = nullptr;
+  std::atomic<size_t> overflow_count{0};
 
   size_t slag_bytes() const { return geom.slag_bytes; }
 };
@@ -192,6 +209,29 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool BitAt(const SlagGeometry& g,
 // if p is not the start of an object of `s`: an interior or foreign pointer
 // would otherwise corrupt a neighbour's bit.
 BitPos BitOf(Slag* s, const void* p);
+
+// Files available slag `s` on its pool's overflow list.
+void AddOverflow(ClassPool* pool, Slag* s);
+// Takes `s` off the overflow list; false if it is not on it.
+bool RemoveOverflow(ClassPool* pool, Slag* s);
+// Takes any slag off the overflow list, or nullptr.
+Slag* PopOverflow(ClassPool* pool);
+
+// Checks the header of slag `s` of `pool`: pool pointer, kind, free count
+// within [0, n_objects] (unclaimed slags: exactly the bitset's popcount,
+// and no bit outside the object starts). Returns false with a description
+// in `what`. REQUIRES: no thread frees into or allocates from `s`
+// concurrently (quiescent), unless `s` is claimed, where only the static
+// fields and bounds are checked.
+bool CheckSlag(const ClassPool* pool, Slag* s, const char** what);
+
+// Checks every slag in `pool`'s available bag and overflow list with
+// CheckSlag, and that each is unclaimed with at least one free object and
+// in the bag at most once; the bag is emptied into mapped scratch memory
+// and refilled (a slag the bag has no memory for goes to the overflow
+// list). False with `what` set on a violation. REQUIRES: quiescent (no
+// other thread uses the pool); the caller holds no lock.
+bool CheckAvailableSlags(ClassPool* pool, const char** what);
 
 // One thread's allocation cursor over the words of its claimed slag.
 class AllocIter {
