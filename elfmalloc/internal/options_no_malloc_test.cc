@@ -2,9 +2,8 @@
 // Copyright 2026 the allocators authors.
 //
 // Proves that the ELFMALLOC_* parser never allocates, warnings included:
-// this binary defines malloc & co. itself (forwarding to glibc's __libc_*
-// entry points, as alloc_fmt/no_malloc_test.cc does) and exits with code 99
-// if any of them is called while `g_forbid` is set.
+// this binary links //alloc_fmt:forbid_malloc, whose malloc family exits
+// with kForbiddenExitCode while ForbidMalloc(true) is in effect.
 
 #include <errno.h>
 #include <malloc.h>
@@ -14,57 +13,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "alloc_fmt/testing/forbid_malloc.h"
 #include "elfmalloc/internal/options.h"
 #include "gtest/gtest.h"
 
-extern "C" {
-void* __libc_malloc(size_t);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-void __libc_free(void*);
-}
-
-namespace {
-std::atomic<bool> g_forbid{false};
-
-void OnForbidden() {
-  static const char kMsg[] = "ALLOCATION WHILE FORBIDDEN\n";
-  (void)!write(2, kMsg, sizeof(kMsg) - 1);
-  _exit(99);
-}
-}  // namespace
-
-extern "C" {
-void* malloc(size_t n) {
-  if (g_forbid.load()) OnForbidden();
-  return __libc_malloc(n);
-}
-void* calloc(size_t n, size_t s) {
-  if (g_forbid.load()) OnForbidden();
-  return __libc_calloc(n, s);
-}
-void* realloc(void* p, size_t n) {
-  if (g_forbid.load()) OnForbidden();
-  return __libc_realloc(p, n);
-}
-void* memalign(size_t a, size_t n) {
-  if (g_forbid.load()) OnForbidden();
-  return __libc_memalign(a, n);
-}
-int posix_memalign(void** out, size_t a, size_t n) {
-  if (g_forbid.load()) OnForbidden();
-  void* p = __libc_memalign(a, n);
-  if (p == nullptr) return ENOMEM;
-  *out = p;
-  return 0;
-}
-void* aligned_alloc(size_t a, size_t n) { return memalign(a, n); }
-void free(void* p) {
-  if (g_forbid.load()) OnForbidden();
-  __libc_free(p);
-}
-}
+using allocators::alloc_fmt::testing::ForbidMalloc;
 
 namespace allocators {
 namespace elfmalloc {
@@ -75,13 +28,14 @@ TEST(OptionsNoMallocTest, InterposerCatchesAllocations) {
   // The guard must be able to fail, or the tests below prove nothing.
   EXPECT_EXIT(
       {
-        g_forbid = true;
+        ForbidMalloc(true);
         void* p = malloc(16);
-        g_forbid = false;
+        ForbidMalloc(false);
         free(p);
         _exit(0);
       },
-      ::testing::ExitedWithCode(99), "ALLOCATION WHILE FORBIDDEN");
+      ::testing::ExitedWithCode(alloc_fmt::testing::kForbiddenExitCode),
+      "ALLOCATION WHILE FORBIDDEN");
 }
 
 TEST(OptionsNoMallocTest, ParsingAndWarningDoNotAllocate) {
@@ -99,10 +53,10 @@ TEST(OptionsNoMallocTest, ParsingAndWarningDoNotAllocate) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   Options o, o2;
-  g_forbid = true;
+  ForbidMalloc(true);
   const int bad = ParseOptions(env, &o, fds[1]);
   ParseOptions(env2, &o2, fds[1]);
-  g_forbid = false;
+  ForbidMalloc(false);
   close(fds[1]);
   char buf[4096];
   const ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
@@ -120,10 +74,10 @@ TEST(OptionsNoMallocTest, ParsingAndWarningDoNotAllocate) {
 
 TEST(OptionsNoMallocTest, GetOptionsDoesNotAllocate) {
   ASSERT_EQ(setenv("ELFMALLOC_DECAY_MS", "42", 1), 0);  // allocates: before
-  g_forbid = true;
+  ForbidMalloc(true);
   const Options first = GetOptions();
   const Options again = GetOptions();
-  g_forbid = false;
+  ForbidMalloc(false);
   EXPECT_EQ(first.decay_ms, 42);
   EXPECT_EQ(again.decay_ms, 42);
 }
