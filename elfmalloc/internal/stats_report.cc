@@ -146,30 +146,25 @@ void WriteStatsReport(const HeapStats& s, const char* frontend,
   l.Num(live_bytes >> 10, 13);
   l.Emit(write, opaque);
 
-  const size_t small_used =
-      s.small_pages_mapped - s.small_pages_clean - s.small_pages_dirty;
-  const size_t big_used =
-      s.big_pages_mapped - s.big_pages_clean - s.big_pages_dirty;
-  l.Text(
-      "pages        size       mapped       in use        dirty"
-      "     released");
+  l.Text("pages        size       mapped       in use        dirty"
+         "     released");
   l.Emit(write, opaque);
-  l.Text("small");
-  l.Num(kSmallSlagBytes >> 10, 8);
-  l.Text(" KiB");
-  l.Kib(s.small_pages_mapped * kSmallSlagBytes, 9);
-  l.Kib(small_used * kSmallSlagBytes, 9);
-  l.Kib(s.small_pages_dirty * kSmallSlagBytes, 9);
-  l.Kib(s.small_pages_clean * kSmallSlagBytes, 9);
-  l.Emit(write, opaque);
-  l.Text("big  ");
-  l.Num(kBigSlagBytes >> 10, 8);
-  l.Text(" KiB");
-  l.Kib(s.big_pages_mapped * kBigSlagBytes, 9);
-  l.Kib(big_used * kBigSlagBytes, 9);
-  l.Kib(s.big_pages_dirty * kBigSlagBytes, 9);
-  l.Kib(s.big_pages_clean * kBigSlagBytes, 9);
-  l.Emit(write, opaque);
+  // One row per page size: in use = mapped - dirty - released.
+  auto pages_row = [&](const char* name, size_t page_bytes, size_t mapped,
+                       size_t dirty, size_t clean) {
+    l.Text(name);
+    l.Num(page_bytes >> 10, 8);
+    l.Text(" KiB");
+    l.Kib(mapped * page_bytes, 9);
+    l.Kib((mapped - dirty - clean) * page_bytes, 9);
+    l.Kib(dirty * page_bytes, 9);
+    l.Kib(clean * page_bytes, 9);
+    l.Emit(write, opaque);
+  };
+  pages_row("small", kSmallSlagBytes, s.small_pages_mapped,
+            s.small_pages_dirty, s.small_pages_clean);
+  pages_row("big  ", kBigSlagBytes, s.big_pages_mapped, s.big_pages_dirty,
+            s.big_pages_clean);
 
   l.Text("large objects: ");
   l.Num(s.large_count, 0);
