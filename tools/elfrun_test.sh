@@ -22,19 +22,19 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 # 1. `elfrun env` shows LD_PRELOAD with the library, and nothing else added.
 out=$(ELFRUN_LIB="$lib" "$elfrun" env)
-echo "$out" | grep -qx "LD_PRELOAD=$lib" || fail "env does not show LD_PRELOAD=$lib: $(echo "$out" | grep LD_PRELOAD)"
-! echo "$out" | grep -q '^ELFMALLOC_' || fail "ELFMALLOC_* set without flags"
+grep -qx "LD_PRELOAD=$lib" <<<"$out" || fail "env does not show LD_PRELOAD=$lib: $(grep LD_PRELOAD)" <<<"$out"
+! grep -q '^ELFMALLOC_' <<<"$out" || fail "ELFMALLOC_* set without flags"
 echo "ok: elfrun env shows LD_PRELOAD=$lib"
 
 # An existing LD_PRELOAD is kept, after elfmalloc.
 out=$(LD_PRELOAD=/nonexistent/other.so ELFRUN_LIB="$lib" "$elfrun" env 2>/dev/null)
-echo "$out" | grep -qx "LD_PRELOAD=$lib:/nonexistent/other.so" || fail "existing LD_PRELOAD not kept: $(echo "$out" | grep LD_PRELOAD)"
+grep -qx "LD_PRELOAD=$lib:/nonexistent/other.so" <<<"$out" || fail "existing LD_PRELOAD not kept: $(grep LD_PRELOAD)" <<<"$out"
 echo "ok: an existing LD_PRELOAD comes after elfmalloc"
 
 # 2. The flags.
 out=$(ELFRUN_LIB="$lib" "$elfrun" --stats --secure --verbose env 2>/dev/null)
 for v in ELFMALLOC_SHOW_STATS=1 ELFMALLOC_SECURE=1 ELFMALLOC_VERBOSE=1; do
-  echo "$out" | grep -qx "$v" || fail "$v not set by its flag"
+  grep -qx "$v" <<<"$out" || fail "$v not set by its flag"
 done
 echo "ok: --stats, --secure and --verbose set their variables"
 
@@ -59,7 +59,7 @@ echo "ok: the command's exit status is elfrun's"
 
 # elfmalloc itself says it is active (ELFMALLOC_VERBOSE is wired).
 err=$(ELFRUN_LIB="$lib" "$elfrun" --verbose true 2>&1 >/dev/null)
-echo "$err" | grep -q '^elfmalloc: .*(magazine front-end) active in process' || fail "no start-up line: $err"
+grep -q '^elfmalloc: .*(magazine front-end) active in process' <<<"$err" || fail "no start-up line: $err"
 echo "ok: --verbose: $err"
 
 # 4. --local picks libelfmalloc-l.so from an ELFRUN_LIB directory.
@@ -67,13 +67,14 @@ mkdir libs
 ln -s "$lib" libs/libelfmalloc.so
 ln -s "$lib_local" libs/libelfmalloc-l.so
 err=$(ELFRUN_LIB="$work/libs" "$elfrun" --local --verbose true 2>&1 >/dev/null)
-echo "$err" | grep -q '(local front-end) active' || fail "--local did not preload the LocalCache library: $err"
+grep -q '(local front-end) active' <<<"$err" || fail "--local did not preload the LocalCache library: $err"
 err=$(ELFRUN_LIB="$work/libs" "$elfrun" --verbose true 2>&1 >/dev/null)
-echo "$err" | grep -q '(magazine front-end) active' || fail "default did not preload the MagazineCache library: $err"
+grep -q '(magazine front-end) active' <<<"$err" || fail "default did not preload the MagazineCache library: $err"
 echo "ok: --local selects libelfmalloc-l.so"
 
 # 5. --help, usage errors, a missing library.
-"$elfrun" --help | grep -q '^usage: elfrun' || fail "--help prints no usage"
+help=$("$elfrun" --help)
+grep -q '^usage: elfrun' <<<"$help" || fail "--help prints no usage"
 set +e
 "$elfrun" >/dev/null 2>&1; c1=$?
 "$elfrun" --bogus true >/dev/null 2>&1; c2=$?

@@ -79,7 +79,7 @@ check_program() {  # check_program NAME BINARY [ENV...]
   local code=$?
   set -e
   [ "$code" -ne 0 ] || fail "$name: freeing an interior pointer did not abort"
-  echo "$out" | grep -q 'elfmalloc: free(): invalid pointer 0x' || fail "$name: no elfmalloc message: $out"
+  grep -q 'elfmalloc: free(): invalid pointer 0x' <<<"$out" || fail "$name: no elfmalloc message: $out"
   echo "ok: $name: $want; interior free aborts with elfmalloc's message"
 }
 
@@ -87,7 +87,10 @@ check_program() {  # check_program NAME BINARY [ENV...]
 # shellcheck disable=SC2046
 cc -o "$work/prog_shared" "$work/prog.c" $(pkg-config --cflags --libs elfmalloc)
 check_program shared "$work/prog_shared" LD_LIBRARY_PATH="$prefix/lib"
-LD_LIBRARY_PATH="$prefix/lib" ldd "$work/prog_shared" | grep -q "$prefix/lib/libelfmalloc.so" \
+# ldd's output is captured first: with pipefail, `ldd | grep -q` fails
+# whenever grep exits before ldd has written everything (SIGPIPE).
+deps=$(LD_LIBRARY_PATH="$prefix/lib" ldd "$work/prog_shared")
+grep -q "$prefix/lib/libelfmalloc.so" <<<"$deps" \
   || fail "prog_shared does not load $prefix/lib/libelfmalloc.so"
 if "$work/prog_shared" >/dev/null 2>&1; then
   fail "prog_shared ran without LD_LIBRARY_PATH: it cannot be using $prefix/lib"
@@ -102,9 +105,11 @@ echo "static link: -Wl,-Bstatic -lelfmalloc -Wl,-Bdynamic$private -lpthread"
 # shellcheck disable=SC2046,SC2086
 cc -o "$work/prog_static" "$work/prog.c" $(pkg-config --cflags elfmalloc) \
   -L"$prefix/lib" -Wl,-Bstatic -lelfmalloc -Wl,-Bdynamic $private -lpthread
-if ldd "$work/prog_static" | grep -q libelfmalloc; then
+static_deps=$(ldd "$work/prog_static" 2>&1 || true)
+if grep -q libelfmalloc <<<"$static_deps"; then
   fail "prog_static needs a libelfmalloc shared library"
 fi
-nm "$work/prog_static" | grep -q ' T elfmalloc_version$' || fail "elfmalloc_version not linked into prog_static"
-nm "$work/prog_static" | grep -q ' T malloc$' || fail "malloc not defined in prog_static"
+symbols=$(nm "$work/prog_static")
+grep -q ' T elfmalloc_version$' <<<"$symbols" || fail "elfmalloc_version not linked into prog_static"
+grep -q ' T malloc$' <<<"$symbols" || fail "malloc not defined in prog_static"
 check_program static "$work/prog_static"
