@@ -232,6 +232,19 @@ void CacheBase::DoubleFree(const void* p) {
 }
 
 void MagazineCache::FreeSlow(void* p) {
+  // A cache's very first operation, when it is a free of an object from
+  // another slag (one handed over by another thread), returns that object
+  // to its slag instead of caching it: cached, it would be this thread's
+  // next allocation, in a cache line another thread keeps writing
+  // (passive false sharing, Hoard's cache-scratch). Later frees are cached
+  // as usual (target_ != 0 from here on).
+  if (target_ == 0 && stack_ == nullptr &&
+      (slags_.slag() == nullptr || !slags_.Contains(p))) {
+    target_ = 1;
+    EnsureSlags();
+    slags_.Free(p);
+    return;
+  }
   if (!EnsureStack()) {
     // No memory for a stack: free straight to the slag.
     EnsureSlags();

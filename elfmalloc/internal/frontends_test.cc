@@ -96,6 +96,26 @@ TEST(MagazineCacheTest, LimitAdaptsToHowTheThreadUsesTheClass) {
   EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
 }
 
+// A cache's first operation, a free of an object from another cache's slag,
+// sends it back to that slag (no passive false sharing); later frees are
+// cached as usual.
+TEST(MagazineCacheTest, FirstFreeOfAForeignObjectGoesBackToItsSlag) {
+  Pools p(256);
+  PageAlloc::Handle h(&p.pages);
+  MagazineCache owner, other;
+  owner.Setup(&p.pool, &h, 64);
+  other.Setup(&p.pool, &h, 64);
+  void* a = owner.Alloc();
+  void* b = owner.Alloc();
+  other.Free(a);
+  EXPECT_EQ(other.cached(), 0u);
+  other.Free(b);
+  EXPECT_EQ(other.cached(), 1u);
+  owner.Shutdown();
+  other.Shutdown();
+  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+}
+
 TEST(LocalCacheTest, CachesOnlyTheCurrentSlag) {
   Pools p(4096);  // 15 objects per 64 KiB slag
   PageAlloc::Handle h(&p.pages);
