@@ -7,9 +7,7 @@
 # calls mmap, munmap, mremap, madvise, mprotect, getpagesize or
 # sysconf(_SC_PAGESIZE / _SC_PAGE_SIZE), or includes <sys/mman.h>. Page mapping is mmap_alloc's job
 # alone; everything else asks mmap_alloc (see mmap_alloc/README.md).
-# `//` comments are ignored, so prose may mention the calls. One file is
-# allowed by name: elfmalloc/scenarios/scenario_probe.cc, a test probe that
-# needs memory no allocator handed out.
+# `//` comments are ignored, so prose may mention the calls.
 set -euo pipefail
 root=${1:?usage: check_platform_isolation.sh ROOT}
 cd "$root"
@@ -20,9 +18,6 @@ hits=0
 while IFS= read -r -d '' f; do
   case "$f" in
     ./mmap_alloc/*|./third_party/*|./bazel-*) continue ;;
-    # A test probe, not allocator code: it must create foreign and unmapped
-    # addresses (mmap/munmap) to hand to free() under LD_PRELOAD.
-    ./elfmalloc/scenarios/scenario_probe.cc) continue ;;
   esac
   # Strip // comments, keep line numbers.
   out=$(sed -e 's://.*$::' "$f" | grep -nE "$pattern" || true)

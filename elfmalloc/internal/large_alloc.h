@@ -9,23 +9,23 @@
 // the freed pointer down, which reads arbitrary memory for a pointer it
 // never handed out. Here each object's header record (address, mapped
 // bytes, alignment) lives in a registry: an open-addressing hash table keyed
-// by address, in mmap'd memory, under a spin lock. That makes free of a
+// by address, in mapped memory, under a spin lock. That makes free of a
 // foreign or interior pointer a clean error, makes the usable size exact,
 // and costs no memory next to the object. The lock is cheap next to the
-// mmap/munmap every large allocation pays anyway.
+// map and unmap every large allocation pays anyway.
 //
 // Alignment: mappings are page-aligned; larger alignments over-map and trim
 // (mmap_alloc), so any power of two is honoured.
 //
 // Block cache: unmapping a freed block and faulting a fresh one back in
 // costs a page fault and a page clear per 4 KiB, which dominates programs
-// that keep taking large buffers (glibc avoids it by raising its mmap
+// that keep taking large buffers (glibc avoids it by raising its map
 // threshold, tcmalloc by keeping spans). So a freed block of at most
 // kLargeCacheMaxBlock bytes is kept, still mapped and resident, in a small
 // cache (kLargeCacheEntries blocks, kLargeCacheMaxBytes in all, oldest
 // evicted first). An allocation with at most page alignment takes the
 // cached block closest in size: as it is if it is at most four times the
-// request, shrunk (tail unmapped) if larger, or grown with mremap (which
+// request, shrunk (tail unmapped) if larger, or grown by remapping (which
 // moves the resident pages, and may move the block) if smaller. Cached
 // blocks unused for the decay period (LargeSetDecayMs, the same period as
 // the slag pages') are unmapped by the next large-object call, and

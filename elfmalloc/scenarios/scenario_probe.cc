@@ -13,9 +13,8 @@
 // prints "survived=1 ..." and exits 0. Exit 2: unknown scenario or a setup
 // failure (reported on stderr).
 //
-// This file calls mmap/munmap itself: the foreign-mapping and
-// unmapped-address scenarios need memory the allocator never handed out
-// (tools/check_platform_isolation.sh allows this file by name).
+// The foreign-mapping and unmapped-address scenarios need memory the
+// allocator never handed out: they map it with mmap_alloc directly.
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -26,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -38,6 +36,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "mmap_alloc/mmap_alloc.h"
 
 namespace {
 
@@ -666,9 +666,9 @@ void FreeInteriorLarge() {
 }
 
 void FreeForeignMmap() {
-  void* m = mmap(nullptr, 1 << 16, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) SetupFailure("mmap");
+  const allocators::mmap_alloc::MapAlloc map;
+  void* m = map.Alloc(1 << 16);
+  if (m == nullptr) SetupFailure("map");
   void* bad = static_cast<char*>(m) + 64;
   Announce(bad);
   g_free(bad);
@@ -677,10 +677,10 @@ void FreeForeignMmap() {
 
 void FreeWild() {
   // An address that was mapped a moment ago and is not any more.
-  void* m = mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) SetupFailure("mmap");
-  if (munmap(m, 1 << 20) != 0) SetupFailure("munmap");
+  const allocators::mmap_alloc::MapAlloc map;
+  void* m = map.Alloc(1 << 20);
+  if (m == nullptr) SetupFailure("map");
+  map.Dealloc(m, 1 << 20);
   void* bad = static_cast<char*>(m) + 4096 + 32;
   Announce(bad);
   g_free(bad);
