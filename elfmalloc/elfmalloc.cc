@@ -2,7 +2,8 @@
 // Copyright 2026 the allocators authors.
 //
 // The public API over the process-wide Heap of the front-end this target is
-// built with (ELFMALLOC_LOCAL_CACHE selects LocalCache).
+// built with (internal/default_heap.h; ELFMALLOC_LOCAL_CACHE selects
+// LocalCache).
 
 #include "elfmalloc/elfmalloc.h"
 
@@ -12,6 +13,7 @@
 #include <cstdlib>
 
 #include "alloc_fmt/format.h"
+#include "elfmalloc/internal/default_heap.h"
 #include "elfmalloc/internal/frontends.h"
 #include "elfmalloc/internal/heap.h"
 #include "elfmalloc/internal/options.h"
@@ -19,13 +21,15 @@
 
 namespace allocators {
 namespace elfmalloc {
+namespace internal {
+// The link-time token of default_heap.h: only this front-end's build of
+// this file defines it.
+const char ELFMALLOC_INTERNAL_DEFAULT_HEAP_LINK_TOKEN = 1;
+}  // namespace internal
+
 namespace {
 
-#if defined(ELFMALLOC_LOCAL_CACHE)
-using DefaultHeap = internal::Heap<internal::LocalCache>;
-#else
-using DefaultHeap = internal::Heap<internal::MagazineCache>;
-#endif
+using internal::DefaultHeap;
 
 // ELFMALLOC_SHOW_STATS: the report on stderr when the process exits
 // normally. Other threads may still be allocating; the report only reads

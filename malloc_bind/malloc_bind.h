@@ -95,14 +95,17 @@ struct HasFreeSized<B, std::void_t<decltype(B::FreeSized(
 template <typename B>
 class CApi {
  public:
-  static void* Malloc(size_t n) {
+  // malloc, free and operator new are inlined whole into their C and C++
+  // entry points (with the binding's fast paths, where it inlines them):
+  // one function per call, no call into a second one.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Malloc(size_t n) {
     if (ABSL_PREDICT_FALSE(internal::TooBig(n))) return NoMemory();
     void* p = B::Alloc(n == 0 ? 1 : n);
     if (ABSL_PREDICT_FALSE(p == nullptr)) return NoMemory();
     return p;
   }
 
-  static void Free(void* p) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void Free(void* p) {
     if (p != nullptr) B::Free(p);
   }
 
@@ -196,13 +199,9 @@ class CApi {
 
   // --- C++ ---------------------------------------------------------------
 
-  static void* New(size_t n) {
-    for (;;) {
-      if (void* p = TryAlloc(n)) return p;
-      std::new_handler handler = std::get_new_handler();
-      if (handler == nullptr) throw std::bad_alloc();
-      handler();
-    }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* New(size_t n) {
+    if (void* p = TryAlloc(n); ABSL_PREDICT_TRUE(p != nullptr)) return p;
+    return NewRetry(n);
   }
   static void* NewNothrow(size_t n) noexcept {
     try {
@@ -233,7 +232,19 @@ class CApi {
     return nullptr;
   }
 
-  static void* TryAlloc(size_t n) {
+  // operator new after a failed attempt: calls the new_handler and tries
+  // again until it succeeds, or throws std::bad_alloc if there is no
+  // handler.
+  ABSL_ATTRIBUTE_NOINLINE static void* NewRetry(size_t n) {
+    for (;;) {
+      std::new_handler handler = std::get_new_handler();
+      if (handler == nullptr) throw std::bad_alloc();
+      handler();
+      if (void* p = TryAlloc(n)) return p;
+    }
+  }
+
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* TryAlloc(size_t n) {
     if (ABSL_PREDICT_FALSE(internal::TooBig(n))) return nullptr;
     return B::Alloc(n == 0 ? 1 : n);
   }
@@ -259,53 +270,54 @@ class CApi {
 // binding B (a fully qualified type name). With an empty prefix this
 // replaces the C library's allocator in the linked program or preloaded
 // library. Use at namespace scope, in exactly one translation unit.
-#define MALLOC_BIND_DEFINE_C(prefix, B)                                       \
-  extern "C" {                                                                \
-  MALLOC_BIND_EXPORT void* prefix##malloc(size_t n) noexcept {                         \
-    return ::allocators::malloc_bind::CApi<B>::Malloc(n);                     \
-  }                                                                           \
-  MALLOC_BIND_EXPORT void prefix##free(void* p) noexcept {                             \
-    ::allocators::malloc_bind::CApi<B>::Free(p);                              \
-  }                                                                           \
-  MALLOC_BIND_EXPORT void prefix##cfree(void* p) noexcept {                            \
-    ::allocators::malloc_bind::CApi<B>::Free(p);                              \
-  }                                                                           \
-  MALLOC_BIND_EXPORT void* prefix##calloc(size_t n, size_t size) noexcept {            \
-    return ::allocators::malloc_bind::CApi<B>::Calloc(n, size);               \
-  }                                                                           \
-  MALLOC_BIND_EXPORT void* prefix##realloc(void* p, size_t n) noexcept {               \
-    return ::allocators::malloc_bind::CApi<B>::Realloc(p, n);                 \
-  }                                                                           \
-  MALLOC_BIND_EXPORT void* prefix##reallocarray(void* p, size_t n,            \
-                                                size_t size) noexcept {                \
-    return ::allocators::malloc_bind::CApi<B>::ReallocArray(p, n, size);      \
-  }                                                                           \
-  MALLOC_BIND_EXPORT int prefix##posix_memalign(void** out, size_t align,     \
-                                                size_t n) noexcept {                   \
-    return ::allocators::malloc_bind::CApi<B>::PosixMemalign(out, align, n);  \
-  }                                                                           \
-  MALLOC_BIND_EXPORT void* prefix##aligned_alloc(size_t align, size_t n) noexcept {    \
-    return ::allocators::malloc_bind::CApi<B>::AlignedAlloc(align, n);        \
-  }                                                                           \
-  MALLOC_BIND_EXPORT void* prefix##memalign(size_t align, size_t n) noexcept {         \
-    return ::allocators::malloc_bind::CApi<B>::Memalign(align, n);            \
-  }                                                                           \
-  MALLOC_BIND_EXPORT void* prefix##valloc(size_t n) noexcept {                         \
-    return ::allocators::malloc_bind::CApi<B>::Valloc(n);                     \
-  }                                                                           \
-  MALLOC_BIND_EXPORT void* prefix##pvalloc(size_t n) noexcept {                        \
-    return ::allocators::malloc_bind::CApi<B>::Pvalloc(n);                    \
-  }                                                                           \
-  MALLOC_BIND_EXPORT size_t prefix##malloc_usable_size(void* p) noexcept {             \
-    return ::allocators::malloc_bind::CApi<B>::MallocUsableSize(p);           \
-  }                                                                           \
-  MALLOC_BIND_EXPORT void prefix##free_sized(void* p, size_t n) noexcept {             \
-    ::allocators::malloc_bind::CApi<B>::FreeSized(p, n);                      \
-  }                                                                           \
-  MALLOC_BIND_EXPORT void prefix##free_aligned_sized(void* p, size_t align,   \
-                                                     size_t n) noexcept {              \
-    ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(p, align, n);        \
-  }                                                                           \
+#define MALLOC_BIND_DEFINE_C(prefix, B)                                        \
+  extern "C" {                                                                 \
+  MALLOC_BIND_EXPORT void* prefix##malloc(size_t n) noexcept {                 \
+    return ::allocators::malloc_bind::CApi<B>::Malloc(n);                      \
+  }                                                                            \
+  MALLOC_BIND_EXPORT void prefix##free(void* p) noexcept {                     \
+    ::allocators::malloc_bind::CApi<B>::Free(p);                               \
+  }                                                                            \
+  MALLOC_BIND_EXPORT void prefix##cfree(void* p) noexcept {                    \
+    ::allocators::malloc_bind::CApi<B>::Free(p);                               \
+  }                                                                            \
+  MALLOC_BIND_EXPORT void* prefix##calloc(size_t n, size_t size) noexcept {    \
+    return ::allocators::malloc_bind::CApi<B>::Calloc(n, size);                \
+  }                                                                            \
+  MALLOC_BIND_EXPORT void* prefix##realloc(void* p, size_t n) noexcept {       \
+    return ::allocators::malloc_bind::CApi<B>::Realloc(p, n);                  \
+  }                                                                            \
+  MALLOC_BIND_EXPORT void* prefix##reallocarray(void* p, size_t n,             \
+                                                size_t size) noexcept {        \
+    return ::allocators::malloc_bind::CApi<B>::ReallocArray(p, n, size);       \
+  }                                                                            \
+  MALLOC_BIND_EXPORT int prefix##posix_memalign(void** out, size_t align,      \
+                                                size_t n) noexcept {           \
+    return ::allocators::malloc_bind::CApi<B>::PosixMemalign(out, align, n);   \
+  }                                                                            \
+  MALLOC_BIND_EXPORT void* prefix##aligned_alloc(size_t align,                 \
+                                                 size_t n) noexcept {          \
+    return ::allocators::malloc_bind::CApi<B>::AlignedAlloc(align, n);         \
+  }                                                                            \
+  MALLOC_BIND_EXPORT void* prefix##memalign(size_t align, size_t n) noexcept { \
+    return ::allocators::malloc_bind::CApi<B>::Memalign(align, n);             \
+  }                                                                            \
+  MALLOC_BIND_EXPORT void* prefix##valloc(size_t n) noexcept {                 \
+    return ::allocators::malloc_bind::CApi<B>::Valloc(n);                      \
+  }                                                                            \
+  MALLOC_BIND_EXPORT void* prefix##pvalloc(size_t n) noexcept {                \
+    return ::allocators::malloc_bind::CApi<B>::Pvalloc(n);                     \
+  }                                                                            \
+  MALLOC_BIND_EXPORT size_t prefix##malloc_usable_size(void* p) noexcept {     \
+    return ::allocators::malloc_bind::CApi<B>::MallocUsableSize(p);            \
+  }                                                                            \
+  MALLOC_BIND_EXPORT void prefix##free_sized(void* p, size_t n) noexcept {     \
+    ::allocators::malloc_bind::CApi<B>::FreeSized(p, n);                       \
+  }                                                                            \
+  MALLOC_BIND_EXPORT void prefix##free_aligned_sized(void* p, size_t align,    \
+                                                     size_t n) noexcept {      \
+    ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(p, align, n);         \
+  }                                                                            \
   }  // extern "C"
 
 // Defines the 20 replaceable C++ operator new/delete functions over binding
@@ -332,12 +344,12 @@ class CApi {
   MALLOC_BIND_EXPORT void* operator new[](size_t n, std::align_val_t a) {     \
     return ::allocators::malloc_bind::CApi<B>::NewAligned(n, a);              \
   }                                                                           \
-  MALLOC_BIND_EXPORT void* operator new(                                      \
-      size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {         \
+  MALLOC_BIND_EXPORT void* operator new(size_t n, std::align_val_t a,         \
+                                        const std::nothrow_t&) noexcept {     \
     return ::allocators::malloc_bind::CApi<B>::NewAlignedNothrow(n, a);       \
   }                                                                           \
-  MALLOC_BIND_EXPORT void* operator new[](                                    \
-      size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {         \
+  MALLOC_BIND_EXPORT void* operator new[](size_t n, std::align_val_t a,       \
+                                          const std::nothrow_t&) noexcept {   \
     return ::allocators::malloc_bind::CApi<B>::NewAlignedNothrow(n, a);       \
   }                                                                           \
   MALLOC_BIND_EXPORT void operator delete(void* p) noexcept {                 \
@@ -370,13 +382,13 @@ class CApi {
     ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
         p, static_cast<size_t>(a), 0, "operator delete");                     \
   }                                                                           \
-  MALLOC_BIND_EXPORT void operator delete(                                    \
-      void* p, std::align_val_t a, const std::nothrow_t&) noexcept {          \
+  MALLOC_BIND_EXPORT void operator delete(void* p, std::align_val_t a,        \
+                                          const std::nothrow_t&) noexcept {   \
     ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
         p, static_cast<size_t>(a), 0, "operator delete");                     \
   }                                                                           \
-  MALLOC_BIND_EXPORT void operator delete[](                                  \
-      void* p, std::align_val_t a, const std::nothrow_t&) noexcept {          \
+  MALLOC_BIND_EXPORT void operator delete[](void* p, std::align_val_t a,      \
+                                            const std::nothrow_t&) noexcept { \
     ::allocators::malloc_bind::CApi<B>::FreeAlignedSized(                     \
         p, static_cast<size_t>(a), 0, "operator delete");                     \
   }                                                                           \

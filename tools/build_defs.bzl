@@ -49,9 +49,11 @@ def alloc_fuzzer(name, srcs, deps = [], variants = {"": []}, size = "small", **k
 
     `srcs` define `LLVMFuzzerTestOneInput` (and no main). This makes:
 
-    * `<name>_lib`: the target as a library (testonly, alwayslink);
     * for each `suffix: extra_deps` of `variants` (e.g. the two elfmalloc
-      front-ends), linked with `extra_deps` after the library:
+      front-ends):
+      * `<name>_lib<suffix>`: the target as a library (testonly,
+        alwayslink), compiled against `extra_deps` (so that headers which
+        inline a variant's code, and its defines, see that variant);
       * `<name><suffix>`: the libFuzzer binary, tagged "fuzz" and "manual"
         (`//...` skips it; build it with `--config=fuzz`, which supplies
         clang and -fsanitize=fuzzer-no-link,address; the link adds
@@ -60,24 +62,24 @@ def alloc_fuzzer(name, srcs, deps = [], variants = {"": []}, size = "small", **k
         over every file of `corpus/<name>/` in this package (committed
         seeds) with //tools/fuzz:replay_main, in every configuration.
     """
-    lib = name + "_lib"
     corpus = native.package_name() + "/corpus/" + name
-    cc_library(
-        name = lib,
-        testonly = True,
-        srcs = srcs,
-        copts = ALLOC_DEFAULT_COPTS,
-        deps = deps,
-        linkstatic = True,
-        alwayslink = True,
-    )
     for suffix, extra in variants.items():
+        lib = name + "_lib" + suffix
+        cc_library(
+            name = lib,
+            testonly = True,
+            srcs = srcs,
+            copts = ALLOC_DEFAULT_COPTS,
+            deps = deps + extra,
+            linkstatic = True,
+            alwayslink = True,
+        )
         cc_binary(
             name = name + suffix,
             testonly = True,
             linkopts = ["-fsanitize=fuzzer"],
             tags = ["fuzz", "manual"],
-            deps = [":" + lib] + extra,
+            deps = [":" + lib],
         )
         cc_test(
             name = name + "_replay_test" + suffix,
@@ -85,6 +87,6 @@ def alloc_fuzzer(name, srcs, deps = [], variants = {"": []}, size = "small", **k
             args = [corpus],
             copts = ALLOC_TEST_COPTS,
             data = native.glob(["corpus/" + name + "/**"]),
-            deps = [":" + lib] + extra + ["//tools/fuzz:replay_main"],
+            deps = [":" + lib, "//tools/fuzz:replay_main"],
             **kwargs
         )

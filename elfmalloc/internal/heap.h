@@ -107,53 +107,100 @@ constexpr bool GeneralGeometryIsValid() {
 static_assert(GeneralGeometryIsValid(),
               "every size class needs a valid slag layout with its alignment");
 
+// The inverse of odd `d` modulo 2^64 (Newton's iteration; each step doubles
+// the number of correct low bits, from 3).
+constexpr uint64_t InverseMod64(uint64_t d) {
+  uint64_t x = d;
+  for (int i = 0; i < 5; ++i) x *= 2 - d * x;
+  return x;
+}
+static_assert(InverseMod64(3) * 3 == 1);
+static_assert(InverseMod64(0x123456789abcdef1) * 0x123456789abcdef1 == 1);
+
+constexpr uint64_t RotateRight(uint64_t x, unsigned k) {
+  return k == 0 ? x : (x >> k) | (x << (64 - k));
+}
+
 // What a free needs to validate a pointer of one class without touching the
 // slag: 32 bytes per class, two classes per cache line.
+//
+// With the object size d = d0 * 2^k (d0 odd) and inverse = d0^-1 mod 2^64,
+// RotateRight(off * inverse, k) is off / d when d divides off, and at least
+// 2^64 / d otherwise (the low k bits rotate into the top, or the odd part
+// lands above (2^64 - 1) / d0; Granlund and Montgomery's divisibility
+// test). So one comparison with n_objects checks both "inside the object
+// area" and "on an object boundary", for any size, and off values that
+// wrapped below the object area fail it too.
 struct alignas(32) ObjectCheck {
   uint64_t slag_mask;       // slag_bytes - 1
+  uint64_t inverse;         // d0^-1 mod 2^64
   uint32_t objects_offset;  // first object, from the slag start
-  uint32_t limit;           // n_objects * object_size: end of the objects
-  uint64_t size_mask;       // object_size - 1 for powers of two, else 0
-  // Lemire's divisibility constant for object_size (UINT64_MAX / size + 1):
-  // off is a multiple of the size iff off * magic <= magic - 1 (off < 2^32).
-  // 0 for powers of two, which use size_mask instead.
-  uint64_t magic;
+  uint32_t n_objects;
+  uint32_t shift;  // k
 };
+
+constexpr ObjectCheck MakeObjectCheck(const SlagGeometry& g) {
+  unsigned k = 0;
+  size_t odd = g.object_size;
+  while ((odd & 1) == 0) {
+    odd >>= 1;
+    ++k;
+  }
+  return ObjectCheck{g.slag_bytes - 1, InverseMod64(odd),
+                     static_cast<uint32_t>(g.objects_offset),
+                     static_cast<uint32_t>(g.n_objects), k};
+}
 
 constexpr std::array<ObjectCheck, kNumClasses> MakeObjectChecks() {
   std::array<ObjectCheck, kNumClasses> t{};
   for (size_t c = 0; c < kNumClasses; ++c) {
-    const SlagGeometry& g = kGeneralGeometry[c];
-    const size_t size = g.object_size;
-    const bool pow2 = (size & (size - 1)) == 0;
-    t[c] =
-        ObjectCheck{g.slag_bytes - 1, static_cast<uint32_t>(g.objects_offset),
-                    static_cast<uint32_t>(g.n_objects * size),
-                    pow2 ? size - 1 : 0, pow2 ? 0 : UINT64_MAX / size + 1};
+    t[c] = MakeObjectCheck(kGeneralGeometry[c]);
   }
   return t;
 }
-inline constexpr std::array<ObjectCheck, kNumClasses> kObjectChecks =
+// Internal linkage on purpose: each translation unit addresses its own copy
+// directly, where a shared inline variable in a shared library costs a load
+// of its address from the GOT on every free.
+static constexpr std::array<ObjectCheck, kNumClasses> kObjectChecks =
     MakeObjectChecks();
 
+// True if `offset` (from the slag start) is the start of one of the objects
+// of the slag layout `k` describes.
+ABSL_ATTRIBUTE_ALWAYS_INLINE constexpr bool IsObjectOffset(const ObjectCheck& k,
+                                                           uint64_t offset) {
+  // Below objects_offset the subtraction wraps and fails the comparison.
+  const uint64_t off = offset - k.objects_offset;
+  return RotateRight(off * k.inverse, k.shift) < k.n_objects;
+}
+
+constexpr bool ObjectChecksAreExact() {
+  // Every class, at the offsets around its first and last objects and
+  // around the end of the slag; the test checks every offset.
+  for (size_t c = 0; c < kNumClasses; ++c) {
+    const SlagGeometry& g = kGeneralGeometry[c];
+    const ObjectCheck& k = kObjectChecks[c];
+    const uint64_t first = g.objects_offset;
+    const uint64_t last = first + (g.n_objects - 1) * g.object_size;
+    if (!IsObjectOffset(k, first) || !IsObjectOffset(k, last)) return false;
+    if (IsObjectOffset(k, first - 1) || IsObjectOffset(k, first + 1) ||
+        IsObjectOffset(k, 0) || IsObjectOffset(k, last + g.object_size) ||
+        IsObjectOffset(k, last - g.object_size / 2) ||
+        IsObjectOffset(k, g.slag_bytes - 1)) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(ObjectChecksAreExact());
+
 // True if `p`, which lies in a slag of class c, is the start of one of its
-// objects. A few ALU operations on one table entry and no branch, cheap
-// enough for every free, so an interior pointer is reported instead of
-// being handed out again.
+// objects. One table entry, a multiply, a rotate and a comparison, no other
+// branch: cheap enough for every free, so an interior pointer is reported
+// instead of being handed out again.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool IsObjectStart(size_t c,
                                                        const void* p) {
   const ObjectCheck& k = kObjectChecks[c];
-  // Below objects_offset the subtraction wraps and fails the limit test.
-  const uint64_t off =
-      (reinterpret_cast<uintptr_t>(p) & k.slag_mask) - k.objects_offset;
-  // Both tests, without a branch on the kind of size: programs free mixed
-  // classes in unpredictable order, and a mispredicted branch here cost
-  // more than the multiply. For powers of two magic is 0, so the second
-  // test always passes; for other sizes size_mask is 0, so the first does.
-  const bool in_range = off < k.limit;
-  const bool pow2_ok = (off & k.size_mask) == 0;
-  const bool div_ok = off * k.magic <= k.magic - 1;
-  return in_range & pow2_ok & div_ok;
+  return IsObjectOffset(k, reinterpret_cast<uintptr_t>(p) & k.slag_mask);
 }
 
 // The smallest class whose objects are `size` bytes or more and aligned to
@@ -339,7 +386,7 @@ class Heap {
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Free(void* p) {
     const uint8_t tag = GlobalPageMap().Get(p);
     if (ABSL_PREDICT_TRUE(tag != 0)) {
-      const size_t c = tag - 1;
+      const size_t c = size_t{tag} - 1;
       if (kDefaultChecks && ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) {
         BadPointer("free", p);
       }
@@ -367,7 +414,7 @@ class Heap {
     const bool misaligned =
         (reinterpret_cast<uintptr_t>(p) & (align == 0 ? 0 : align - 1)) != 0;
     if (ABSL_PREDICT_TRUE(tag != 0)) {
-      const size_t c = tag - 1;
+      const size_t c = size_t{tag} - 1;
       if (kDefaultChecks) {
         if (ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) BadPointer(fn, p);
         if (ABSL_PREDICT_FALSE(
@@ -394,8 +441,8 @@ class Heap {
   static size_t UsableSize(const void* p) {
     const uint8_t tag = GlobalPageMap().Get(p);
     if (tag != 0) {
-      if (!IsObjectStart(tag - 1, p)) BadPointer("usable_size", p);
-      return ClassSize(tag - 1) - kCanaryBytes;
+      if (!IsObjectStart(size_t{tag} - 1, p)) BadPointer("usable_size", p);
+      return ClassSize(size_t{tag} - 1) - kCanaryBytes;
     }
     if (p == nullptr) return 0;
     const size_t n = LargeUsableSize(p);
@@ -422,7 +469,7 @@ class Heap {
     const uint8_t tag = GlobalPageMap().Get(p);
     size_t old_size;
     if (tag != 0) {
-      const size_t c = tag - 1;
+      const size_t c = size_t{tag} - 1;
       if (!IsObjectStart(c, p)) BadPointer("realloc", p);
       if (kSecure) SecureCheckLive(c, p, "realloc", "freed pointer");
       old_size = ClassSize(c) - kCanaryBytes;
@@ -707,8 +754,8 @@ class Heap {
   // Every small object ends in an 8-byte canary (the secret XOR its
   // address) written when it is handed out and checked when it is freed or
   // reallocated; a freed object is zeroed at once and its first cache line
-  // must still be zero when it is handed out again. So a write past the usable size, a
-  // double free (the second free finds a zeroed canary, even across
+  // must still be zero when it is handed out again. So a write past the usable
+  // size, a double free (the second free finds a zeroed canary, even across
   // threads), realloc of a freed block and a write after free are fatal
   // with a one-line message.
 
