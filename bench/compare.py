@@ -85,8 +85,11 @@ def allocators(wanted, extra=()):
   return found, skipped
 
 
-def run_child(binary, lib, threads, scale):
-  """Like run_one, but measures the child's peak RSS with wait4."""
+def run_child(binary, lib, threads, scale, pin_cpu=None):
+  """Runs one workload; returns (seconds, ops, check, peak RSS KiB).
+
+  `pin_cpu`: a CPU to bind the child to (None: no binding).
+  """
   env = dict(os.environ)
   env.pop("LD_PRELOAD", None)
   if lib:
@@ -95,6 +98,8 @@ def run_child(binary, lib, threads, scale):
   r_err, w_err = os.pipe()
   pid = os.fork()
   if pid == 0:
+    if pin_cpu is not None:
+      os.sched_setaffinity(0, {pin_cpu})
     os.dup2(w_out, 1)
     os.dup2(w_err, 2)
     os.close(r_out)
@@ -167,6 +172,11 @@ def main():
                   help="where info/ goes (default: the workspace under "
                   "bazel run, else the current directory)")
   ap.add_argument("--no-plots", action="store_true")
+  ap.add_argument("--pin-cpu", type=int, default=None, metavar="CPU",
+                  help="CPU that 1-thread runs are bound to (default: the "
+                  "first this process may use; -1: none). Virtual CPUs of "
+                  "one machine can differ in speed by over 1.5x, so an "
+                  "unbound 1-thread run measures which CPU it landed on")
   ap.add_argument("--extra", action="append", default=[],
                   metavar="NAME=LIB",
                   help="also preload LIB under NAME (repeatable), e.g. a "
@@ -178,6 +188,9 @@ def main():
     args.scale = min(args.scale, 0.05)
     args.reps = 1
   threads = [int(t) for t in args.threads.split(",") if t]
+  if args.pin_cpu is None:
+    args.pin_cpu = min(os.sched_getaffinity(0))
+  pin = None if args.pin_cpu < 0 else args.pin_cpu
   wanted = set(a for a in args.allocators.split(",") if a)
   workloads = [w for w in WORKLOADS
                if not args.workloads or w in args.workloads.split(",")]
@@ -214,7 +227,8 @@ def main():
         binary = runfile("bench/" + w)
         checks = {}
         for name, lib in allocs:  # interleaved: A B C A B C ...
-          secs, ops, check, rss = run_child(binary, lib, n, args.scale)
+          secs, ops, check, rss = run_child(binary, lib, n, args.scale,
+                                            pin if n == 1 else None)
           checks[name] = check
           rows.append(dict(workload=w, threads=n, rep=rep, allocator=name,
                            seconds=secs, ops=ops, check=check, rss_kib=rss))
@@ -310,9 +324,14 @@ def main():
         "so that machine noise spreads evenly, %d repetition(s) per thread "
         "count, scale %g. Cells are medians: seconds of the measured part, "
         "the ratio to glibc in parentheses, and the child's peak resident "
-        "memory (`VmHWM`, reported by the workload itself). The last column is elfmalloc's time over "
-        "the fastest peer's. Every allocator's checksum must agree.\n\n" %
-        (args.reps, args.scale))
+        "memory (`VmHWM`, reported by the workload itself). The last column "
+        "is elfmalloc's time over the fastest peer's. Every allocator's "
+        "checksum must agree. %s\n\n" %
+        (args.reps, args.scale,
+         "1-thread runs are bound to CPU %d (the virtual CPUs of a shared "
+         "machine can differ in speed; unbound, a 1-thread time depends on "
+         "where the scheduler put it); runs with more threads are not "
+         "bound." % pin if pin is not None else "No run is bound to a CPU."))
     f.write("Machine: %s.\n\n" % host)
     if skipped:
       f.write("Skipped (not installed): %s.\n\n" % ", ".join(skipped))
