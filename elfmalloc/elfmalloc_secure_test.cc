@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -67,6 +68,57 @@ TEST(SecureTest, FreedObjectsAreZeroedAndReuseOrderIsNotLifo) {
     for (int i = 0; i < 48; ++i) ASSERT_EQ(p[i], 0);
   }
   for (char* p : second) Free(p);
+}
+
+TEST(SecureTest, AFreshSlagHandsOutItsObjectsInRandomOrder) {
+  // A new thread starts with an empty cache, so its objects come straight
+  // from a slag's bitset, where the default build takes them in address
+  // order.
+  std::vector<uintptr_t> got;
+  std::thread([&got] {
+    for (int i = 0; i < 32; ++i) {
+      got.push_back(reinterpret_cast<uintptr_t>(Alloc(700)));
+    }
+  }).join();
+  std::set<uintptr_t> distinct(got.begin(), got.end());
+  EXPECT_EQ(distinct.size(), got.size());
+  EXPECT_FALSE(std::is_sorted(got.begin(), got.end()));
+  size_t adjacent = 0;  // next object right after the previous one
+  for (size_t i = 1; i < got.size(); ++i) {
+    adjacent += got[i] > got[i - 1] && got[i] - got[i - 1] <= 1024;
+  }
+  EXPECT_LT(adjacent, got.size() / 2);
+  for (uintptr_t p : got) Free(reinterpret_cast<void*>(p));
+}
+
+TEST_F(SecureDeathTest, SlagsEndInAGuardPage) {
+  EXPECT_EXIT(
+      {
+        // 4000 bytes (+ the 8-byte canary) is the 4 KiB class, in 256 KiB
+        // slags. Take objects until one is the last of its slag, then run
+        // off its end, through the slag's unused tail, up to the first byte
+        // of the guard page.
+        constexpr uintptr_t kSlag = uintptr_t{256} << 10;
+        constexpr uintptr_t kGuard = 4096;
+        for (int i = 0; i < 1000; ++i) {
+          char* p = static_cast<char*>(Alloc(4000));
+          const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+          const uintptr_t end = a + UsableSize(p) + 8;
+          const uintptr_t guard = (a & ~(kSlag - 1)) + kSlag - kGuard;
+          if (end <= guard && guard - end < 4096) {
+            char* q = Launder(p);
+            for (uintptr_t k = end - a; k <= guard - a; ++k) q[k] = 1;
+            break;  // nothing else may touch the heap afterwards
+          }
+        }
+        // Reached if the write did not fault: the statement then fails
+        // to die.
+      },
+      // SIGSEGV; under ASan its handler reports the fault and exits instead.
+      [](int status) {
+        return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+      },
+      "");
 }
 
 TEST_F(SecureDeathTest, OverflowIntoTheCanaryIsCaughtAtFree) {

@@ -159,17 +159,7 @@ void* MagazineCache::AllocRefresh() {
 
 void* CacheBase::SecureFastAlloc() {
   if (top_ == 0) return iter_.Next();
-  // xorshift32, seeded from the secret and this cache's address.
-  uint32_t x = rng_;
-  if (x == 0) {
-    x = static_cast<uint32_t>(g_secure_key ^
-                              reinterpret_cast<uintptr_t>(this)) |
-        1;
-  }
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  rng_ = x;
+  const uint32_t x = SecureRandomStep(&rng_, this);
   const uint32_t pick = top_ >= 8 ? top_ - 1 - (x & 7) : top_ - 1 - x % top_;
   void* const chosen = stack_[pick];
   stack_[pick] = stack_[--top_];
@@ -179,12 +169,10 @@ void* CacheBase::SecureFastAlloc() {
   // an object start of this class's layout.
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
   BitPos pos;
-  if (ABSL_PREDICT_FALSE((pool_->map_tag != 0 &&
-                          GlobalPageMap().Get(p) != pool_->map_tag) ||
-                         !BitAt(pool_->geom, a & (pool_->slag_bytes() - 1),
-                                &pos))) {
-    alloc_fmt::Fatal("elfmalloc: malloc(): corrupted thread cache entry %p",
-                     p);
+  if (ABSL_PREDICT_FALSE(
+          (pool_->map_tag != 0 && GlobalPageMap().Get(p) != pool_->map_tag) ||
+          !BitAt(pool_->geom, a & (pool_->slag_bytes() - 1), &pos))) {
+    alloc_fmt::Fatal("elfmalloc: malloc(): corrupted thread cache entry %p", p);
   }
   return p;
 }
@@ -205,8 +193,8 @@ bool CacheBase::CheckCached(uint32_t limit, uint32_t extra_at, uint32_t extra,
   const SlagGeometry& g = pool_->geom;
   const uintptr_t slag_mask = g.slag_bytes - 1;
   for (uint32_t k = 0; k < top_ + extra; ++k) {
-    const void* p = DecodeCached(k < top_ ? stack_[k]
-                                          : stack_[extra_at + (k - top_)]);
+    const void* p =
+        DecodeCached(k < top_ ? stack_[k] : stack_[extra_at + (k - top_)]);
     const uintptr_t a = reinterpret_cast<uintptr_t>(p);
     Slag* s = reinterpret_cast<Slag*>(a & ~slag_mask);
     BitPos pos;

@@ -77,11 +77,25 @@ inline constexpr double kCutoffFactor = 0.6;
 // them made 1 MiB-object churn slow, and decay returns the memory anyway.
 inline constexpr size_t kEagerDecommitBytes = SIZE_MAX;
 
+// The hardened build ends every slag with an inaccessible guard page
+// (PageAllocOptions::guard_bytes); its objects stop before it.
+inline constexpr size_t kSlagGuardBytes = kSecure ? 4096 : 0;
+
+// Classes served from slags; requests above them are large objects. In the
+// hardened build that excludes the 1 MiB class: its objects are 1 MiB
+// aligned, so the only one in a 2 MiB slag fills the slag's second half
+// and leaves no room for the guard page. (Large objects have their own.)
+inline constexpr size_t kSlagClasses = kSecure ? kNumClasses - 1 : kNumClasses;
+
 constexpr SlagGeometry GeneralGeometry(size_t c) {
   const size_t size = ClassSize(c);
   const size_t slag =
       size < kSmallSlagMaxObject ? kSmallSlagBytes : kBigSlagBytes;
-  return ComputeGeometry(size, slag, kCutoffFactor, slag, c == 0 ? 8 : 16);
+  // A class above kSlagClasses is never used; its layout only has to be
+  // valid.
+  const size_t guard = c < kSlagClasses ? kSlagGuardBytes : 0;
+  return ComputeGeometry(size, slag, kCutoffFactor, slag - guard,
+                         c == 0 ? 8 : 16);
 }
 
 constexpr std::array<SlagGeometry, kNumClasses> MakeGeneralGeometry() {
@@ -107,50 +121,6 @@ constexpr bool GeneralGeometryIsValid() {
 static_assert(GeneralGeometryIsValid(),
               "every size class needs a valid slag layout with its alignment");
 
-// The inverse of odd `d` modulo 2^64 (Newton's iteration; each step doubles
-// the number of correct low bits, from 3).
-constexpr uint64_t InverseMod64(uint64_t d) {
-  uint64_t x = d;
-  for (int i = 0; i < 5; ++i) x *= 2 - d * x;
-  return x;
-}
-static_assert(InverseMod64(3) * 3 == 1);
-static_assert(InverseMod64(0x123456789abcdef1) * 0x123456789abcdef1 == 1);
-
-constexpr uint64_t RotateRight(uint64_t x, unsigned k) {
-  return k == 0 ? x : (x >> k) | (x << (64 - k));
-}
-
-// What a free needs to validate a pointer of one class without touching the
-// slag: 32 bytes per class, two classes per cache line.
-//
-// With the object size d = d0 * 2^k (d0 odd) and inverse = d0^-1 mod 2^64,
-// RotateRight(off * inverse, k) is off / d when d divides off, and at least
-// 2^64 / d otherwise (the low k bits rotate into the top, or the odd part
-// lands above (2^64 - 1) / d0; Granlund and Montgomery's divisibility
-// test). So one comparison with n_objects checks both "inside the object
-// area" and "on an object boundary", for any size, and off values that
-// wrapped below the object area fail it too.
-struct alignas(32) ObjectCheck {
-  uint64_t slag_mask;       // slag_bytes - 1
-  uint64_t inverse;         // d0^-1 mod 2^64
-  uint32_t objects_offset;  // first object, from the slag start
-  uint32_t n_objects;
-  uint32_t shift;  // k
-};
-
-constexpr ObjectCheck MakeObjectCheck(const SlagGeometry& g) {
-  unsigned k = 0;
-  size_t odd = g.object_size;
-  while ((odd & 1) == 0) {
-    odd >>= 1;
-    ++k;
-  }
-  return ObjectCheck{g.slag_bytes - 1, InverseMod64(odd),
-                     static_cast<uint32_t>(g.objects_offset),
-                     static_cast<uint32_t>(g.n_objects), k};
-}
-
 constexpr std::array<ObjectCheck, kNumClasses> MakeObjectChecks() {
   std::array<ObjectCheck, kNumClasses> t{};
   for (size_t c = 0; c < kNumClasses; ++c) {
@@ -163,15 +133,6 @@ constexpr std::array<ObjectCheck, kNumClasses> MakeObjectChecks() {
 // of its address from the GOT on every free.
 static constexpr std::array<ObjectCheck, kNumClasses> kObjectChecks =
     MakeObjectChecks();
-
-// True if `offset` (from the slag start) is the start of one of the objects
-// of the slag layout `k` describes.
-ABSL_ATTRIBUTE_ALWAYS_INLINE constexpr bool IsObjectOffset(const ObjectCheck& k,
-                                                           uint64_t offset) {
-  // Below objects_offset the subtraction wraps and fails the comparison.
-  const uint64_t off = offset - k.objects_offset;
-  return RotateRight(off * k.inverse, k.shift) < k.n_objects;
-}
 
 constexpr bool ObjectChecksAreExact() {
   // Every class, at the offsets around its first and last objects and
@@ -343,7 +304,7 @@ class Heap {
   // with errno ENOMEM on exhaustion. Size 0 gives a unique minimal object.
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Alloc(size_t size) {
     const size_t c = SizeToClass(Padded(size));
-    if (ABSL_PREDICT_TRUE(c < kNumClasses)) return AllocClass(c);
+    if (ABSL_PREDICT_TRUE(c < kSlagClasses)) return AllocClass(c);
     return LargeAllocOrReclaim(size, 0);
   }
 
@@ -355,7 +316,7 @@ class Heap {
       return nullptr;
     }
     const size_t c = AlignedClass(Padded(size), align);
-    if (c < kNumClasses) return AllocClass(c);
+    if (c < kSlagClasses) return AllocClass(c);
     return LargeAllocOrReclaim(size, align);
   }
 
@@ -488,7 +449,7 @@ class Heap {
         }
         BadPointer("realloc", p);
       }
-      if (AlignedClass(Padded(size), align) == kNumClasses &&
+      if (AlignedClass(Padded(size), align) >= kSlagClasses &&
           (a & (align - 1)) == 0) {
         if (void* q = LargeResize(p, size)) {
           if ((reinterpret_cast<uintptr_t>(q) & (align - 1)) == 0) return q;
@@ -703,6 +664,7 @@ class Heap {
                        options_.decay_ms};
     o.on_exhausted = &Heap::ReclaimAddressSpace;
     o.exhausted_arg = this;
+    o.guard_bytes = kSlagGuardBytes;
     return o;
   }
 

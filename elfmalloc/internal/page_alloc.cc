@@ -118,6 +118,14 @@ char* PageAlloc::Refill(Handle& h) {
     errno = ENOMEM;
     return nullptr;
   }
+  const size_t guard = options_.guard_bytes;
+  if (guard != 0 && guard < bytes && guard % mmap_alloc::PageSize() == 0) {
+    // A failed protect leaves that page without its guard: the hardening
+    // is weaker there, but the memory is as usable as in the default build.
+    for (size_t i = 0; i < n; ++i) {
+      map.Protect(block + (i + 1) * bytes - guard, guard, 0);
+    }
+  }
   mapped_pages_.fetch_add(n, std::memory_order_relaxed);
   if (n > 1) {
     char* rest[64];

@@ -75,6 +75,12 @@ struct PageAllocOptions {
   // recovers once memory is freed.
   void (*on_exhausted)(void* arg) = nullptr;
   void* exhausted_arg = nullptr;
+  // The hardened build's guard: the last `guard_bytes` of every page are
+  // made inaccessible when the page is first mapped (and stay so through
+  // uncommit and reuse), so a linear overflow off the end of one slag
+  // faults instead of reaching the next slag's header. 0: none. Applied
+  // only when it is a whole number of OS pages.
+  size_t guard_bytes = 0;
 };
 
 // Milliseconds on a coarse monotonic clock (a vDSO read, no syscall).

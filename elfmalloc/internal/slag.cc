@@ -179,8 +179,9 @@ bool CheckAvailableSlags(ClassPool* pool, const char** what) {
     ok = false;
   }
   for (size_t i = 0; i < n; ++i) {
-    check(slags[i], "slag in the available bag is claimed or has no free "
-                    "object");
+    check(slags[i],
+          "slag in the available bag is claimed or has no free "
+          "object");
   }
   const size_t filed = bag.BulkAdd(slags, slags + n);
   for (size_t i = filed; i < n; ++i) AddOverflow(pool, slags[i]);
@@ -196,8 +197,8 @@ bool CheckAvailableSlags(ClassPool* pool, const char** what) {
 }
 
 BitPos BitOf(Slag* s, const void* p) {
-  const uintptr_t off = reinterpret_cast<uintptr_t>(p) -
-                        reinterpret_cast<uintptr_t>(s);
+  const uintptr_t off =
+      reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(s);
   const SlagGeometry& g = s->pool->geom;
   if (ABSL_PREDICT_FALSE(off < g.objects_offset)) {
     BadPointer("invalid pointer", p);
@@ -220,7 +221,7 @@ void AllocIter::Reset(Slag* s) {
   base_ = reinterpret_cast<char*>(s) + g.objects_offset;
 }
 
-void* AllocIter::NextWord() {
+bool AllocIter::LoadWord() {
   while (next_word_ < n_words_) {
     const uint32_t w = next_word_++;
     std::atomic<uint64_t>& word = slag_->bitset()[w];
@@ -228,15 +229,38 @@ void* AllocIter::NextWord() {
     if (word.load(std::memory_order_relaxed) == 0) continue;
     const uint64_t bits = word.exchange(0, std::memory_order_acquire);
     if (bits == 0) continue;
-    slag_->rc.fetch_sub(kRcOne * static_cast<uint64_t>(__builtin_popcountll(bits)),
-                        std::memory_order_acq_rel);
+    slag_->rc.fetch_sub(
+        kRcOne * static_cast<uint64_t>(__builtin_popcountll(bits)),
+        std::memory_order_acq_rel);
     word_index_ = w;
     base_ = reinterpret_cast<char*>(slag_) + slag_->pool->geom.objects_offset +
             ((size_t{w} * kBitsPerWord) << shift_);
-    word_ = bits & (bits - 1);
-    return base_ + (size_t{static_cast<unsigned>(__builtin_ctzll(bits))} << shift_);
+    word_ = bits;
+    return true;
   }
-  return nullptr;
+  return false;
+}
+
+void* AllocIter::NextWord() {
+  if (!LoadWord()) return nullptr;
+  const unsigned bit = static_cast<unsigned>(__builtin_ctzll(word_));
+  word_ &= word_ - 1;
+  return base_ + (size_t{bit} << shift_);
+}
+
+void* AllocIter::NextRandom() {
+  if (word_ == 0 && !LoadWord()) return nullptr;
+  const uint32_t x = SecureRandomStep(&rng_, this);
+  // Drop a random number of the lowest set bits, then take the lowest left.
+  uint64_t w = word_;
+  for (unsigned k = x % static_cast<unsigned>(__builtin_popcountll(w)); k != 0;
+       --k) {
+    w &= w - 1;
+  }
+  const uint64_t pick = w & (~w + 1);
+  word_ &= ~pick;
+  return base_ +
+         (size_t{static_cast<unsigned>(__builtin_ctzll(pick))} << shift_);
 }
 
 void SlagAllocator::Init(ClassPool* pool, PageAlloc::Handle* pages) {
@@ -317,10 +341,9 @@ Slag* SlagAllocator::ClaimNew() {
     InitSlag(s, pool_);
   } else {
     // A dirty page this class freed: it is exactly as InitSlag leaves it.
-    ALLOC_DCHECK(s->rc.load(std::memory_order_relaxed) ==
-                     pool_->geom.n_objects * kRcOne,
-                 "elfmalloc: reused slag %p is not all free",
-                 static_cast<void*>(s));
+    ALLOC_DCHECK(
+        s->rc.load(std::memory_order_relaxed) == pool_->geom.n_objects * kRcOne,
+        "elfmalloc: reused slag %p is not all free", static_cast<void*>(s));
   }
   if (pool_->map_tag != 0 &&
       !GlobalPageMap().Set(s, pool_->slag_bytes(), pool_->map_tag)) {
@@ -356,14 +379,14 @@ void SlagAllocator::BulkFree(Slag* s, size_t word, uint64_t mask) {
       s->bitset()[word].fetch_or(mask, std::memory_order_release);
   if (ABSL_PREDICT_FALSE((old & mask) != 0)) {
     const unsigned bit = static_cast<unsigned>(__builtin_ctzll(old & mask));
-    alloc_fmt::Fatal(
-        "elfmalloc: free(): double free of %p",
-        static_cast<void*>(reinterpret_cast<char*>(s) +
-                           pool_->geom.ObjectOffset(word * kBitsPerWord + bit)));
+    alloc_fmt::Fatal("elfmalloc: free(): double free of %p",
+                     static_cast<void*>(
+                         reinterpret_cast<char*>(s) +
+                         pool_->geom.ObjectOffset(word * kBitsPerWord + bit)));
   }
   const int64_t k = __builtin_popcountll(mask);
-  const uint64_t prev =
-      s->rc.fetch_add(kRcOne * static_cast<uint64_t>(k), std::memory_order_acq_rel);
+  const uint64_t prev = s->rc.fetch_add(kRcOne * static_cast<uint64_t>(k),
+                                        std::memory_order_acq_rel);
   if ((prev & kClaimed) == 0) {
     OnUnclaimedFree(s, RcCount(prev), RcCount(prev) + k);
   }
@@ -385,8 +408,7 @@ void SlagAllocator::OnUnclaimedFree(Slag* s, int64_t before, int64_t after) {
       // rc with an RMW, so either our rc RMW reads from its (and we see
       // the count it raised) or its rc RMW sees this free. (No fences:
       // TSan does not model them.)
-      if (pool_->overflow_count.fetch_add(0, std::memory_order_acq_rel) !=
-              0 &&
+      if (pool_->overflow_count.fetch_add(0, std::memory_order_acq_rel) != 0 &&
           RemoveOverflow(pool_, s)) {
         FreeSlag(s);
       }
@@ -413,8 +435,7 @@ void SlagAllocator::PushAvailable(Slag* s) {
   }
   // If the slag became full before the push landed, its full transition's
   // revoke failed; finish that transition here.
-  if (s->rc.load(std::memory_order_acquire) ==
-          pool_->geom.n_objects * kRcOne &&
+  if (s->rc.load(std::memory_order_acquire) == pool_->geom.n_objects * kRcOne &&
       AvailableBag::Revoke(s)) {
     FreeSlag(s);
   }

@@ -77,10 +77,10 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "absl/base/thread_annotations.h"
 #include "alloc_fmt/check.h"
 #include "alloc_fmt/format.h"
 #include "alloc_fmt/spin_lock.h"
-#include "absl/base/thread_annotations.h"
 #include "bagpipe/bagpipe.h"
 #include "bagpipe/faa_queue.h"
 #include "elfmalloc/internal/page_alloc.h"
@@ -122,8 +122,9 @@ static_assert(sizeof(Slag) == kSlagHeaderBytes);
 
 // The hardened build (libelfmalloc-secure.so; see "Hardened variant" in
 // elfmalloc/README.md): encoded and validated thread-cache pointers,
-// randomised reuse order, tail canaries, zero-on-free and guard pages after
-// large objects. The default build compiles all of it out.
+// randomised allocation and reuse order, tail canaries, zero-on-free, guard
+// pages after every slag and after large objects. The default build
+// compiles all of it out.
 #if defined(ELFMALLOC_SECURE_BUILD)
 inline constexpr bool kSecure = true;
 #else
@@ -142,6 +143,25 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* EncodeCached(void* p) {
 }
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* DecodeCached(void* p) {
   return EncodeCached(p);
+}
+
+// The hardened build's cheap randomness for allocation order: a xorshift32
+// step on `*state`, which starts at 0 and is then seeded from the secret and
+// `salt` (the owner's address, so that threads' sequences differ). Not a
+// cryptographic generator; the order only has to be unpredictable to code
+// that cannot read the heap's memory.
+inline uint32_t SecureRandomStep(uint32_t* state, const void* salt) {
+  uint32_t x = *state;
+  if (x == 0) {
+    x = static_cast<uint32_t>(g_secure_key ^
+                              (reinterpret_cast<uintptr_t>(salt) >> 4)) |
+        1;
+  }
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  *state = x;
+  return x;
 }
 
 using AvailableBag = bagpipe::BagPipe<bagpipe::RevocableFAAQueue<Slag*>>;
@@ -238,6 +258,7 @@ class AllocIter {
  public:
   // The next free object, or nullptr when the slag's words are exhausted.
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* Next() {
+    if (kSecure) return NextRandom();
     if (ABSL_PREDICT_TRUE(word_ != 0)) {
       const unsigned bit = static_cast<unsigned>(__builtin_ctzll(word_));
       word_ &= word_ - 1;
@@ -256,6 +277,13 @@ class AllocIter {
 
  private:
   void* NextWord();
+  // Takes the next non-empty bitset word into word_ (and base_); false when
+  // the slag's words are exhausted.
+  bool LoadWord();
+  // The hardened build's Next: a random one of the current word's objects,
+  // so even a fresh slag hands out its objects in an unpredictable order
+  // (which of 64 neighbours comes next cannot be guessed from the last).
+  void* NextRandom();
 
   uint64_t word_ = 0;     // untaken objects of the current word
   char* base_ = nullptr;  // address of bit 0 of the current word
@@ -264,6 +292,7 @@ class AllocIter {
   uint32_t word_index_ = 0;  // index of the current word
   uint32_t next_word_ = 0;   // next word to load
   uint32_t n_words_ = 0;
+  uint32_t rng_ = 0;  // hardened build: NextRandom's xorshift state
 };
 
 // The per-thread, per-class view of a ClassPool: owns at most one claimed

@@ -40,6 +40,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "absl/base/attributes.h"
+
 namespace allocators {
 namespace elfmalloc {
 namespace internal {
@@ -64,7 +66,7 @@ struct SlagGeometry {
   // (< 2^32) starts an object iff i * div_magic <= div_magic - 1. Lets a
   // free validate its pointer without a division.
   uint64_t div_magic = 0;
-  double score = 0;            // utilisation n * size / usable (negative: bad)
+  double score = 0;  // utilisation n * size / usable (negative: bad)
 
   // The address of object `bit` (a bit index with an object's first granule).
   constexpr size_t ObjectOffset(size_t bit) const {
@@ -141,7 +143,8 @@ constexpr SlagGeometry Candidate(size_t size, size_t slag_bytes, size_t shift,
   g.objects_offset = ObjectsOffset(n, bpo, object_align);
   g.bit_shift = shift;
   g.bits_per_object = bpo;
-  const size_t cut = static_cast<size_t>(static_cast<double>(n) * cutoff_factor);
+  const size_t cut =
+      static_cast<size_t>(static_cast<double>(n) * cutoff_factor);
   g.cutoff = cut < 1 ? 1 : cut;
   g.object_align = object_align;
   g.score = score;
@@ -194,6 +197,59 @@ constexpr bool GeometryIsValid(const SlagGeometry& g) {
     return false;
   }
   return g.cutoff >= 1 && g.cutoff <= g.n_objects;
+}
+
+// The inverse of odd `d` modulo 2^64 (Newton's iteration; each step doubles
+// the number of correct low bits, from 3).
+constexpr uint64_t InverseMod64(uint64_t d) {
+  uint64_t x = d;
+  for (int i = 0; i < 5; ++i) x *= 2 - d * x;
+  return x;
+}
+static_assert(InverseMod64(3) * 3 == 1);
+static_assert(InverseMod64(0x123456789abcdef1) * 0x123456789abcdef1 == 1);
+
+constexpr uint64_t RotateRight(uint64_t x, unsigned k) {
+  return k == 0 ? x : (x >> k) | (x << (64 - k));
+}
+
+// What a free needs to validate a pointer of one class without touching the
+// slag: 32 bytes.
+//
+// With the object size d = d0 * 2^k (d0 odd) and inverse = d0^-1 mod 2^64,
+// RotateRight(off * inverse, k) is off / d when d divides off, and at least
+// 2^64 / d otherwise (the low k bits rotate into the top, or the odd part
+// lands above (2^64 - 1) / d0; Granlund and Montgomery's divisibility
+// test). So one comparison with n_objects checks both "inside the object
+// area" and "on an object boundary", for any size, and off values that
+// wrapped below the object area fail it too.
+struct ObjectCheck {
+  uint64_t slag_mask;       // slag_bytes - 1
+  uint64_t inverse;         // d0^-1 mod 2^64
+  uint32_t objects_offset;  // first object, from the slag start
+  uint32_t n_objects;
+  uint32_t shift;  // k
+};
+
+constexpr ObjectCheck MakeObjectCheck(const SlagGeometry& g) {
+  unsigned k = 0;
+  size_t odd = g.object_size;
+  while ((odd & 1) == 0) {
+    odd >>= 1;
+    ++k;
+  }
+  return ObjectCheck{g.slag_bytes - 1, InverseMod64(odd),
+                     static_cast<uint32_t>(g.objects_offset),
+                     static_cast<uint32_t>(g.n_objects), k};
+}
+
+// True if `offset` (from the slag start) is the start of one of the objects
+// of the slag layout `k` describes.
+ABSL_ATTRIBUTE_ALWAYS_INLINE constexpr bool IsObjectOffset(const ObjectCheck& k,
+                                                           uint64_t offset) {
+  // Below objects_offset the subtraction wraps and fails the comparison.
+  const uint64_t off = offset - k.objects_offset;
+  return RotateRight(off * k.inverse, k.shift) < k.n_objects;
 }
 
 }  // namespace internal
