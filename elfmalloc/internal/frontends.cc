@@ -14,6 +14,15 @@ namespace elfmalloc {
 namespace internal {
 
 void* CacheBase::AllocSlow() {
+  // First, before this cache touches its slags or page handle: the sweep
+  // may shut down the thread's other caches, which share the handle.
+  if (sweep_ != nullptr) {
+    sweep_->refreshed_bytes += pool_->slag_bytes();
+    if (sweep_->refreshed_bytes >= kIdleSweepBytes) {
+      sweep_->refreshed_bytes = 0;
+      sweep_->run(sweep_->arg, this);
+    }
+  }
   EnsureSlags();
   // A refreshed slag always has a free object (it was kept or pushed with at
   // least `cutoff` >= 1, or is a whole page); two tries cover a slag whose
@@ -121,6 +130,14 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
   for (Cell& c : cells) {
     if (c.slag != nullptr) slags_.BulkFree(c.slag, c.word, c.mask);
   }
+}
+
+void CacheBase::TrimObjectsAndSlag() {
+  if (top_ != 0) {
+    ReturnObjects(stack_, top_);
+    top_ = 0;
+  }
+  slags_.Shutdown(&iter_);
 }
 
 void CacheBase::Shutdown() {

@@ -87,6 +87,25 @@ static_assert(MagazineCapacity(size_t{1} << 20) == 1);
 inline constexpr uint32_t kMagazineMinLimit = 64;
 inline constexpr uint32_t kMagazineOverflowsToShrink = 3;
 
+class CacheBase;
+
+// A thread's idle-cache trimming. Each of its caches reports the slags it
+// refreshes (the thread needs more memory of that class) here; whenever
+// the thread has taken kIdleSweepBytes of slags since the last time, `run`
+// looks at the thread's other caches and shuts down those that were not
+// used since its previous look and still hold memory, so that their
+// objects, slags and stacks go back to be reused by the class the thread
+// works with now. Without it a thread that moves from one size to another
+// (Hoard's threadtest does, every round) keeps a full magazine of every
+// size it ever used. Counting bytes rather than refreshes keeps the period
+// the same for 256 KiB and 2 MiB slags. Thread-compatible: one per thread.
+struct IdleSweep {
+  size_t refreshed_bytes = 0;
+  void (*run)(void* arg, const CacheBase* caller) = nullptr;
+  void* arg = nullptr;
+};
+inline constexpr size_t kIdleSweepBytes = size_t{2} << 20;
+
 // What both front-ends share: a pointer stack, the iterator and the slags.
 class CacheBase {
  public:
@@ -101,6 +120,14 @@ class CacheBase {
   // Returns every cached object and the claimed slag, and unmaps the stack.
   // The cache can be used again afterwards (it starts over lazily).
   void Shutdown();
+
+  // Reports this cache's slag refreshes to `sweep` (nullptr: none). `sweep`
+  // must outlive the cache's use.
+  void SetIdleSweep(IdleSweep* sweep) { sweep_ = sweep; }
+
+  // True if the cache holds objects or a claimed slag (what Trim() gives
+  // back).
+  bool HoldsMemory() const { return top_ != 0 || slags_.slag() != nullptr; }
 
   ClassPool* pool() const { return pool_; }
   size_t cached() const { return top_; }
@@ -166,6 +193,8 @@ class CacheBase {
   }
   // Returns `n` objects of this class to their slags in bulk.
   void ReturnObjects(void* const* objects, size_t n);
+  // Returns every cached object and the claimed slag; keeps the stack.
+  void TrimObjectsAndSlag();
 
   // The fields the fast paths touch come first, in one cache line.
   void** stack_ = nullptr;
@@ -180,6 +209,7 @@ class CacheBase {
   ClassPool* pool_ = nullptr;
   PageAlloc::Handle* pages_ = nullptr;
   size_t want_capacity_ = 0;
+  IdleSweep* sweep_ = nullptr;
 };
 
 class MagazineCache : public CacheBase {
@@ -211,6 +241,10 @@ class MagazineCache : public CacheBase {
     overflows_ = 0;
     CacheBase::Shutdown();
   }
+  // The idle-cache trim (IdleSweep): gives back the cached objects and the
+  // claimed slag, but keeps the stack and the adaptive limit, so a class
+  // that comes back into use starts at the size it had.
+  void Trim() { TrimObjectsAndSlag(); }
 
   // The current limit (0 until the stack is mapped), for tests.
   uint32_t limit() const { return limit_; }
@@ -275,6 +309,13 @@ class LocalCache : public CacheBase {
     remote_cap_ = 0;
     current_slag_ = 1;
     CacheBase::Shutdown();
+  }
+  // See MagazineCache::Trim. The stack holds only the claimed slag's
+  // objects, so it is emptied with the slag.
+  void Trim() {
+    FlushRemote();
+    TrimObjectsAndSlag();
+    current_slag_ = 1;
   }
 
  private:

@@ -264,7 +264,12 @@ class Heap {
         }
         caches_[c].Setup(pool, pool->kind == SlagKind::kBig ? &big_ : &small_,
                          capacity);
+        // Idleness is read from the statistics counters (Sweep), so a
+        // build without them does not trim.
+        if (kCountStats) caches_[c].SetIdleSweep(&sweep_);
       }
+      sweep_.run = &RunSweep;
+      sweep_.arg = this;
     }
     ~ThreadCache() {
       Flush();
@@ -283,6 +288,23 @@ class Heap {
       for (FE& fe : caches_) fe.Shutdown();
     }
 
+    // The idle-cache trim (IdleSweep): trims every cache but `caller` that
+    // has neither allocated nor freed since the previous sweep and still
+    // holds objects or a slag.
+    void Sweep(const CacheBase* caller) {
+      for (size_t c = 0; c < kNumClasses; ++c) {
+        FE& fe = caches_[c];
+        const uint64_t ops = fe.allocs() + fe.frees();
+        if (&fe != caller && ops == sweep_ops_[c] && fe.HoldsMemory()) {
+          fe.Trim();
+        }
+        sweep_ops_[c] = ops;
+      }
+    }
+    static void RunSweep(void* arg, const CacheBase* caller) {
+      static_cast<ThreadCache*>(arg)->Sweep(caller);
+    }
+
    private:
     friend class Heap;
     Heap* heap_;
@@ -291,6 +313,8 @@ class Heap {
     PageAlloc::Handle small_;
     PageAlloc::Handle big_;
     FE caches_[kNumClasses];
+    IdleSweep sweep_;
+    uint64_t sweep_ops_[kNumClasses] = {};  // allocs + frees at the last sweep
   };
 
   // This thread's cache, or nullptr while TLS is unavailable.
