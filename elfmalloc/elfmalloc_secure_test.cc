@@ -177,6 +177,38 @@ TEST_F(SecureDeathTest, LargeObjectsEndInAGuardPage) {
       "");
 }
 
+TEST(SecureTest, LargeReallocKeepsContentsAndUsableSize) {
+  char* p = static_cast<char*>(Alloc(3 << 20));
+  ASSERT_NE(p, nullptr);
+  for (size_t i = 0; i < (3 << 20); i += 4096)
+    p[i] = static_cast<char>(i >> 12);
+  for (size_t size : {size_t{5} << 20, size_t{3} << 20, size_t{6} << 20}) {
+    p = static_cast<char*>(Realloc(p, size));
+    ASSERT_NE(p, nullptr);
+    EXPECT_GE(UsableSize(p), size);
+    std::memset(p + (3 << 20), 0, UsableSize(p) - (3 << 20));  // all usable
+    for (size_t i = 0; i < (3 << 20); i += 4096) {
+      ASSERT_EQ(p[i], static_cast<char>(i >> 12)) << i;
+    }
+  }
+  Free(p);
+}
+
+TEST_F(SecureDeathTest, ResizedLargeObjectsEndInAGuardPage) {
+  for (size_t to : {size_t{5} << 20, size_t{2} << 20}) {
+    EXPECT_EXIT(
+        {
+          char* p = static_cast<char*>(Realloc(Alloc(3 << 20), to));
+          Launder(p)[UsableSize(p)] = 1;  // the first byte past the object
+        },
+        [](int status) {
+          return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        },
+        "")
+        << "resized to " << to;
+  }
+}
+
 TEST_F(SecureDeathTest, FreedLargeObjectsAreUnmapped) {
   EXPECT_EXIT(
       {

@@ -197,7 +197,8 @@ class Registry {
   // True if `addr` is not live but was freed lately: still in the block
   // cache, or among the last kRecent large frees (whose blocks may be
   // unmapped). Names double frees and realloc of freed blocks.
-  bool RecentlyFreedLocked(uintptr_t addr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+  bool RecentlyFreedLocked(uintptr_t addr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
     for (size_t i = 0; i < cache_count_; ++i) {
       if (cache_[i].addr == addr) return true;
     }
@@ -418,14 +419,22 @@ size_t LargeUsableSize(const void* p) {
 }
 
 void* LargeResize(void* p, size_t size) {
-  if (kSecure) return nullptr;  // keep the guard page: the caller copies
   Record r;
   if (!g_registry.Lookup(reinterpret_cast<uintptr_t>(p), &r)) return nullptr;
   const size_t page = mmap_alloc::PageSize();
   if (size > PTRDIFF_MAX) return nullptr;
-  const size_t bytes = (size + page - 1) & ~(page - 1);
+  // The hardened build's mapping ends in the guard page (LargeAlloc).
+  const size_t guard = kSecure ? page : 0;
+  const size_t bytes = ((size + page - 1) & ~(page - 1)) + guard;
   if (bytes == r.bytes) return p;
   const mmap_alloc::MapAlloc map;
+  char* const old_guard = static_cast<char*>(p) + r.bytes - guard;
+  // The old guard becomes object memory (or is cut off); a new one goes at
+  // the new end. If the resize fails, the old one is put back.
+  if (guard != 0 &&
+      !map.Protect(old_guard, guard, mmap_alloc::kPermReadWrite)) {
+    return nullptr;
+  }
   void* q = nullptr;
   if (bytes < r.bytes) {
     if (map.ShrinkInPlace(p, r.bytes, bytes)) q = p;
@@ -433,6 +442,14 @@ void* LargeResize(void* p, size_t size) {
     q = p;
   } else if (r.align == 0) {
     q = map.Realloc(p, r.bytes, bytes);  // may move; page alignment kept
+  }
+  if (guard != 0) {
+    if (q == nullptr) {
+      map.Protect(old_guard, guard, mmap_alloc::kPermNone);
+    } else {
+      map.Protect(static_cast<char*>(q) + bytes - guard, guard,
+                  mmap_alloc::kPermNone);
+    }
   }
   if (q == nullptr) return nullptr;
   Record old;

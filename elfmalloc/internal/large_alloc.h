@@ -72,7 +72,8 @@ size_t LargeUsableSize(const void* p);
 // Resizes large object `p` to at least `size` bytes if that can be done by
 // remapping (alignment at most a page, or growing/shrinking in place).
 // Returns the (possibly moved) object, or nullptr if it cannot (p unchanged;
-// the caller copies). REQUIRES: p is a live large object, size > 0.
+// the caller copies). In the hardened build the guard page moves to the
+// new end. REQUIRES: p is a live large object, size > 0.
 void* LargeResize(void* p, size_t size);
 
 // The registry's lock, for the fork handlers (fork.h).
