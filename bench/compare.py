@@ -385,6 +385,35 @@ WHY = {
         "peer moves with machine noise"),
 }
 
+# Why elfmalloc's peak RSS is high on a workload (listed when the RSS target
+# is missed, for workloads above 1.25x mimalloc's).
+RSS_WHY = {
+    "xmalloc": (
+        "at 2 threads each thread's 512-byte magazine refreshes about 80 "
+        "times and overflows 4-6 times (instrumented build); every refresh "
+        "raises its limit by a slag (~500 objects) and adds a slag's objects "
+        "to those circulating between the two threads' caches, so each "
+        "limit reaches ~40 000 objects. Capping the limits instead scatters "
+        "returned objects over slags that stay below the reuse cutoff, and "
+        "RSS got worse (127-142 MiB); elfmalloc-l, which returns remote "
+        "frees to their slags, stays lower"),
+    "threadtest_small": (
+        "each round's 50 000 objects per thread stay in that thread's "
+        "magazine when the next round moves to another size; the idle-cache "
+        "trim returns them only after the thread has refreshed 2 MiB of "
+        "slags (a 1 MiB period reached 19 MiB at 2 threads but cost 28% "
+        "time)"),
+    "prodcons": (
+        "not analysed yet: the statistics report shows 8 MiB of small slags "
+        "mapped for a live set of well under 1 MiB"),
+    "realloc_growth": (
+        "the large-block cache keeps up to 64 MiB of freed blocks for reuse "
+        "(it is what makes large reallocations fast); see "
+        "ELFMALLOC_DECAY_MS in info/tuning.md"),
+    "shbench": (
+        "mixed sizes and lifetimes: " + _LAYOUT),
+}
+
 
 def targets_section(workloads, threads, names, med):
   """The issue's targets for elfmalloc, each marked met or missed, with the
@@ -394,6 +423,7 @@ def targets_section(workloads, threads, names, med):
   out = ["## Targets", ""]
   peers = [a for a in ("jemalloc", "tcmalloc", "mimalloc") if a in names]
   missed = set()
+  rss_missed = []  # (threads, workload, RSS / mimalloc)
   for n in threads:
     slower = [w for w in workloads if "glibc" in names and
               med[w, n, "elfmalloc"][0] >= med[w, n, "glibc"][0]]
@@ -414,6 +444,11 @@ def targets_section(workloads, threads, names, med):
       out.append("- %d thread%s, geometric-mean peak RSS / mimalloc <= 1.25: "
                  "%.3f, %s" % (n, "" if n == 1 else "s", r,
                                "met" if r <= 1.25 else "**missed**"))
+      if r > 1.25:
+        heavy = sorted(((med[w, n, "elfmalloc"][1] /
+                         max(med[w, n, "mimalloc"][1], 1), w)
+                        for w in workloads), reverse=True)
+        rss_missed.extend((n, w, x) for x, w in heavy if x > 1.25)
     if peers:
       far = [(w, med[w, n, "elfmalloc"][0] /
               min(med[w, n, p][0] for p in peers)) for w in workloads]
@@ -429,6 +464,12 @@ def targets_section(workloads, threads, names, med):
     for w in workloads:
       if w in missed:
         out.append("- %s: %s." % (w, WHY.get(w, "not profiled yet")))
+  if rss_missed:
+    out += ["", "Peak RSS above 1.25x mimalloc's, and why:", ""]
+    for n, w, x in rss_missed:
+      out.append("- %s at %d thread%s (%.2fx): %s." % (
+          w, n, "" if n == 1 else "s", x,
+          RSS_WHY.get(w, "not analysed yet")))
   out.append("")
   return out
 

@@ -92,10 +92,10 @@ class CacheBase;
 // A thread's idle-cache trimming. Each of its caches reports the slags it
 // refreshes (the thread needs more memory of that class) here; whenever
 // the thread has taken kIdleSweepBytes of slags since the last time, `run`
-// looks at the thread's other caches and shuts down those that were not
-// used since its previous look and still hold memory, so that their
-// objects, slags and stacks go back to be reused by the class the thread
-// works with now. Without it a thread that moves from one size to another
+// looks at the thread's other caches and trims those that were not used
+// since its previous look and still hold memory (FE::Trim), so that their
+// objects and slags go back to be reused by the class the thread works
+// with now. Without it a thread that moves from one size to another
 // (Hoard's threadtest does, every round) keeps a full magazine of every
 // size it ever used. Counting bytes rather than refreshes keeps the period
 // the same for 256 KiB and 2 MiB slags. Thread-compatible: one per thread.
