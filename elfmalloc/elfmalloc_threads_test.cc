@@ -47,11 +47,8 @@ using testing::ResidentBytes;
 using testing::RunThreads;
 using testing::Scaled;
 
-
 constexpr size_t kKiB = size_t{1} << 10;
 constexpr size_t kMiB = size_t{1} << 20;
-
-
 
 uint64_t Mix(uint64_t x) {
   x += 0x9E3779B97F4A7C15u;
@@ -118,7 +115,6 @@ size_t CheckMovedWords(const void* q, size_t n, const void* origin, size_t size,
   }
   return n / 8 * 8;
 }
-
 
 // Failures seen on worker threads; the first few are reported in full.
 class Failures {
@@ -366,6 +362,51 @@ TEST(ElfmallocThreadsTest, CrossThreadFreesMixed) {
       3);
 }
 
+// One thread moves a large object back and forth with realloc (each move
+// frees the old address range) while others map, check and free large
+// objects, which can land where the moved object was. Every live object
+// must stay known to the large-object registry throughout. The resize used
+// to remove its old record only after the move, so a block mapped at the
+// vacated address in between met a stale record with its own address; a
+// TSan CI run once saw usable_size() call a live object an invalid
+// pointer. This test exercises that path; it did not reproduce the window
+// on the old code in a few runs (an mmap must land exactly on the vacated
+// range), so the fix rests on the ordering argument in LargeResize.
+TEST(ElfmallocThreadsTest, LargeReallocMovesWhileOthersMapTheFreedRange) {
+  const size_t rounds = Scaled(3000, 600, 20000);
+  std::atomic<bool> stop{false};
+  Failures failures;
+  // No block cache: every free unmaps and every allocation maps afresh.
+  const int64_t decay = DecayMs();
+  SetDecayMs(0);
+  RunThreads(3, [&](size_t t) {
+    if (t == 0) {
+      void* p = Alloc(2 * kMiB);
+      for (size_t i = 0; i < rounds && p != nullptr; ++i) {
+        // Growth beyond what can be extended in place moves the mapping.
+        p = Realloc(p, (i % 2 == 0 ? 9 : 2) * kMiB);
+        if (p == nullptr || UsableSize(p) < 2 * kMiB) {
+          if (failures.Add()) ADD_FAILURE() << "realloc lost the object";
+        }
+      }
+      Free(p);
+      stop.store(true);
+      return;
+    }
+    while (!stop.load()) {
+      const size_t size = (2 + t) * kMiB;
+      char* q = static_cast<char*>(Alloc(size));
+      if (q == nullptr) continue;
+      q[0] = 1;
+      if (UsableSize(q) < size && failures.Add()) {
+        ADD_FAILURE() << "a live large object lost its record";
+      }
+      Free(q);
+    }
+  });
+  SetDecayMs(decay);
+}
+
 // --- Traffic while the page allocator is maintained --------------------------
 
 TEST(ElfmallocThreadsTest, ReleaseAndDecayChangesDuringTraffic) {
@@ -534,7 +575,6 @@ TEST(ElfmallocThreadsTest, AllocAndFreeFromLateThreadExitDestructors) {
 }
 
 // --- Thread churn ------------------------------------------------------------
-
 
 constexpr size_t kHandoff = 4;
 

@@ -129,6 +129,12 @@ class CacheBase {
   // back).
   bool HoldsMemory() const { return top_ != 0 || slags_.slag() != nullptr; }
 
+  // True if `p` is the most recently cached object (so it is free).
+  bool IsOnTop(const void* p) const {
+    return stack_ != nullptr && top_ != 0 &&
+           stack_[top_ - 1] == EncodeCached(const_cast<void*>(p));
+  }
+
   ClassPool* pool() const { return pool_; }
   size_t cached() const { return top_; }
   size_t capacity() const { return cap_; }

@@ -457,6 +457,13 @@ class Heap {
       const size_t c = size_t{tag} - 1;
       if (!IsObjectStart(c, p)) BadPointer("realloc", p);
       if (kSecure) SecureCheckLive(c, p, "realloc", "freed pointer");
+      // The common use after free, realloc of the block this thread just
+      // freed, is named as such here rather than as a double free when the
+      // block is freed below (one load; realloc is not a fast path).
+      if (ThreadCache* tc = Local();
+          kDefaultChecks && tc != nullptr && tc->cache(c).IsOnTop(p)) {
+        alloc_fmt::Fatal("elfmalloc: realloc(): freed pointer %p", p);
+      }
       old_size = ClassSize(c) - kCanaryBytes;
       // Keep the block if it is big enough, aligned enough, and not more
       // than twice what is needed (so shrinking really returns memory).

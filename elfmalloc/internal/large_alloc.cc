@@ -60,11 +60,33 @@ class Registry {
 
   bool Insert(const Record& r) ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
-    if ((count_ + 1) * 2 > capacity_ && !Grow()) return false;
+    if ((count_ + reserved_ + 1) * 2 > capacity_ && !Grow()) return false;
     Place(r);
     ++count_;
     bytes_ += r.bytes;
     return true;
+  }
+
+  // Takes the record of `addr` out for a resize, keeping its room in the
+  // table reserved, so that PutBack cannot fail. The record must be out
+  // before the mapping moves: the range the move vacates can be mapped by
+  // another thread at once, and its record (same address) must not meet
+  // this stale one. False if `addr` has no record.
+  bool TakeForResize(uintptr_t addr, Record* out) ABSL_LOCKS_EXCLUDED(lock_) {
+    SpinLockHolder h(&lock_);
+    if (!RemoveLocked(addr, out)) return false;
+    ++reserved_;
+    return true;
+  }
+
+  // Ends TakeForResize with the object's record after the resize (or the
+  // old one if it failed).
+  void PutBack(const Record& r) ABSL_LOCKS_EXCLUDED(lock_) {
+    SpinLockHolder h(&lock_);
+    --reserved_;
+    Place(r);
+    ++count_;
+    bytes_ += r.bytes;
   }
 
   // Removes and returns the record of `addr`; false if absent.
@@ -154,6 +176,10 @@ class Registry {
   // Checks the records and the cache (see LargeCheckInvariants).
   bool Check(const char** what) ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
+    if (reserved_ != 0) {
+      *what = "large record still out for a resize";
+      return false;
+    }
     const size_t page = mmap_alloc::PageSize();
     size_t n = 0, total = 0;
     for (size_t i = 0; i < capacity_; ++i) {
@@ -313,6 +339,7 @@ class Registry {
   Record* slots_ ABSL_GUARDED_BY(lock_) = nullptr;
   size_t capacity_ ABSL_GUARDED_BY(lock_) = 0;
   size_t count_ ABSL_GUARDED_BY(lock_) = 0;
+  size_t reserved_ ABSL_GUARDED_BY(lock_) = 0;  // records out for a resize
   size_t bytes_ ABSL_GUARDED_BY(lock_) = 0;
   CachedBlock cache_[kLargeCacheEntries] ABSL_GUARDED_BY(lock_) = {};
   size_t cache_count_ ABSL_GUARDED_BY(lock_) = 0;
@@ -419,20 +446,26 @@ size_t LargeUsableSize(const void* p) {
 }
 
 void* LargeResize(void* p, size_t size) {
-  Record r;
-  if (!g_registry.Lookup(reinterpret_cast<uintptr_t>(p), &r)) return nullptr;
   const size_t page = mmap_alloc::PageSize();
   if (size > PTRDIFF_MAX) return nullptr;
+  Record r;
+  if (!g_registry.TakeForResize(reinterpret_cast<uintptr_t>(p), &r)) {
+    return nullptr;
+  }
   // The hardened build's mapping ends in the guard page (LargeAlloc).
   const size_t guard = kSecure ? page : 0;
   const size_t bytes = ((size + page - 1) & ~(page - 1)) + guard;
-  if (bytes == r.bytes) return p;
+  if (bytes == r.bytes) {
+    g_registry.PutBack(r);
+    return p;
+  }
   const mmap_alloc::MapAlloc map;
   char* const old_guard = static_cast<char*>(p) + r.bytes - guard;
   // The old guard becomes object memory (or is cut off); a new one goes at
   // the new end. If the resize fails, the old one is put back.
   if (guard != 0 &&
       !map.Protect(old_guard, guard, mmap_alloc::kPermReadWrite)) {
+    g_registry.PutBack(r);
     return nullptr;
   }
   void* q = nullptr;
@@ -451,11 +484,11 @@ void* LargeResize(void* p, size_t size) {
                   mmap_alloc::kPermNone);
     }
   }
-  if (q == nullptr) return nullptr;
-  Record old;
-  g_registry.Remove(reinterpret_cast<uintptr_t>(p), &old);
-  // Re-inserting cannot need a bigger table: one record left, one comes.
-  g_registry.Insert(Record{reinterpret_cast<uintptr_t>(q), bytes, r.align});
+  if (q == nullptr) {
+    g_registry.PutBack(r);
+    return nullptr;
+  }
+  g_registry.PutBack(Record{reinterpret_cast<uintptr_t>(q), bytes, r.align});
   return q;
 }
 
