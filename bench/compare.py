@@ -407,9 +407,9 @@ RSS_WHY = {
         "not analysed yet: the statistics report shows 8 MiB of small slags "
         "mapped for a live set of well under 1 MiB"),
     "realloc_growth": (
-        "the large-block cache keeps up to 64 MiB of freed blocks for reuse "
-        "(it is what makes large reallocations fast); see "
-        "ELFMALLOC_DECAY_MS in info/tuning.md"),
+        "not analysed yet: the buffers grow to at most 1 MiB, so they end "
+        "in the 2 MiB slags of the 64 KiB - 1 MiB classes, never in large "
+        "objects"),
     "shbench": (
         "mixed sizes and lifetimes: " + _LAYOUT),
 }
