@@ -118,13 +118,7 @@ void PrintStats(void (*write)(void* opaque, const char* line), void* opaque) {
                              write, opaque);
 }
 
-const char* FrontendName() {
-#if defined(ELFMALLOC_LOCAL_CACHE)
-  return internal::LocalCache::kName;
-#else
-  return internal::MagazineCache::kName;
-#endif
-}
+const char* FrontendName() { return DefaultHeap::FrontEnd::kName; }
 
 }  // namespace elfmalloc
 }  // namespace allocators

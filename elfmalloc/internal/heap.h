@@ -237,6 +237,8 @@ struct HeapStats {
 template <typename FE>
 class Heap {
  public:
+  using FrontEnd = FE;
+
   // The process-wide instance for FE: built on first use (from static
   // storage; no malloc), never destroyed, so calls from other static
   // destructors and late thread exits still work.

@@ -89,12 +89,6 @@ class Registry {
     bytes_ += r.bytes;
   }
 
-  // Removes and returns the record of `addr`; false if absent.
-  bool Remove(uintptr_t addr, Record* out) ABSL_LOCKS_EXCLUDED(lock_) {
-    SpinLockHolder h(&lock_);
-    return RemoveLocked(addr, out);
-  }
-
   // Frees live object `addr`: caches its block, or hands it to `victims`
   // to unmap. Also moves expired and excess cached blocks to `victims`.
   LargeFreeResult Free(uintptr_t addr, Victims* victims)
