@@ -121,10 +121,27 @@ class BagPipe {
   explicit BagPipe(size_t pipes, Cleanup cleanup = Cleanup()) {
     size_t len = 1;
     while (len < pipes) len <<= 1;
-    state_ = State::Create(len, std::move(cleanup));
+    state_ = State::Create(len, std::move(cleanup), /*nothrow=*/false);
     // The first handle has seed 0: stride 1, like the original's new().
     InitSchedule(0);
   }
+
+  // The same, except that if the shared state or a pipe's memory cannot be
+  // had the handle is left empty (valid() false) instead of dying, so that
+  // a bag built lazily on an allocation path can report ENOMEM. REQUIRES: Q
+  // is constructible from std::nothrow (FAAQueueLowLevel is).
+  BagPipe(size_t pipes, std::nothrow_t, Cleanup cleanup = Cleanup()) {
+    static_assert(std::is_constructible_v<Q, std::nothrow_t>,
+                  "BagPipe(pipes, std::nothrow) needs Q(std::nothrow)");
+    size_t len = 1;
+    while (len < pipes) len <<= 1;
+    state_ = State::Create(len, std::move(cleanup), /*nothrow=*/true);
+    if (state_ != nullptr) InitSchedule(0);
+  }
+
+  // False for a handle whose nothrow construction failed (or that was
+  // moved from); such a handle may only be destroyed.
+  bool valid() const { return state_ != nullptr; }
 
   // A new handle onto the same bag, with its own schedule.
   BagPipe(const BagPipe& other) : state_(other.state_) {
@@ -325,12 +342,29 @@ class BagPipe {
       return alignof(State) > alignof(Q) ? alignof(State) : alignof(Q);
     }
 
-    static State* Create(size_t n, Cleanup c) {
+    // Fatal on out of memory unless `nothrow`, which returns nullptr
+    // instead (with nothing left allocated).
+    static State* Create(size_t n, Cleanup c, bool nothrow) {
       void* mem = bsalloc::Alloc(Bytes(n), Align());
+      if (mem == nullptr && nothrow) return nullptr;
       ALLOC_CHECK(mem != nullptr, "bagpipe: out of memory (BagPipe state)");
       State* s = new (mem) State(n, std::move(c));
       s->pipes = reinterpret_cast<Q*>(static_cast<char*>(mem) + PipesOffset());
-      for (size_t i = 0; i < n; ++i) new (&s->pipes[i]) Q();
+      for (size_t i = 0; i < n; ++i) {
+        if constexpr (std::is_constructible_v<Q, std::nothrow_t>) {
+          if (nothrow) {
+            Q* q = new (&s->pipes[i]) Q(std::nothrow);
+            if (!q->ok()) {
+              for (size_t j = 0; j <= i; ++j) s->pipes[j].~Q();
+              s->~State();
+              bsalloc::Free(mem, Bytes(n));
+              return nullptr;
+            }
+            continue;
+          }
+        }
+        new (&s->pipes[i]) Q();
+      }
       return s;
     }
 

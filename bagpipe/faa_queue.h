@@ -104,6 +104,19 @@ class FAAQueueLowLevel
     tail_.store(n, std::memory_order_relaxed);
   }
 
+  // The same, except that out of memory leaves the queue unusable (ok()
+  // false; only destruction is allowed), for owners that must report
+  // allocation failure instead of dying (BagPipe's nothrow constructor).
+  explicit FAAQueueLowLevel(std::nothrow_t) {
+    internal::EbrGuard guard;
+    Node* n = NewNode(guard, internal::kEmptyCell);
+    head_.store(n, std::memory_order_relaxed);
+    tail_.store(n, std::memory_order_relaxed);
+  }
+
+  // False only after the nothrow constructor ran out of memory.
+  bool ok() const { return head_.load(std::memory_order_relaxed) != nullptr; }
+
   // REQUIRES: no concurrent operation. Remaining word-sized items are simply
   // dropped (they own nothing).
   ~FAAQueueLowLevel() {

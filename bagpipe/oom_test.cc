@@ -175,6 +175,34 @@ TEST_F(OomTest, BagPipePushMutAndBulkAddReportOutOfMemory) {
   bag.CheckInvariants();
 }
 
+// The nothrow constructor leaves an invalid handle instead of dying when
+// the state or a pipe's first node cannot be had, and builds a working bag
+// once maps succeed again.
+TEST_F(OomTest, NothrowBagPipeIsInvalidWhenOutOfMemory) {
+  using Bag = BagPipe<RevocableFAAQueue<Item*>>;
+  std::vector<Bag> bags;
+  fi::FailNextMaps(kForever);
+  // Each bag takes a state block and four node blocks; the caches run dry
+  // after a few hundred.
+  bool failed = false;
+  for (int i = 0; i < 100000 && !failed; ++i) {
+    Bag b(4, std::nothrow);
+    failed = !b.valid();
+    if (!failed) bags.push_back(std::move(b));
+  }
+  fi::ClearMapFailures();
+  ASSERT_TRUE(failed) << "no nothrow construction ran out of memory";
+  bags.clear();
+  Bag b(4, std::nothrow);
+  ASSERT_TRUE(b.valid());
+  Item item;
+  ASSERT_TRUE(b.PushMut(&item));
+  Item* out = nullptr;
+  ASSERT_TRUE(b.PopMut(&out));
+  EXPECT_EQ(out, &item);
+  b.CheckInvariants();
+}
+
 TEST_F(OomTest, SharedHandleReportsOutOfMemory) {
   SharedHandle<FAAQueueLowLevel<uint64_t>> h;
   fi::FailNextMaps(kForever);

@@ -646,7 +646,6 @@ class Heap {
     size_t pipes = bagpipe::DefaultPipeCount();
     if (pipes > 16) pipes = 16;  // the original's 16 per class at most
     for (size_t c = 0; c < kNumClasses; ++c) {
-      AvailableBag* bag = new (&bags_[c]) AvailableBag(pipes);
       ClassPool& p = pools_[c];
       p.geom = kGeneralGeometry[c];
       // ELFMALLOC_REUSE_THRESHOLD: the fraction of free objects that makes
@@ -662,7 +661,7 @@ class Heap {
       p.eager_decommit_bytes = kEagerDecommitBytes;
       p.secure_clear_bytes = MaxObjectsOffset(p.geom.slag_bytes);
       p.pages = big ? &big_pages_ : &small_pages_;
-      p.available = bag;
+      p.bag_pipes = pipes;  // the bag is built on first use (slag.h)
     }
   }
   ~Heap() = delete;  // never destroyed
@@ -864,7 +863,6 @@ class Heap {
   PageAlloc small_pages_;
   PageAlloc big_pages_;
   ClassPool pools_[kNumClasses];
-  alignas(AvailableBag) unsigned char bags_[kNumClasses][sizeof(AvailableBag)];
 
   // Live thread caches, for statistics; exited threads' counts are folded
   // into retired_*.

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
+#include "bsalloc/bsalloc.h"
 #include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
@@ -164,6 +166,8 @@ bool CheckAvailableSlags(ClassPool* pool, const char** what) {
     }
   }
   if (!ok) return false;
+  AvailableBag* proto = pool->available.load(std::memory_order_acquire);
+  if (proto == nullptr) return true;  // never built: nothing was pushed
   // Every slag of the class is in the bag at most once, so slags + 1 slots
   // are enough; more means a slag is in the bag twice (or slags is wrong).
   const size_t cap = pool->slags.load(std::memory_order_relaxed) + 1;
@@ -171,7 +175,7 @@ bool CheckAvailableSlags(ClassPool* pool, const char** what) {
   const mmap_alloc::MapAlloc map;
   Slag** slags = static_cast<Slag**>(map.Alloc(scratch_bytes));
   if (slags == nullptr) return true;  // no memory to look: nothing checked
-  AvailableBag bag(*pool->available);
+  AvailableBag bag(*proto);
   size_t n = 0;
   while (n < cap && bag.PopMut(&slags[n])) ++n;
   if (n == cap) {
@@ -269,7 +273,44 @@ void SlagAllocator::Init(ClassPool* pool, PageAlloc::Handle* pages) {
                "elfmalloc: page handle of another page allocator");
   pool_ = pool;
   pages_ = pages;
-  new (bag_storage_) AvailableBag(*pool->available);
+}
+
+namespace {
+
+// The class's bag, built now if no thread has built it; nullptr if out of
+// memory. Lock-free (a lock held across fork would need a handler): racing
+// builders each make one, and the losers of the publishing CAS destroy
+// theirs.
+AvailableBag* BuildAvailableBag(ClassPool* pool) {
+  AvailableBag* bag = pool->available.load(std::memory_order_acquire);
+  if (bag != nullptr) return bag;
+  void* mem = bsalloc::Alloc(sizeof(AvailableBag), alignof(AvailableBag));
+  if (mem == nullptr) return nullptr;
+  auto* made = new (mem) AvailableBag(pool->bag_pipes, std::nothrow);
+  if (made->valid() &&
+      pool->available.compare_exchange_strong(
+          bag, made, std::memory_order_acq_rel, std::memory_order_acquire)) {
+    return made;
+  }
+  // Out of memory (bag stays nullptr), or another thread published first.
+  made->~AvailableBag();
+  bsalloc::Free(mem, sizeof(AvailableBag));
+  return bag;
+}
+
+}  // namespace
+
+bool SlagAllocator::EnsureBag(bool create) {
+  if (ABSL_PREDICT_TRUE(has_bag_)) return true;
+  AvailableBag* proto = pool_->available.load(std::memory_order_acquire);
+  if (proto == nullptr) {
+    if (!create) return false;
+    proto = BuildAvailableBag(pool_);
+    if (proto == nullptr) return false;
+  }
+  new (bag_storage_) AvailableBag(*proto);
+  has_bag_ = true;
+  return true;
 }
 
 bool SlagAllocator::Refresh(AllocIter* it) {
@@ -322,7 +363,7 @@ bool SlagAllocator::ReleaseCurrent(bool keep) {
 Slag* SlagAllocator::ClaimNew() {
   // Slags the bag had no memory for first, so they rejoin the normal path.
   Slag* s = PopOverflow(pool_);
-  if (s != nullptr || bag().PopMut(&s)) {
+  if (s != nullptr || (EnsureBag(/*create=*/false) && bag().PopMut(&s))) {
     const uint64_t prev = s->rc.fetch_or(kClaimed, std::memory_order_acq_rel);
     ALLOC_DCHECK((prev & kClaimed) == 0, "elfmalloc: popped a claimed slag");
     static_cast<void>(prev);
@@ -421,8 +462,8 @@ void SlagAllocator::OnUnclaimedFree(Slag* s, int64_t before, int64_t after) {
 }
 
 void SlagAllocator::PushAvailable(Slag* s) {
-  if (ABSL_PREDICT_FALSE(!bag().PushMut(s))) {
-    // The bag is out of memory for a node: file the slag on the overflow
+  if (ABSL_PREDICT_FALSE(!EnsureBag(/*create=*/true) || !bag().PushMut(s))) {
+    // No memory for the bag or a node of it: file the slag on the overflow
     // list, where ClaimNew and the full transition find it, and re-check
     // as below, reading rc with an RMW (see OnUnclaimedFree).
     AddOverflow(pool_, s);
@@ -457,7 +498,8 @@ void SlagAllocator::Shutdown(AllocIter* it) {
     ReleaseCurrent(/*keep=*/false);
     slag_ = nullptr;
   }
-  bag().~AvailableBag();
+  if (has_bag_) bag().~AvailableBag();
+  has_bag_ = false;
   pool_ = nullptr;
   pages_ = nullptr;
 }

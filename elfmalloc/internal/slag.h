@@ -177,8 +177,15 @@ struct ClassPool {
   // Freed slags with at least this many usable bytes are eagerly decommitted.
   size_t eager_decommit_bytes = SIZE_MAX;
   PageAlloc* pages = nullptr;
-  // Prototype handle: each thread copies it (a BagPipe handle per thread).
-  AvailableBag* available = nullptr;
+  // Prototype handle of the class's available bag: each thread copies it
+  // (a BagPipe handle per thread). Built by the first thread that has a
+  // slag to put in it (SlagAllocator::EnsureBag) unless the owner sets it:
+  // an empty bag holds a first node per pipe, 4 KiB each, and building all
+  // 41 classes' bags up front cost every process 650 KiB of resident
+  // memory on two CPUs. Never freed once set.
+  std::atomic<AvailableBag*> available{nullptr};
+  // The pipes of the bag EnsureBag builds.
+  size_t bag_pipes = 1;
   // Hardened build: bytes at the start of a page to clear before it becomes
   // a slag of this class (the largest header of any class it may have
   // been), so its objects read as zero like every freed object.
@@ -343,10 +350,16 @@ class SlagAllocator {
   // at least `cutoff` free objects). Returns true if it was kept.
   bool ReleaseCurrent(bool keep);
   Slag* ClaimNew();
+  // Makes bag() usable: copies the class's bag handle, building the bag
+  // first (with `create`) if no thread has. False if there is no bag and
+  // `create` is false (so it is empty), or if it could not be built (out of
+  // memory: callers use the overflow list instead).
+  bool EnsureBag(bool create);
 
   ClassPool* pool_ = nullptr;
   PageAlloc::Handle* pages_ = nullptr;
   Slag* slag_ = nullptr;
+  bool has_bag_ = false;  // bag_storage_ holds a handle
   alignas(AvailableBag) unsigned char bag_storage_[sizeof(AvailableBag)];
   AvailableBag& bag() {
     return *std::launder(reinterpret_cast<AvailableBag*>(bag_storage_));

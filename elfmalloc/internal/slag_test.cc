@@ -16,6 +16,7 @@
 #include "elfmalloc/internal/page_alloc.h"
 #include "elfmalloc/internal/slag_geometry.h"
 #include "gtest/gtest.h"
+#include "mmap_alloc/fault_injection.h"
 #include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
@@ -41,7 +42,10 @@ struct Pools {
 
 // What one thread holds: a page handle, a slag allocator and an iterator.
 struct Side {
-  explicit Side(Pools& p) : handle(&p.pages) { slags.Init(&p.pool, &handle); }
+  explicit Side(Pools& p) : Side(p.pool, p.pages) {}
+  Side(ClassPool& pool, PageAlloc& pages) : handle(&pages) {
+    slags.Init(&pool, &handle);
+  }
   ~Side() { slags.Shutdown(&it); }
   std::vector<void*> TakeAll() {
     std::vector<void*> out;
@@ -124,6 +128,72 @@ TEST(SlagTest, CutoffPushThenFullRevoke) {
   EXPECT_FALSE(probe.PopMut(&s));
 }
 
+// A class's available bag is built by the first slag that needs it, not
+// before (an empty bag costs a node per pipe); until then a refresh takes
+// pages without looking for one.
+TEST(SlagTest, AvailableBagIsBuiltOnFirstPush) {
+  PageAlloc pages(PageAllocOptions{kPage, 2, 1, SIZE_MAX, -1});
+  ClassPool pool;
+  pool.geom = ComputeGeometry(1024, kPage, 0.6, kPage, 16);
+  pool.pages = &pages;
+  pool.bag_pipes = 2;
+  Side owner(pool, pages), other(pool, pages);
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  Slag* old = owner.slags.slag();
+  const std::vector<void*> objs = owner.TakeAll();
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  EXPECT_EQ(pool.available.load(), nullptr);
+  for (size_t i = 0; i < pool.geom.cutoff; ++i) other.slags.Free(objs[i]);
+  AvailableBag* bag = pool.available.load();
+  ASSERT_NE(bag, nullptr);
+  EXPECT_EQ(bag->pipe_count(), 2u);
+  const char* what = nullptr;
+  EXPECT_TRUE(CheckAvailableSlags(&pool, &what)) << what;
+  Side third(pool, pages);
+  ASSERT_TRUE(third.slags.Refresh(&third.it));
+  EXPECT_EQ(third.slags.slag(), old);
+  for (void* o : third.TakeAll()) third.slags.Free(o);
+  for (size_t i = pool.geom.cutoff; i < objs.size(); ++i) {
+    other.slags.Free(objs[i]);
+  }
+}
+
+// Out of memory for the bag: the slag that needed it goes on the overflow
+// list and is still found by the next refresh; the bag is built later.
+TEST(SlagTest, AvailableBagOutOfMemoryUsesTheOverflowList) {
+  PageAlloc pages(PageAllocOptions{kPage, 2, 1, SIZE_MAX, -1});
+  ClassPool pool;
+  pool.geom = ComputeGeometry(1024, kPage, 0.6, kPage, 16);
+  pool.pages = &pages;
+  pool.bag_pipes = 1;
+  Side owner(pool, pages), other(pool, pages);
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  Slag* old = owner.slags.slag();
+  const std::vector<void*> objs = owner.TakeAll();
+  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  // Enough failures to run the bootstrap allocator's cached blocks dry.
+  mmap_alloc::testing::FailNextMaps(size_t{1} << 40);
+  for (size_t i = 0; i < pool.geom.cutoff; ++i) other.slags.Free(objs[i]);
+  mmap_alloc::testing::ClearMapFailures();
+  ASSERT_EQ(pool.available.load(), nullptr);
+  EXPECT_EQ(pool.overflow_count.load(), 1u);
+  const char* what = nullptr;
+  EXPECT_TRUE(CheckAvailableSlags(&pool, &what)) << what;
+  Side third(pool, pages);
+  ASSERT_TRUE(third.slags.Refresh(&third.it));
+  EXPECT_EQ(third.slags.slag(), old);
+  EXPECT_EQ(pool.overflow_count.load(), 0u);
+  // With memory back, the next slag that needs the bag builds it: `old`,
+  // given up with its free objects back.
+  for (void* o : third.TakeAll()) third.slags.Free(o);
+  third.slags.Shutdown(&third.it);
+  EXPECT_NE(pool.available.load(), nullptr);
+  EXPECT_TRUE(CheckAvailableSlags(&pool, &what)) << what;
+  for (size_t i = pool.geom.cutoff; i < objs.size(); ++i) {
+    other.slags.Free(objs[i]);
+  }
+}
+
 // A slag that crossed the cutoff is handed to the next thread that needs
 // one, instead of a new page.
 TEST(SlagTest, AvailableSlagIsReused) {
@@ -202,7 +272,8 @@ TEST(SlagDeathTest, DoubleFreeIsReported) {
   ASSERT_TRUE(owner.slags.Refresh(&owner.it));
   void* o = owner.it.Next();
   owner.slags.Free(o);
-  EXPECT_DEATH(owner.slags.Free(o), "^elfmalloc: free\\(\\): double free of 0x");
+  EXPECT_DEATH(owner.slags.Free(o),
+               "^elfmalloc: free\\(\\): double free of 0x");
 }
 
 TEST(SlagDeathTest, InteriorPointerIsReported) {
