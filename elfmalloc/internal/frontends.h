@@ -32,11 +32,17 @@
 // That is the most a magazine may hold, not what it always holds: a thread
 // that only frees a class (the consumer of a producer-consumer pair) would
 // otherwise hoard up to 64 Ki objects of every class it sees, over 100 MiB
-// for 16..1024-byte messages. So, as tcmalloc sizes its free lists, each
-// magazine has a limit that starts at kMagazineMinLimit, grows by a slag's
-// worth of objects whenever the thread has to refresh its slag (it
-// allocates more than its cache gives it), and shrinks by as much after
-// kMagazineOverflowsToShrink overflows with no refresh between them.
+// for 16..1024-byte messages. So each magazine has a limit that starts at
+// kMagazineMinLimit and, when the thread has to refresh its slag (it
+// allocates more than its cache gives it), rises to what the current run
+// of refreshes took: a slag's worth per refresh since the last one that
+// was preceded by frees (MagazineCache::AllocRefresh). A thread that
+// allocates many slags' worth and then frees them keeps them all; two
+// threads passing objects to each other keep about a slag's worth each.
+// The limit shrinks by a slag's worth after kMagazineOverflowsToShrink
+// overflows with no refresh between them. (The run is counted with the
+// statistics counters; a build without them grows by a slag at every
+// refresh.)
 //
 // Thread-compatible: each object belongs to one thread.
 
@@ -245,6 +251,7 @@ class MagazineCache : public CacheBase {
     limit_ = 0;
     target_ = 0;
     overflows_ = 0;
+    run_ = 0;
     CacheBase::Shutdown();
   }
   // The idle-cache trim (IdleSweep): gives back the cached objects and the
@@ -264,8 +271,10 @@ class MagazineCache : public CacheBase {
   void* AllocRefresh();
   void FreeSlow(void* p);
 
-  uint32_t target_ = 0;     // the adaptive limit (0: not yet set)
-  uint32_t overflows_ = 0;  // overflows since the last refresh
+  uint32_t target_ = 0;            // the adaptive limit (0: not yet set)
+  uint32_t overflows_ = 0;         // overflows since the last refresh
+  uint32_t run_ = 0;               // refreshes in the current run
+  uint64_t frees_at_refresh_ = 0;  // frees() at the last refresh
 };
 
 class LocalCache : public CacheBase {

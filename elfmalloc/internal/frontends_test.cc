@@ -96,6 +96,57 @@ TEST(MagazineCacheTest, LimitAdaptsToHowTheThreadUsesTheClass) {
   EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
 }
 
+// Two caches that keep passing objects to each other, each allocating a
+// little more than its cache holds now and then (xmalloc's ring of
+// threads): every refresh puts a fresh slag's objects into circulation.
+// The limit is what one run of refreshes without frees needed, so it stays
+// at a slag's worth and overflows take the surplus out; growing by a slag
+// at every refresh let both magazines grow to their capacity.
+TEST(MagazineCacheTest, PassingObjectsBackAndForthKeepsTheLimitBounded) {
+  Pools p(256);  // 255 objects per 64 KiB slag
+  PageAlloc::Handle h(&p.pages);
+  MagazineCache a, b;
+  a.Setup(&p.pool, &h, 65536);
+  b.Setup(&p.pool, &h, 65536);
+  const uint32_t slag = static_cast<uint32_t>(p.pool.geom.n_objects);
+  std::vector<void*> batch;
+  uint64_t x = 1;
+  for (int round = 0; round < 4000; ++round) {
+    MagazineCache& from = round % 2 == 0 ? a : b;
+    MagazineCache& to = round % 2 == 0 ? b : a;
+    // Batches of 100..299 objects: the caches drift apart and refresh.
+    x = x * 6364136223846793005u + 1442695040888963407u;
+    const size_t n = 100 + (x >> 33) % 200;
+    batch.clear();
+    for (size_t i = 0; i < n; ++i) batch.push_back(from.Alloc());
+    for (void* o : batch) to.Free(o);
+  }
+  EXPECT_LE(a.limit(), 2 * slag);
+  EXPECT_LE(b.limit(), 2 * slag);
+  EXPECT_LE(p.pages.mapped_pages(), 8u);
+  a.Shutdown();
+  b.Shutdown();
+  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+}
+
+// A thread that allocates many slags' worth in one go and then frees them
+// all (Hoard's threadtest) keeps every one of them cached.
+TEST(MagazineCacheTest, OneLongRunIsKeptWhole) {
+  Pools p(256);
+  PageAlloc::Handle h(&p.pages);
+  MagazineCache m;
+  m.Setup(&p.pool, &h, 65536);
+  std::vector<void*> objs;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 5000; ++i) objs.push_back(m.Alloc());
+    for (void* o : objs) m.Free(o);
+    objs.clear();
+    EXPECT_EQ(m.cached(), 5000u) << round;
+  }
+  m.Shutdown();
+  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+}
+
 // A cache's first operation, a free of an object from another cache's slag,
 // sends it back to that slag (no passive false sharing); later frees are
 // cached as usual.
