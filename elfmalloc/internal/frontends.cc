@@ -91,12 +91,33 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
   const SlagGeometry& g = pool->geom;
   const uintptr_t slag_mask = g.slag_bytes - 1;
   // Objects usually come back in runs from one bitset word (allocation
-  // order), so the cell of the previous object is tried first.
+  // order), so the cell of the previous object is tried first; and when an
+  // object is the one right after the previous, in the same word and not
+  // past the last object, its bit is the previous one's shifted by
+  // bits_per_object: no geometry to compute or check (a magazine trimmed
+  // after a run of allocations and frees in order is all such objects).
   Cell* last = &none;
+  uintptr_t next_addr = 0;  // the object after the previous one
+  uint64_t next_mask = 0;   // its bit in last->word; 0: none
+  const size_t bpo = g.bits_per_object;
+  const size_t n_bits = g.n_objects * bpo;
   Slag* checked = nullptr;  // the last slag whose pool was verified
   for (size_t i = 0; i < n; ++i) {
     void* p = DecodeCached(objects[i]);
     const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    if (a == next_addr && next_mask != 0) {
+      if (ABSL_PREDICT_FALSE((last->mask & next_mask) != 0)) {
+        alloc_fmt::Fatal("elfmalloc: free(): double free of %p", p);
+      }
+      last->mask |= next_mask;
+      next_addr += g.object_size;
+      // Past bit 63, or past the last object: the general path decides.
+      const uint64_t m = bpo < kBitsPerWord ? next_mask << bpo : 0;
+      const size_t bit = last->word * kBitsPerWord +
+                         static_cast<size_t>(__builtin_ctzll(next_mask)) + bpo;
+      next_mask = bit < n_bits ? m : 0;
+      continue;
+    }
     Slag* s = reinterpret_cast<Slag*>(a & ~slag_mask);
     if (s != checked) {
       if (ABSL_PREDICT_FALSE(s->pool != pool)) {
@@ -108,6 +129,12 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
     BitPos pos;
     if (ABSL_PREDICT_FALSE(!BitAt(g, a & slag_mask, &pos))) {
       alloc_fmt::Fatal("elfmalloc: free(): invalid pointer %p", p);
+    }
+    {
+      const size_t bit = pos.word * kBitsPerWord +
+                         static_cast<size_t>(__builtin_ctzll(pos.mask)) + bpo;
+      next_addr = a + g.object_size;
+      next_mask = bpo < kBitsPerWord && bit < n_bits ? pos.mask << bpo : 0;
     }
     if (last->slag == s && last->word == pos.word) {
       if (ABSL_PREDICT_FALSE((last->mask & pos.mask) != 0)) {

@@ -147,6 +147,49 @@ TEST(MagazineCacheTest, OneLongRunIsKeptWhole) {
   EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
 }
 
+// Objects returned in address order take ReturnObjects' sequential path
+// (the next object's bit is the previous one's shifted); across bitset
+// words and up to the last object of each slag every bit is set once, so
+// each slag is seen whole and its page goes back.
+TEST(MagazineCacheTest, ObjectsReturnedInOrderFreeWholeSlags) {
+  for (size_t size : {16, 48, 256, 4096}) {
+    Pools p(size);
+    PageAlloc::Handle h(&p.pages);
+    MagazineCache m;
+    const size_t n = 3 * p.pool.geom.n_objects + 7;
+    m.Setup(&p.pool, &h, 65536);
+    std::vector<void*> objs;
+    for (size_t i = 0; i < n; ++i) objs.push_back(m.Alloc());
+    for (void* o : objs) m.Free(o);
+    ASSERT_EQ(m.cached(), n) << size;
+    m.Trim();
+    EXPECT_EQ(m.cached(), 0u);
+    EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages()) << size;
+    m.Shutdown();
+  }
+}
+
+// A double free that the top-of-stack check cannot see (another free came
+// between) is found when the objects go back to their slag, on the
+// sequential path too: b, a, b returns b's bit twice, the second time as
+// the object right after a.
+TEST(MagazineCacheDeathTest, DoubleFreeInAnOrderedReturnIsReported) {
+  EXPECT_DEATH(
+      {
+        Pools p(64);
+        PageAlloc::Handle h(&p.pages);
+        MagazineCache m;
+        m.Setup(&p.pool, &h, 64);
+        void* a = m.Alloc();
+        void* b = m.Alloc();
+        m.Free(b);
+        m.Free(a);
+        m.Free(b);
+        m.Trim();
+      },
+      "elfmalloc: free\\(\\): double free of 0x");
+}
+
 // A cache's first operation, a free of an object from another cache's slag,
 // sends it back to that slag (no passive false sharing); later frees are
 // cached as usual.
