@@ -291,16 +291,22 @@ class Heap {
     }
 
     // The idle-cache trim (IdleSweep): trims every cache but `caller` that
-    // has neither allocated nor freed since the previous sweep and still
-    // holds objects or a slag.
+    // still holds objects or a slag and has neither allocated nor freed
+    // since the previous sweep (if it holds kIdleTrimBytes of objects) or
+    // since the last full sweep, every kIdleSweepsPerFull-th.
     void Sweep(const CacheBase* caller) {
+      const bool full = ++sweeps_ % kIdleSweepsPerFull == 0;
       for (size_t c = 0; c < kNumClasses; ++c) {
         FE& fe = caches_[c];
         const uint64_t ops = fe.allocs() + fe.frees();
-        if (&fe != caller && ops == sweep_ops_[c] && fe.HoldsMemory()) {
-          fe.Trim();
+        if (&fe != caller && fe.HoldsMemory()) {
+          const bool big = fe.cached() * ClassSize(c) >= kIdleTrimBytes;
+          if (big ? ops == recent_ops_[c] : full && ops == full_ops_[c]) {
+            fe.Trim();
+          }
         }
-        sweep_ops_[c] = ops;
+        recent_ops_[c] = ops;
+        if (full) full_ops_[c] = ops;
       }
     }
     static void RunSweep(void* arg, const CacheBase* caller) {
@@ -316,7 +322,9 @@ class Heap {
     PageAlloc::Handle big_;
     FE caches_[kNumClasses];
     IdleSweep sweep_;
-    uint64_t sweep_ops_[kNumClasses] = {};  // allocs + frees at the last sweep
+    uint32_t sweeps_ = 0;
+    uint64_t recent_ops_[kNumClasses] = {};  // allocs + frees: last sweep
+    uint64_t full_ops_[kNumClasses] = {};    // and last full sweep
   };
 
   // This thread's cache, or nullptr while TLS is unavailable.
