@@ -288,6 +288,8 @@ class Heap {
     // lazily on their next use).
     void Flush() {
       for (FE& fe : caches_) fe.Shutdown();
+      small_.FlushLocal();
+      big_.FlushLocal();
     }
 
     // The idle-cache trim (IdleSweep): trims every cache but `caller` that
@@ -302,7 +304,13 @@ class Heap {
         if (&fe != caller && fe.HoldsMemory()) {
           const bool big = fe.cached() * ClassSize(c) >= kIdleTrimBytes;
           if (big ? ops == recent_ops_[c] : full && ops == full_ops_[c]) {
+            // The pages this frees are what the thread's next refreshes
+            // take (PageAllocOptions::local_pages).
+            small_.set_keep_freed(true);
+            big_.set_keep_freed(true);
             fe.Trim();
+            small_.set_keep_freed(false);
+            big_.set_keep_freed(false);
           }
         }
         recent_ops_[c] = ops;
@@ -705,6 +713,8 @@ class Heap {
     o.on_exhausted = &Heap::ReclaimAddressSpace;
     o.exhausted_arg = this;
     o.guard_bytes = kSlagGuardBytes;
+    // 2 MiB of small pages, one big page.
+    o.local_pages = page_bytes == kSmallSlagBytes ? 8 : 1;
     return o;
   }
 

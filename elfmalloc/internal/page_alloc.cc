@@ -60,6 +60,11 @@ PageAlloc::Handle::Handle(PageAlloc* owner)
 
 char* PageAlloc::Handle::Alloc() {
   PageAlloc& pa = *owner_;
+  if (n_local_ != 0) {
+    pa.local_pages_.fetch_sub(1, std::memory_order_relaxed);
+    pa.dirty_pages_.fetch_sub(1, std::memory_order_relaxed);
+    return local_[--n_local_];
+  }
   const uint64_t gen = pa.gen_.load(std::memory_order_relaxed);
   char* page;
   // Most recently freed first: its cache lines and TLB entries are warmest.
@@ -94,11 +99,30 @@ void PageAlloc::Handle::Free(char* page, bool decommit) {
     if (bytes > keep) map.Uncommit(page + keep, bytes - keep);
   }
   pa.dirty_pages_.fetch_add(1, std::memory_order_relaxed);
+  if (keep_freed_ && !decommit && n_local_ < pa.options_.local_pages &&
+      n_local_ < kMaxLocalPages) {
+    pa.local_pages_.fetch_add(1, std::memory_order_relaxed);
+    local_[n_local_++] = page;
+    return;
+  }
   if (!dirty_[pa.gen_.load(std::memory_order_relaxed) & 1].PushMut(page)) {
     pa.dirty_pages_.fetch_sub(1, std::memory_order_relaxed);
     pa.UnmapUnfiled(page);
   }
   pa.MaybePurge(*this);
+}
+
+void PageAlloc::Handle::FlushLocal() {
+  PageAlloc& pa = *owner_;
+  Bag& bag = dirty_[pa.gen_.load(std::memory_order_relaxed) & 1];
+  while (n_local_ != 0) {
+    char* page = local_[--n_local_];
+    pa.local_pages_.fetch_sub(1, std::memory_order_relaxed);
+    if (!bag.PushMut(page)) {
+      pa.dirty_pages_.fetch_sub(1, std::memory_order_relaxed);
+      pa.UnmapUnfiled(page);
+    }
+  }
 }
 
 char* PageAlloc::Refill(Handle& h) {
@@ -173,6 +197,9 @@ size_t PageAlloc::DrainToClean(Handle& h, Bag& bag) {
 }
 
 void PageAlloc::PurgeOld(Handle& h) {
+  // The caller's kept pages join the current bag, to be purged one period
+  // from now if nobody takes them.
+  h.FlushLocal();
   if (!purge_lock_.TryLock()) return;  // another thread is on it
   const int64_t decay = decay_ms_.load(std::memory_order_relaxed);
   const uint64_t gen = gen_.load(std::memory_order_relaxed);
@@ -186,6 +213,7 @@ void PageAlloc::PurgeOld(Handle& h) {
 }
 
 size_t PageAlloc::Unmap(Handle& h) {
+  h.FlushLocal();
   SpinLockHolder lock(&purge_lock_);
   DrainToClean(h, h.dirty_[0]);
   DrainToClean(h, h.dirty_[1]);
@@ -235,9 +263,18 @@ bool PageAlloc::CheckInvariants(Handle& h, const char** what) {
   } else if (found[0] != clean) {
     *what = "clean_pages differs from the clean bag's contents";
     ok = false;
-  } else if (found[1] + found[2] != dirty) {
-    *what = "dirty_pages differs from the dirty bags' contents";
+  } else if (found[1] + found[2] +
+                 local_pages_.load(std::memory_order_relaxed) !=
+             dirty) {
+    *what = "dirty_pages differs from the dirty bags' and handles' contents";
     ok = false;
+  }
+  for (size_t k = 0; ok && k < h.n_local_; ++k) {
+    if ((reinterpret_cast<uintptr_t>(h.local_[k]) &
+         (options_.page_bytes - 1)) != 0) {
+      *what = "a kept page is not aligned to the page size";
+      ok = false;
+    }
   }
   for (size_t i = 0; ok && i < n; ++i) {
     if ((reinterpret_cast<uintptr_t>(pages[i]) & (options_.page_bytes - 1)) !=
@@ -277,6 +314,7 @@ bool PageAlloc::CheckInvariants(Handle& h, const char** what) {
 size_t PageAlloc::Release(Handle& h) {
   // Wait for a concurrent decay step rather than skip: the caller expects
   // every dirty page to be gone when this returns.
+  h.FlushLocal();
   SpinLockHolder lock(&purge_lock_);
   size_t n = DrainToClean(h, h.dirty_[0]);
   n += DrainToClean(h, h.dirty_[1]);

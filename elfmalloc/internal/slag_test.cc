@@ -288,6 +288,64 @@ TEST(SlagDeathTest, InteriorPointerIsReported) {
                "^elfmalloc: free\\(\\): invalid pointer 0x");
 }
 
+// While keep_freed is on, a handle keeps up to local_pages of the pages it
+// frees for its own next Allocs (another handle does not see them); they
+// count as dirty, and Release, a decay step or the handle's end files them
+// in the shared bags.
+TEST(PageAllocTest, KeptPagesServeTheirHandleFirst) {
+  PageAllocOptions o{kPage, 4, 1, SIZE_MAX, -1};
+  o.local_pages = 2;
+  PageAlloc pa(o);
+  PageAlloc::Handle h(&pa);
+  char* p[4];
+  for (char*& x : p) x = h.Alloc();
+  h.set_keep_freed(true);
+  for (char* x : p) h.Free(x, false);
+  h.set_keep_freed(false);
+  EXPECT_EQ(h.local_pages(), 2u);
+  EXPECT_EQ(pa.dirty_pages(), 4u);
+  const char* what = nullptr;
+  EXPECT_TRUE(pa.CheckInvariants(h, &what)) << what;
+  {
+    // Another thread's handle gets the two filed pages, never the kept.
+    PageAlloc::Handle other(&pa);
+    char* a = other.Alloc();
+    char* b = other.Alloc();
+    EXPECT_TRUE((a == p[2] || a == p[3]) && (b == p[2] || b == p[3]));
+    other.Free(a, false);  // keep_freed is off: filed in the bags
+    other.Free(b, false);
+    EXPECT_EQ(other.local_pages(), 0u);
+  }
+  EXPECT_EQ(h.Alloc(), p[1]);  // most recently kept first
+  EXPECT_EQ(h.local_pages(), 1u);
+  h.Free(p[1], false);
+  EXPECT_EQ(h.local_pages(), 1u);
+  EXPECT_TRUE(pa.CheckInvariants(h, &what)) << what;
+  EXPECT_EQ(pa.Release(h), 4u);
+  EXPECT_EQ(h.local_pages(), 0u);
+  EXPECT_EQ(pa.dirty_pages(), 0u);
+  EXPECT_EQ(pa.clean_pages(), 4u);
+  EXPECT_TRUE(pa.CheckInvariants(h, &what)) << what;
+}
+
+TEST(PageAllocTest, AHandleFilesItsKeptPagesWhenItGoes) {
+  PageAllocOptions o{kPage, 2, 1, SIZE_MAX, -1};
+  o.local_pages = 4;
+  PageAlloc pa(o);
+  PageAlloc::Handle h(&pa);
+  {
+    PageAlloc::Handle t(&pa);
+    char* a = t.Alloc();
+    t.set_keep_freed(true);
+    t.Free(a, false);
+    EXPECT_EQ(t.local_pages(), 1u);
+  }
+  EXPECT_EQ(pa.dirty_pages(), 1u);
+  const char* what = nullptr;
+  EXPECT_TRUE(pa.CheckInvariants(h, &what)) << what;
+  EXPECT_EQ(pa.Release(h), 1u);
+}
+
 TEST(PageAllocTest, FreedPagesAreReusedAndReleased) {
   PageAlloc pa(PageAllocOptions{kPage, 4, 1, SIZE_MAX, -1});
   PageAlloc::Handle h(&pa);
