@@ -203,6 +203,53 @@ static_assert(!SizeFitsClass(16, 0, SizeToClass(64)));
 static_assert(SizeFitsClass(100, 0, SizeToClass(192)));  // kept by Realloc
 static_assert(SizeFitsClass(10, 64, SizeToClass(64)));
 
+// SizeFitsClass without an alignment, as one range check: the sizes that
+// fit class c are exactly (lo, ClassSize(c)] with lo the smaller of the
+// previous class and half of c (Realloc keeps blocks down to half full).
+// Sized delete, the common case, pays one table entry for it.
+struct SizedRange {
+  uint32_t lo_plus_one;  // the smallest size that fits
+  uint32_t span;         // how many sizes fit
+};
+
+constexpr std::array<SizedRange, kNumClasses> MakeSizedRanges() {
+  std::array<SizedRange, kNumClasses> t{};
+  for (size_t c = 0; c < kNumClasses; ++c) {
+    const size_t hi = ClassSize(c);
+    size_t lo = 0;
+    if (c > 0) lo = ClassSize(c - 1) < hi / 2 ? ClassSize(c - 1) : hi / 2;
+    t[c] = SizedRange{static_cast<uint32_t>(lo + 1),
+                      static_cast<uint32_t>(hi - lo)};
+  }
+  return t;
+}
+// Internal linkage, like kObjectChecks (no GOT load on the free path).
+static constexpr std::array<SizedRange, kNumClasses> kSizedRanges =
+    MakeSizedRanges();
+
+// REQUIRES: size != 0. The same answer as SizeFitsClass(size, 0, c)
+// (checked at every boundary below and at every size by object_check_test).
+ABSL_ATTRIBUTE_ALWAYS_INLINE constexpr bool SizeFitsClassUnaligned(size_t size,
+                                                                   size_t c) {
+  const SizedRange& r = kSizedRanges[c];
+  return size - r.lo_plus_one < r.span;
+}
+
+constexpr bool SizedRangesMatch() {
+  for (size_t c = 0; c < kNumClasses; ++c) {
+    for (size_t k = 0; k < kNumClasses; ++k) {
+      const size_t b = ClassSize(k);
+      for (size_t s : {b - 1, b, b + 1, b / 2, b / 2 + 1, b * 2}) {
+        if (s != 0 && SizeFitsClassUnaligned(s, c) != SizeFitsClass(s, 0, c)) {
+          return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+static_assert(SizedRangesMatch());
+
 // The same for a large object of `usable` bytes: at most that, and not so
 // small that the block (page-rounded, or a cached block at most four times
 // the request; large_alloc.h) could not have been handed out for it.
@@ -420,11 +467,10 @@ class Heap {
       const size_t c = size_t{tag} - 1;
       if (kDefaultChecks) {
         if (ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) BadPointer(fn, p);
-        if (ABSL_PREDICT_FALSE(
-                misaligned ||
-                (size != 0 && !SizeFitsClass(Padded(size), align, c)))) {
-          SizeMismatch(fn, p);
-        }
+        const bool fits =
+            size == 0 || (align == 0 ? SizeFitsClassUnaligned(Padded(size), c)
+                                     : SizeFitsClass(Padded(size), align, c));
+        if (ABSL_PREDICT_FALSE(misaligned || !fits)) SizeMismatch(fn, p);
       }
       if (kSecure) SecureOnFree(c, p, fn);
       if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {

@@ -4,7 +4,7 @@
 // The free-time object-start check (IsObjectStart) against the plain
 // definition, at every offset of every class's slag: it must accept exactly
 // the object starts, or free() would either reject a valid pointer or let an
-// interior pointer into a cache.
+// interior pointer into a cache. Likewise sized free's range check.
 
 #include <cstddef>
 #include <cstdint>
@@ -63,6 +63,17 @@ TEST(ObjectCheckTest, RejectsWrappedOffsets) {
       // offset = objects_offset - back, i.e. off wraps to 2^64 - back.
       ASSERT_FALSE(IsObjectOffset(k, k.objects_offset - back))
           << "class " << c << " back " << back;
+    }
+  }
+}
+
+// Sized free's range check against the definition, at every size up to
+// twice the largest class.
+TEST(ObjectCheckTest, SizedRangeMatchesSizeFitsClassAtEverySize) {
+  for (size_t c = 0; c < kNumClasses; ++c) {
+    for (size_t s = 1; s <= 2 * kMaxSmallSize; ++s) {
+      ASSERT_EQ(SizeFitsClassUnaligned(s, c), SizeFitsClass(s, 0, c))
+          << "class " << c << " size " << s;
     }
   }
 }
