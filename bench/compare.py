@@ -354,20 +354,22 @@ _LAYOUT = (
     "elfmalloc's size classes are powers of two above 256 B (up to 50% "
     "slack) and each class has its own slags, so a mixed-size working set "
     "spans more cache lines and pages than with mimalloc's or tcmalloc's "
-    "finer classes (finer classes are not done)")
+    "finer classes. Four classes per doubling were tried (2026-11-26): "
+    "shbench 13% less RSS and 10% faster, but xmalloc's 2-thread RSS rose "
+    "31% (a slag and a magazine per class per thread) and realloc_growth "
+    "ran 15% slower, so they are not in")
 
 WHY = {
     "cache_scratch": (
-        "passive false sharing: the MagazineCache keeps the object another "
-        "thread allocated (and freed here) and hands it out again, so two "
-        "threads keep writing one cache line; LocalCache (elfmalloc-l) returns "
-        "such objects to their slag and does not share lines (0.31 s against "
-        "1.43 s at 2 threads). Fixed after the 10:21 UTC report: a cache's "
-        "first free of another slag's object goes back to that slag (0.29 s "
-        "in a spot check); if this still shows, that fix did not hold"),
+        "passive false sharing, if it shows again: a MagazineCache would keep "
+        "the object another thread allocated (and freed here) and hand it "
+        "out again, so two threads write one cache line; a cache's first "
+        "free of another slag's object therefore goes back to that slag. At "
+        "1 thread the workload is the same loop for every allocator"),
     "threadtest_small": (
-        "at 1 thread about 1.5x mimalloc, whose per-page free lists keep "
-        "the reused objects denser; not profiled further yet"),
+        "about 1.4-1.5x mimalloc, whose per-page free lists keep the reused "
+        "objects denser. At 2 threads the idle-cache trim that keeps its "
+        "peak RSS near mimalloc's costs about 10%"),
     "cache_thrash": (
         "within noise of glibc: the loop is dominated by the workload's own "
         "writes to its objects, which every allocator places alike"),
@@ -389,20 +391,15 @@ WHY = {
 # is missed, for workloads above 1.25x mimalloc's).
 RSS_WHY = {
     "xmalloc": (
-        "at 2 threads each thread's 512-byte magazine refreshes about 80 "
-        "times and overflows 4-6 times (instrumented build); every refresh "
-        "raises its limit by a slag (~500 objects) and adds a slag's objects "
-        "to those circulating between the two threads' caches, so each "
-        "limit reaches ~40 000 objects. Capping the limits instead scatters "
-        "returned objects over slags that stay below the reuse cutoff, and "
-        "RSS got worse (127-142 MiB); elfmalloc-l, which returns remote "
-        "frees to their slags, stays lower"),
+        "at 2 threads each thread frees what the other allocated; its "
+        "magazines keep about a slag's worth per class (the limit follows "
+        "the longest run of refreshes without frees), so the two threads "
+        "hold ~18 MiB against mimalloc's 6; mimalloc and elfmalloc-l return "
+        "remote frees to their pages"),
     "threadtest_small": (
         "each round's 50 000 objects per thread stay in that thread's "
-        "magazine when the next round moves to another size; the idle-cache "
-        "trim returns them only after the thread has refreshed 2 MiB of "
-        "slags (a 1 MiB period reached 19 MiB at 2 threads but cost 28% "
-        "time)"),
+        "magazine when the next round moves to another size, until the "
+        "idle-cache trim returns them (after 512 KiB of other slags)"),
     "prodcons": (
         "not analysed yet: the statistics report shows 8 MiB of small slags "
         "mapped for a live set of well under 1 MiB"),
