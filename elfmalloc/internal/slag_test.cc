@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -131,67 +132,75 @@ TEST(SlagTest, CutoffPushThenFullRevoke) {
 // A class's available bag is built by the first slag that needs it, not
 // before (an empty bag costs a node per pipe); until then a refresh takes
 // pages without looking for one.
-TEST(SlagTest, AvailableBagIsBuiltOnFirstPush) {
-  PageAlloc pages(PageAllocOptions{kPage, 2, 1, SIZE_MAX, -1});
+// One 1 KiB class without an available bag (built on first use), and a
+// slag its owner took every object of and then gave up (floating, none
+// free). Frees by `other` then decide whether it becomes available; a
+// `third` side's refresh must find it.
+struct LazyBag {
+  explicit LazyBag(size_t pipes)
+      : pages(PageAllocOptions{kPage, 2, 1, SIZE_MAX, -1}) {
+    pool.geom = ComputeGeometry(1024, kPage, 0.6, kPage, 16);
+    pool.pages = &pages;
+    pool.bag_pipes = pipes;
+    owner.emplace(pool, pages);
+    other.emplace(pool, pages);
+    third.emplace(pool, pages);
+    EXPECT_TRUE(owner->slags.Refresh(&owner->it));
+    old = owner->slags.slag();
+    objs = owner->TakeAll();
+    EXPECT_TRUE(owner->slags.Refresh(&owner->it));
+  }
+  // Frees objs[from, to) on `other`.
+  void FreeObjects(size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) other->slags.Free(objs[i]);
+  }
+  // Checks that `third`'s refresh claims `old`.
+  void ExpectReclaimed() {
+    ASSERT_TRUE(third->slags.Refresh(&third->it));
+    EXPECT_EQ(third->slags.slag(), old);
+  }
+  PageAlloc pages;
   ClassPool pool;
-  pool.geom = ComputeGeometry(1024, kPage, 0.6, kPage, 16);
-  pool.pages = &pages;
-  pool.bag_pipes = 2;
-  Side owner(pool, pages), other(pool, pages);
-  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
-  Slag* old = owner.slags.slag();
-  const std::vector<void*> objs = owner.TakeAll();
-  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
-  EXPECT_EQ(pool.available.load(), nullptr);
-  for (size_t i = 0; i < pool.geom.cutoff; ++i) other.slags.Free(objs[i]);
-  AvailableBag* bag = pool.available.load();
+  std::optional<Side> owner, other, third;
+  Slag* old = nullptr;
+  std::vector<void*> objs;
+};
+
+TEST(SlagTest, AvailableBagIsBuiltOnFirstPush) {
+  LazyBag lb(2);
+  EXPECT_EQ(lb.pool.available.load(), nullptr);
+  lb.FreeObjects(0, lb.pool.geom.cutoff);
+  AvailableBag* bag = lb.pool.available.load();
   ASSERT_NE(bag, nullptr);
   EXPECT_EQ(bag->pipe_count(), 2u);
   const char* what = nullptr;
-  EXPECT_TRUE(CheckAvailableSlags(&pool, &what)) << what;
-  Side third(pool, pages);
-  ASSERT_TRUE(third.slags.Refresh(&third.it));
-  EXPECT_EQ(third.slags.slag(), old);
-  for (void* o : third.TakeAll()) third.slags.Free(o);
-  for (size_t i = pool.geom.cutoff; i < objs.size(); ++i) {
-    other.slags.Free(objs[i]);
-  }
+  EXPECT_TRUE(CheckAvailableSlags(&lb.pool, &what)) << what;
+  lb.ExpectReclaimed();
+  for (void* o : lb.third->TakeAll()) lb.third->slags.Free(o);
+  lb.FreeObjects(lb.pool.geom.cutoff, lb.objs.size());
 }
 
 // Out of memory for the bag: the slag that needed it goes on the overflow
 // list and is still found by the next refresh; the bag is built later.
 TEST(SlagTest, AvailableBagOutOfMemoryUsesTheOverflowList) {
-  PageAlloc pages(PageAllocOptions{kPage, 2, 1, SIZE_MAX, -1});
-  ClassPool pool;
-  pool.geom = ComputeGeometry(1024, kPage, 0.6, kPage, 16);
-  pool.pages = &pages;
-  pool.bag_pipes = 1;
-  Side owner(pool, pages), other(pool, pages);
-  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
-  Slag* old = owner.slags.slag();
-  const std::vector<void*> objs = owner.TakeAll();
-  ASSERT_TRUE(owner.slags.Refresh(&owner.it));
+  LazyBag lb(1);
   // Enough failures to run the bootstrap allocator's cached blocks dry.
   mmap_alloc::testing::FailNextMaps(size_t{1} << 40);
-  for (size_t i = 0; i < pool.geom.cutoff; ++i) other.slags.Free(objs[i]);
+  lb.FreeObjects(0, lb.pool.geom.cutoff);
   mmap_alloc::testing::ClearMapFailures();
-  ASSERT_EQ(pool.available.load(), nullptr);
-  EXPECT_EQ(pool.overflow_count.load(), 1u);
+  ASSERT_EQ(lb.pool.available.load(), nullptr);
+  EXPECT_EQ(lb.pool.overflow_count.load(), 1u);
   const char* what = nullptr;
-  EXPECT_TRUE(CheckAvailableSlags(&pool, &what)) << what;
-  Side third(pool, pages);
-  ASSERT_TRUE(third.slags.Refresh(&third.it));
-  EXPECT_EQ(third.slags.slag(), old);
-  EXPECT_EQ(pool.overflow_count.load(), 0u);
+  EXPECT_TRUE(CheckAvailableSlags(&lb.pool, &what)) << what;
+  lb.ExpectReclaimed();
+  EXPECT_EQ(lb.pool.overflow_count.load(), 0u);
   // With memory back, the next slag that needs the bag builds it: `old`,
   // given up with its free objects back.
-  for (void* o : third.TakeAll()) third.slags.Free(o);
-  third.slags.Shutdown(&third.it);
-  EXPECT_NE(pool.available.load(), nullptr);
-  EXPECT_TRUE(CheckAvailableSlags(&pool, &what)) << what;
-  for (size_t i = pool.geom.cutoff; i < objs.size(); ++i) {
-    other.slags.Free(objs[i]);
-  }
+  for (void* o : lb.third->TakeAll()) lb.third->slags.Free(o);
+  lb.third->slags.Shutdown(&lb.third->it);
+  EXPECT_NE(lb.pool.available.load(), nullptr);
+  EXPECT_TRUE(CheckAvailableSlags(&lb.pool, &what)) << what;
+  lb.FreeObjects(lb.pool.geom.cutoff, lb.objs.size());
 }
 
 // A slag that crossed the cutoff is handed to the next thread that needs
