@@ -65,7 +65,9 @@ void* AlignedRealloc(void* p, size_t size, size_t align);
 size_t UsableSize(const void* p);
 
 // Returns the calling thread's cached objects to the shared pools and gives
-// every free page's memory back to the OS now.
+// every free page's memory back to the OS now, except the few pages other
+// live threads keep for their own next use (at most 2 MiB of small pages
+// and one 2 MiB page each, kept after they trimmed idle caches).
 void Release();
 
 // Testing hook: checks elfmalloc's internal invariants (the calling

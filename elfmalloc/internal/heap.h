@@ -561,7 +561,8 @@ class Heap {
   }
 
   // Returns the calling thread's cached objects, then uncommits every free
-  // page now (instead of after the decay period).
+  // page now (instead of after the decay period), except the pages other
+  // threads keep (PageAllocOptions::local_pages).
   void Release() {
     if (ThreadCache* tc = Local()) tc->Flush();
     {
