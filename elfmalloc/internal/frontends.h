@@ -91,6 +91,9 @@ static_assert(MagazineCapacity(65536) == 16);
 static_assert(MagazineCapacity(size_t{1} << 20) == 1);
 
 inline constexpr uint32_t kMagazineMinLimit = 64;
+// After a stack cannot be mapped, this many frees go straight to their
+// slags before the cache tries to map it again (CacheBase::EnsureStack).
+inline constexpr uint32_t kStackRetryFrees = 4096;
 inline constexpr uint32_t kMagazineOverflowsToShrink = 3;
 
 class CacheBase;
@@ -207,7 +210,8 @@ class CacheBase {
   // Refreshes the slag and allocates from it; nullptr (errno ENOMEM) if no
   // memory could be had.
   void* AllocSlow();
-  // Maps the stack if needed. False if it could not be mapped.
+  // Maps the stack if needed. False if it could not be mapped, or if a map
+  // failed within the last kStackRetryFrees calls.
   bool EnsureStack();
   void EnsureSlags() {
     if (ABSL_PREDICT_FALSE(!slags_.initialized())) slags_.Init(pool_, pages_);
@@ -231,6 +235,7 @@ class CacheBase {
   PageAlloc::Handle* pages_ = nullptr;
   size_t want_capacity_ = 0;
   IdleSweep* sweep_ = nullptr;
+  uint32_t stack_retry_ = 0;  // EnsureStack calls left before a new map try
 };
 
 class MagazineCache : public CacheBase {

@@ -15,6 +15,7 @@
 #include "elfmalloc/internal/slag.h"
 #include "elfmalloc/internal/slag_geometry.h"
 #include "gtest/gtest.h"
+#include "mmap_alloc/fault_injection.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -188,6 +189,31 @@ TEST(MagazineCacheDeathTest, DoubleFreeInAnOrderedReturnIsReported) {
         m.Trim();
       },
       "elfmalloc: free\\(\\): double free of 0x");
+}
+
+// Out of address space, a cache whose stack cannot be mapped frees straight
+// to the slags, and asks for a stack again only every kStackRetryFrees
+// frees (asking on every free cost a failing mmap call each). Once maps
+// work, the stack comes back.
+TEST(MagazineCacheTest, AFailedStackMapIsNotRetriedOnEveryFree) {
+  Pools p(64);
+  PageAlloc::Handle h(&p.pages);
+  MagazineCache m;
+  m.Setup(&p.pool, &h, 4096);
+  std::vector<void*> objs;
+  for (int i = 0; i < 20000; ++i) objs.push_back(m.Alloc());
+  const size_t kForever = size_t{1} << 40;
+  mmap_alloc::testing::FailNextMaps(kForever);
+  for (int i = 0; i < 9000; ++i) m.Free(objs[i]);
+  const size_t tries = kForever - mmap_alloc::testing::PendingMapFailures();
+  mmap_alloc::testing::ClearMapFailures();
+  EXPECT_EQ(m.cached(), 0u);
+  EXPECT_LE(tries, 9000 / kStackRetryFrees + 1);
+  // Within kStackRetryFrees more frees the cache maps its stack again.
+  for (int i = 9000; i < 20000; ++i) m.Free(objs[i]);
+  EXPECT_GT(m.cached(), 0u) << "the stack did not come back";
+  m.Shutdown();
+  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
 }
 
 // A cache's first operation, a free of an object from another cache's slag,
