@@ -369,7 +369,7 @@ WHY = {
     "threadtest_small": (
         "about 1.4-1.5x mimalloc, whose per-page free lists keep the reused "
         "objects denser. At 2 threads the idle-cache trim that keeps its "
-        "peak RSS near mimalloc's costs about 10%"),
+        "peak RSS near mimalloc's costs 10-30% (A/B runs; reports)"),
     "cache_thrash": (
         "within noise of glibc: the loop is dominated by the workload's own "
         "writes to its objects, which every allocator places alike"),
