@@ -112,6 +112,13 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
   uint64_t next_mask = 0;   // its bit in last->word; 0: none
   const size_t bpo = g.bits_per_object;
   const size_t n_bits = g.n_objects * bpo;
+  // The bit, in the same `word`, of the object after the one at `mask`; 0
+  // past bit 63 or past the last object (the general path decides then).
+  const auto next_in_word = [bpo, n_bits](size_t word, uint64_t mask) {
+    const size_t bit =
+        word * kBitsPerWord + static_cast<size_t>(__builtin_ctzll(mask)) + bpo;
+    return bpo < kBitsPerWord && bit < n_bits ? mask << bpo : uint64_t{0};
+  };
   Slag* checked = nullptr;  // the last slag whose pool was verified
   for (size_t i = 0; i < n; ++i) {
     void* p = DecodeCached(objects[i]);
@@ -122,11 +129,7 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
       }
       last->mask |= next_mask;
       next_addr += g.object_size;
-      // Past bit 63, or past the last object: the general path decides.
-      const uint64_t m = bpo < kBitsPerWord ? next_mask << bpo : 0;
-      const size_t bit = last->word * kBitsPerWord +
-                         static_cast<size_t>(__builtin_ctzll(next_mask)) + bpo;
-      next_mask = bit < n_bits ? m : 0;
+      next_mask = next_in_word(last->word, next_mask);
       continue;
     }
     Slag* s = reinterpret_cast<Slag*>(a & ~slag_mask);
@@ -141,12 +144,8 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
     if (ABSL_PREDICT_FALSE(!BitAt(g, a & slag_mask, &pos))) {
       alloc_fmt::Fatal("elfmalloc: free(): invalid pointer %p", p);
     }
-    {
-      const size_t bit = pos.word * kBitsPerWord +
-                         static_cast<size_t>(__builtin_ctzll(pos.mask)) + bpo;
-      next_addr = a + g.object_size;
-      next_mask = bpo < kBitsPerWord && bit < n_bits ? pos.mask << bpo : 0;
-    }
+    next_addr = a + g.object_size;
+    next_mask = next_in_word(pos.word, pos.mask);
     if (last->slag == s && last->word == pos.word) {
       if (ABSL_PREDICT_FALSE((last->mask & pos.mask) != 0)) {
         alloc_fmt::Fatal("elfmalloc: free(): double free of %p", p);

@@ -36,11 +36,26 @@ struct Pools {
   ClassPool pool;
 };
 
-TEST(MagazineCacheTest, StackIsLifoAndSpillsItsUpperHalf) {
-  Pools p(256);
-  PageAlloc::Handle h(&p.pages);
+// One magazine of `capacity` pointers over its own class of `size`-byte
+// objects.
+struct OneMagazine {
+  OneMagazine(size_t size, size_t capacity) : p(size), h(&p.pages) {
+    m.Setup(&p.pool, &h, capacity);
+  }
+  // Shuts the magazine down; every object is back, so every page must be.
+  void ShutdownAndExpectAllPagesFree() {
+    m.Shutdown();
+    EXPECT_EQ(m.cached(), 0u);
+    EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+  }
+  Pools p;
+  PageAlloc::Handle h;
   MagazineCache m;
-  m.Setup(&p.pool, &h, 8);
+};
+
+TEST(MagazineCacheTest, StackIsLifoAndSpillsItsUpperHalf) {
+  OneMagazine one(256, 8);
+  MagazineCache& m = one.m;
   std::vector<void*> objs;
   for (int i = 0; i < 20; ++i) objs.push_back(m.Alloc());
   for (int i = 0; i < 8; ++i) m.Free(objs[i]);
@@ -53,10 +68,7 @@ TEST(MagazineCacheTest, StackIsLifoAndSpillsItsUpperHalf) {
   for (int i = 9; i < 20; ++i) m.Free(objs[i]);
   m.Free(objs[3]);
   m.Free(objs[8]);
-  m.Shutdown();
-  EXPECT_EQ(m.cached(), 0u);
-  // Every object is back, so the slag's page went back too.
-  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+  one.ShutdownAndExpectAllPagesFree();
 }
 
 // The magazine's limit follows how the thread uses the class: a thread that
@@ -133,10 +145,8 @@ TEST(MagazineCacheTest, PassingObjectsBackAndForthKeepsTheLimitBounded) {
 // A thread that allocates many slags' worth in one go and then frees them
 // all (Hoard's threadtest) keeps every one of them cached.
 TEST(MagazineCacheTest, OneLongRunIsKeptWhole) {
-  Pools p(256);
-  PageAlloc::Handle h(&p.pages);
-  MagazineCache m;
-  m.Setup(&p.pool, &h, 65536);
+  OneMagazine one(256, 65536);
+  MagazineCache& m = one.m;
   std::vector<void*> objs;
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 5000; ++i) objs.push_back(m.Alloc());
@@ -144,8 +154,7 @@ TEST(MagazineCacheTest, OneLongRunIsKeptWhole) {
     objs.clear();
     EXPECT_EQ(m.cached(), 5000u) << round;
   }
-  m.Shutdown();
-  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+  one.ShutdownAndExpectAllPagesFree();
 }
 
 // Objects returned in address order take ReturnObjects' sequential path
@@ -154,18 +163,16 @@ TEST(MagazineCacheTest, OneLongRunIsKeptWhole) {
 // each slag is seen whole and its page goes back.
 TEST(MagazineCacheTest, ObjectsReturnedInOrderFreeWholeSlags) {
   for (size_t size : {16, 48, 256, 4096}) {
-    Pools p(size);
-    PageAlloc::Handle h(&p.pages);
-    MagazineCache m;
-    const size_t n = 3 * p.pool.geom.n_objects + 7;
-    m.Setup(&p.pool, &h, 65536);
+    OneMagazine one(size, 65536);
+    MagazineCache& m = one.m;
+    const size_t n = 3 * one.p.pool.geom.n_objects + 7;
     std::vector<void*> objs;
     for (size_t i = 0; i < n; ++i) objs.push_back(m.Alloc());
     for (void* o : objs) m.Free(o);
     ASSERT_EQ(m.cached(), n) << size;
     m.Trim();
     EXPECT_EQ(m.cached(), 0u);
-    EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages()) << size;
+    EXPECT_EQ(one.p.pages.dirty_pages(), one.p.pages.mapped_pages()) << size;
     m.Shutdown();
   }
 }
@@ -177,10 +184,8 @@ TEST(MagazineCacheTest, ObjectsReturnedInOrderFreeWholeSlags) {
 TEST(MagazineCacheDeathTest, DoubleFreeInAnOrderedReturnIsReported) {
   EXPECT_DEATH(
       {
-        Pools p(64);
-        PageAlloc::Handle h(&p.pages);
-        MagazineCache m;
-        m.Setup(&p.pool, &h, 64);
+        OneMagazine one(64, 64);
+        MagazineCache& m = one.m;
         void* a = m.Alloc();
         void* b = m.Alloc();
         m.Free(b);
@@ -196,10 +201,8 @@ TEST(MagazineCacheDeathTest, DoubleFreeInAnOrderedReturnIsReported) {
 // frees (asking on every free cost a failing mmap call each). Once maps
 // work, the stack comes back.
 TEST(MagazineCacheTest, AFailedStackMapIsNotRetriedOnEveryFree) {
-  Pools p(64);
-  PageAlloc::Handle h(&p.pages);
-  MagazineCache m;
-  m.Setup(&p.pool, &h, 4096);
+  OneMagazine one(64, 4096);
+  MagazineCache& m = one.m;
   std::vector<void*> objs;
   for (int i = 0; i < 20000; ++i) objs.push_back(m.Alloc());
   const size_t kForever = size_t{1} << 40;
@@ -212,8 +215,7 @@ TEST(MagazineCacheTest, AFailedStackMapIsNotRetriedOnEveryFree) {
   // Within kStackRetryFrees more frees the cache maps its stack again.
   for (int i = 9000; i < 20000; ++i) m.Free(objs[i]);
   EXPECT_GT(m.cached(), 0u) << "the stack did not come back";
-  m.Shutdown();
-  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+  one.ShutdownAndExpectAllPagesFree();
 }
 
 // A cache's first operation, a free of an object from another cache's slag,

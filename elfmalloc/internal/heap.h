@@ -345,24 +345,24 @@ class Heap {
     // since the last full sweep, every kIdleSweepsPerFull-th.
     void Sweep(const CacheBase* caller) {
       const bool full = ++sweeps_ % kIdleSweepsPerFull == 0;
+      // The pages the trims free are what the thread's next refreshes take
+      // (PageAllocOptions::local_pages).
+      small_.set_keep_freed(true);
+      big_.set_keep_freed(true);
       for (size_t c = 0; c < kNumClasses; ++c) {
         FE& fe = caches_[c];
         const uint64_t ops = fe.allocs() + fe.frees();
         if (&fe != caller && fe.HoldsMemory()) {
           const bool big = fe.cached() * ClassSize(c) >= kIdleTrimBytes;
           if (big ? ops == recent_ops_[c] : full && ops == full_ops_[c]) {
-            // The pages this frees are what the thread's next refreshes
-            // take (PageAllocOptions::local_pages).
-            small_.set_keep_freed(true);
-            big_.set_keep_freed(true);
             fe.Trim();
-            small_.set_keep_freed(false);
-            big_.set_keep_freed(false);
           }
         }
         recent_ops_[c] = ops;
         if (full) full_ops_[c] = ops;
       }
+      small_.set_keep_freed(false);
+      big_.set_keep_freed(false);
     }
     static void RunSweep(void* arg, const CacheBase* caller) {
       static_cast<ThreadCache*>(arg)->Sweep(caller);

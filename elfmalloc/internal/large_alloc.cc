@@ -61,9 +61,7 @@ class Registry {
   bool Insert(const Record& r) ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
     if ((count_ + reserved_ + 1) * 2 > capacity_ && !Grow()) return false;
-    Place(r);
-    ++count_;
-    bytes_ += r.bytes;
+    AddLocked(r);
     return true;
   }
 
@@ -84,9 +82,7 @@ class Registry {
   void PutBack(const Record& r) ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
     --reserved_;
-    Place(r);
-    ++count_;
-    bytes_ += r.bytes;
+    AddLocked(r);
   }
 
   // Frees live object `addr`: caches its block, or hands it to `victims`
@@ -294,6 +290,13 @@ class Registry {
     size_t i = Home(r.addr);
     while (slots_[i].addr != 0) i = (i + 1) & (capacity_ - 1);
     slots_[i] = r;
+  }
+
+  // Places live object `r` and counts it. REQUIRES: room in the table.
+  void AddLocked(const Record& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    Place(r);
+    ++count_;
+    bytes_ += r.bytes;
   }
 
   void Erase(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {

@@ -33,6 +33,9 @@ PageAlloc::PageAlloc(const PageAllocOptions& options)
               options.page_bytes, os_page);
   ALLOC_CHECK(options.pages_per_refill >= 1,
               "elfmalloc: pages_per_refill must be >= 1");
+  ALLOC_CHECK(options.local_pages <= Handle::kMaxLocalPages,
+              "elfmalloc: local_pages %zu is over %zu", options.local_pages,
+              Handle::kMaxLocalPages);
   next_purge_ms_.store(
       CoarseNowMs() + (options.decay_ms > 0 ? options.decay_ms : 0),
       std::memory_order_relaxed);
@@ -99,8 +102,7 @@ void PageAlloc::Handle::Free(char* page, bool decommit) {
     if (bytes > keep) map.Uncommit(page + keep, bytes - keep);
   }
   pa.dirty_pages_.fetch_add(1, std::memory_order_relaxed);
-  if (keep_freed_ && !decommit && n_local_ < pa.options_.local_pages &&
-      n_local_ < kMaxLocalPages) {
+  if (keep_freed_ && !decommit && n_local_ < pa.options_.local_pages) {
     pa.local_pages_.fetch_add(1, std::memory_order_relaxed);
     local_[n_local_++] = page;
     return;
