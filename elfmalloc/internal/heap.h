@@ -140,6 +140,7 @@ constexpr bool ObjectChecksAreExact() {
   for (size_t c = 0; c < kNumClasses; ++c) {
     const SlagGeometry& g = kGeneralGeometry[c];
     const ObjectCheck& k = kObjectChecks[c];
+    if (!ObjectCheckIsExact(g)) return false;
     const uint64_t first = g.objects_offset;
     const uint64_t last = first + (g.n_objects - 1) * g.object_size;
     if (!IsObjectOffset(k, first) || !IsObjectOffset(k, last)) return false;
@@ -155,13 +156,14 @@ constexpr bool ObjectChecksAreExact() {
 static_assert(ObjectChecksAreExact());
 
 // True if `p`, which lies in a slag of class c, is the start of one of its
-// objects. One table entry, a multiply, a rotate and a comparison, no other
-// branch: cheap enough for every free, so an interior pointer is reported
-// instead of being handed out again.
+// objects. One table entry, a subtraction, a mask, a multiply and a
+// comparison: cheap enough for every free, so an interior pointer is
+// reported instead of being handed out again. The thread-cache path reads
+// the same constants from its cache (CacheBase::IsObjectStart).
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool IsObjectStart(size_t c,
                                                        const void* p) {
   const ObjectCheck& k = kObjectChecks[c];
-  return IsObjectOffset(k, reinterpret_cast<uintptr_t>(p) & k.slag_mask);
+  return IsObjectOffset(k, reinterpret_cast<uintptr_t>(p));
 }
 
 // The smallest class whose objects are `size` bytes or more and aligned to
@@ -436,16 +438,7 @@ class Heap {
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Free(void* p) {
     const uint8_t tag = GlobalPageMap().Get(p);
     if (ABSL_PREDICT_TRUE(tag != 0)) {
-      const size_t c = size_t{tag} - 1;
-      if (kDefaultChecks && ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) {
-        BadPointer("free", p);
-      }
-      if (kSecure) SecureOnFree(c, p, "free");
-      if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
-        tc->cache(c).Free(p);
-        return;
-      }
-      FallbackFree(c, p);
+      FreeSmall(size_t{tag} - 1, p, /*size_ok=*/true, "free");
       return;
     }
     FreeUntagged(p);
@@ -465,19 +458,10 @@ class Heap {
         (reinterpret_cast<uintptr_t>(p) & (align == 0 ? 0 : align - 1)) != 0;
     if (ABSL_PREDICT_TRUE(tag != 0)) {
       const size_t c = size_t{tag} - 1;
-      if (kDefaultChecks) {
-        if (ABSL_PREDICT_FALSE(!IsObjectStart(c, p))) BadPointer(fn, p);
-        const bool fits =
-            size == 0 || (align == 0 ? SizeFitsClassUnaligned(Padded(size), c)
-                                     : SizeFitsClass(Padded(size), align, c));
-        if (ABSL_PREDICT_FALSE(misaligned || !fits)) SizeMismatch(fn, p);
-      }
-      if (kSecure) SecureOnFree(c, p, fn);
-      if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
-        tc->cache(c).Free(p);
-        return;
-      }
-      FallbackFree(c, p);
+      const bool fits =
+          size == 0 || (align == 0 ? SizeFitsClassUnaligned(Padded(size), c)
+                                   : SizeFitsClass(Padded(size), align, c));
+      FreeSmall(c, p, !misaligned && fits, fn);
       return;
     }
     FreeLargeSized(p, size, misaligned, fn);
@@ -790,6 +774,32 @@ class Heap {
     void* p = LargeAlloc(size, align);
     if (p == nullptr) errno = ENOMEM;
     return p;
+  }
+
+  // Frees `p`, which lies in a slag of class c (its page-map tag), for
+  // `fn`. The default checks: p must be an object start (else "invalid
+  // pointer"), and `size_ok` says the caller's size and alignment fit the
+  // class (else "size mismatch"). With a thread cache, the object-start
+  // constants come from the cache's own line rather than kObjectChecks.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void FreeSmall(size_t c, void* p,
+                                                     bool size_ok,
+                                                     const char* fn) {
+    if (ThreadCache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
+      FE& fe = tc->cache(c);
+      if (kDefaultChecks) {
+        if (ABSL_PREDICT_FALSE(!fe.IsObjectStart(p))) BadPointer(fn, p);
+        if (ABSL_PREDICT_FALSE(!size_ok)) SizeMismatch(fn, p);
+      }
+      if (kSecure) SecureOnFree(c, p, fn);
+      fe.Free(p);
+      return;
+    }
+    if (kDefaultChecks) {
+      if (!IsObjectStart(c, p)) BadPointer(fn, p);
+      if (!size_ok) SizeMismatch(fn, p);
+    }
+    if (kSecure) SecureOnFree(c, p, fn);
+    FallbackFree(c, p);
   }
 
   ABSL_ATTRIBUTE_NOINLINE static void FreeUntagged(void* p) {

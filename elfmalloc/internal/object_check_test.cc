@@ -54,17 +54,43 @@ TEST(ObjectCheckTest, UsesTheAddressWithinItsSlag) {
   }
 }
 
-// Offsets far outside a slag, as a wrapped subtraction produces them.
-TEST(ObjectCheckTest, RejectsWrappedOffsets) {
+// The check masks after subtracting, so any address works: only its
+// offset within its slag may matter, wherever the slag lies.
+TEST(ObjectCheckTest, OnlyTheOffsetWithinTheSlagMatters) {
   for (size_t c = 0; c < kNumClasses; ++c) {
+    const SlagGeometry& g = kGeneralGeometry[c];
     const ObjectCheck& k = kObjectChecks[c];
-    const uint64_t size = kGeneralGeometry[c].object_size;
-    for (uint64_t back = 1; back <= 4 * size; ++back) {
-      // offset = objects_offset - back, i.e. off wraps to 2^64 - back.
-      ASSERT_FALSE(IsObjectOffset(k, k.objects_offset - back))
-          << "class " << c << " back " << back;
+    const uint64_t offsets[] = {0,
+                                1,
+                                g.objects_offset - 1,
+                                g.objects_offset,
+                                g.objects_offset + 1,
+                                g.objects_offset + g.object_size,
+                                g.slag_bytes - g.object_size,
+                                g.slag_bytes - 1};
+    for (uint64_t slag : {uint64_t{1}, uint64_t{0x7f12345}, ~uint64_t{0}}) {
+      const uint64_t base = slag * g.slag_bytes;  // mod 2^64
+      for (uint64_t off : offsets) {
+        ASSERT_EQ(IsObjectOffset(k, base + off), IsObjectOffset(k, off))
+            << "class " << c << " slag " << slag << " offset " << off;
+      }
     }
   }
+}
+
+// Every general geometry meets the check's exactness conditions, and the
+// conditions reject what they must (a slag of 2^32 bytes or more would let
+// offsets wrap the multiply).
+TEST(ObjectCheckTest, ExactnessConditions) {
+  for (size_t c = 0; c < kNumClasses; ++c) {
+    EXPECT_TRUE(ObjectCheckIsExact(kGeneralGeometry[c])) << "class " << c;
+  }
+  SlagGeometry g = kGeneralGeometry[3];
+  g.slag_bytes = uint64_t{1} << 33;
+  EXPECT_FALSE(ObjectCheckIsExact(g));
+  g = kGeneralGeometry[3];
+  g.object_size = 1;
+  EXPECT_FALSE(ObjectCheckIsExact(g));
 }
 
 // Sized free's range check against the definition, at every size up to

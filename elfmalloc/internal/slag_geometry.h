@@ -199,57 +199,56 @@ constexpr bool GeometryIsValid(const SlagGeometry& g) {
   return g.cutoff >= 1 && g.cutoff <= g.n_objects;
 }
 
-// The inverse of odd `d` modulo 2^64 (Newton's iteration; each step doubles
-// the number of correct low bits, from 3).
-constexpr uint64_t InverseMod64(uint64_t d) {
-  uint64_t x = d;
-  for (int i = 0; i < 5; ++i) x *= 2 - d * x;
-  return x;
-}
-static_assert(InverseMod64(3) * 3 == 1);
-static_assert(InverseMod64(0x123456789abcdef1) * 0x123456789abcdef1 == 1);
-
-constexpr uint64_t RotateRight(uint64_t x, unsigned k) {
-  return k == 0 ? x : (x >> k) | (x << (64 - k));
-}
-
 // What a free needs to validate a pointer of one class without touching the
-// slag: 32 bytes.
+// slag: 32 bytes, four words a free reads with its other hot fields.
 //
-// With the object size d = d0 * 2^k (d0 odd) and inverse = d0^-1 mod 2^64,
-// RotateRight(off * inverse, k) is off / d when d divides off, and at least
-// 2^64 / d otherwise (the low k bits rotate into the top, or the odd part
-// lands above (2^64 - 1) / d0; Granlund and Montgomery's divisibility
-// test). So one comparison with n_objects checks both "inside the object
-// area" and "on an object boundary", for any size, and off values that
-// wrapped below the object area fail it too.
+// The test is Lemire, Kaser and Kurz's divisibility check ("Faster
+// remainder by direct computation", 2019) with the range folded into its
+// bound. Take the object size d, c = floor(2^64 / d) + 1 and
+// e = c * d - 2^64, so 0 < e <= d. For off = j * d + r (r < d) below the
+// slag size, off * c mod 2^64 is j * e + r * c without wrapping (the bound
+// below makes sure): j * e when r == 0, at least c otherwise. So with
+// limit = n_objects * e (<= c), "off * c < limit" holds exactly when off is
+// a multiple of d and j < n_objects: one multiply and one comparison, no
+// shift or rotate. off is taken as (address - objects_offset) & slag_mask,
+// so the address needs no masking first, and header addresses (below the
+// object area) wrap to the slag's end, past every object, and fail too.
 struct ObjectCheck {
+  uint64_t objects_offset;  // first object, from the slag start
   uint64_t slag_mask;       // slag_bytes - 1
-  uint64_t inverse;         // d0^-1 mod 2^64
-  uint32_t objects_offset;  // first object, from the slag start
-  uint32_t n_objects;
-  uint32_t shift;  // k
+  uint64_t multiplier;      // c
+  uint64_t limit;           // n_objects * e
 };
+// Front-end caches keep one in their hot cache line (CacheBase).
+static_assert(sizeof(ObjectCheck) == 32);
 
 constexpr ObjectCheck MakeObjectCheck(const SlagGeometry& g) {
-  unsigned k = 0;
-  size_t odd = g.object_size;
-  while ((odd & 1) == 0) {
-    odd >>= 1;
-    ++k;
-  }
-  return ObjectCheck{g.slag_bytes - 1, InverseMod64(odd),
-                     static_cast<uint32_t>(g.objects_offset),
-                     static_cast<uint32_t>(g.n_objects), k};
+  const uint64_t d = g.object_size;
+  uint64_t c = ~uint64_t{0} / d + 1;  // floor((2^64 - 1) / d) + 1
+  if ((d & (d - 1)) == 0) ++c;        // d divides 2^64: floor(2^64 / d) + 1
+  const uint64_t e = c * d;           // mod 2^64
+  return ObjectCheck{g.objects_offset, g.slag_bytes - 1, c, g.n_objects * e};
 }
 
-// True if `offset` (from the slag start) is the start of one of the objects
-// of the slag layout `k` describes.
+// True if MakeObjectCheck(g) is exact for g (see ObjectCheck): offsets
+// within the slag stay below 2^32, j * e + r * c never wraps for any of
+// them, and no non-multiple reaches below the limit.
+constexpr bool ObjectCheckIsExact(const SlagGeometry& g) {
+  const uint64_t d = g.object_size;
+  if (d < 2 || g.slag_bytes > (uint64_t{1} << 32)) return false;
+  const ObjectCheck k = MakeObjectCheck(g);
+  const uint64_t e = k.multiplier * d;
+  if (e == 0 || e > d) return false;
+  // The largest j is (slag_bytes - 1) / d; (j + 1) * e < c keeps
+  // j * e + (d - 1) * c = 2^64 + (j + 1) * e - c below 2^64.
+  return (g.slag_bytes / d + 1) * e < k.multiplier && k.limit <= k.multiplier;
+}
+
+// True if `address` (any address in a slag of the layout `k` describes, or
+// an offset from the slag start) is the start of one of its objects.
 ABSL_ATTRIBUTE_ALWAYS_INLINE constexpr bool IsObjectOffset(const ObjectCheck& k,
-                                                           uint64_t offset) {
-  // Below objects_offset the subtraction wraps and fails the comparison.
-  const uint64_t off = offset - k.objects_offset;
-  return RotateRight(off * k.inverse, k.shift) < k.n_objects;
+                                                           uint64_t address) {
+  return ((address - k.objects_offset) & k.slag_mask) * k.multiplier < k.limit;
 }
 
 }  // namespace internal
