@@ -17,12 +17,12 @@
 
 static int failures = 0;
 
-#define EXPECT(cond)                                           \
-  do {                                                         \
-    if (!(cond)) {                                             \
+#define EXPECT(cond)                                                     \
+  do {                                                                   \
+    if (!(cond)) {                                                       \
       fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                              \
-    }                                                          \
+      ++failures;                                                        \
+    }                                                                    \
   } while (0)
 
 // Resident memory in KiB (VmRSS), or -1.
@@ -66,7 +66,8 @@ static void TestOptions(long long initial) {
   long long v = 12345;
   EXPECT(elfmalloc_option_get("decay_ms", &v) == 0);
   EXPECT(v == initial);
-  if (v != initial) fprintf(stderr, "decay_ms is %lld, want %lld\n", v, initial);
+  if (v != initial)
+    fprintf(stderr, "decay_ms is %lld, want %lld\n", v, initial);
 
   EXPECT(elfmalloc_option_set("decay_ms", 0) == 0);
   EXPECT(elfmalloc_option_get("decay_ms", &v) == 0 && v == 0);
@@ -78,7 +79,8 @@ static void TestOptions(long long initial) {
   // Errors change nothing.
   EXPECT(elfmalloc_option_set("decay_ms", -2) == EINVAL);
   EXPECT(elfmalloc_option_set("decay_ms", 3600001) == EINVAL);
-  EXPECT(elfmalloc_option_set("decay_ms", -9223372036854775807LL - 1) == EINVAL);
+  EXPECT(elfmalloc_option_set("decay_ms", -9223372036854775807LL - 1) ==
+         EINVAL);
   EXPECT(elfmalloc_option_set("no_such_option", 1) == EINVAL);
   EXPECT(elfmalloc_option_set("DECAY_MS", 5) == EINVAL);
   EXPECT(elfmalloc_option_set(NULL, 5) == EINVAL);
@@ -108,8 +110,8 @@ static void TestRelease(void) {
   printf("RSS KiB: before %ld, after free %ld, after release %ld\n", before,
          freed, released);
   EXPECT(before > 0 && freed > 0 && released > 0);
-  EXPECT(freed - before > 48 * 1024);     // decay -1: still resident
-  EXPECT(freed - released > 48 * 1024);   // release gave it back
+  EXPECT(freed - before > 48 * 1024);    // decay -1: still resident
+  EXPECT(freed - released > 48 * 1024);  // release gave it back
 }
 
 // elfmalloc_stats_print hands every line to the callback.
@@ -172,6 +174,9 @@ static void TestStats(void) {
   }
   for (int i = 0; i < kCount; ++i) free(blocks[i]);
   free(big);
+  // The freed blocks and pages are free memory to give back; then none is.
+  EXPECT(malloc_trim(0) == 1);
+  EXPECT(malloc_trim(0) == 0);
 }
 
 int main(int argc, char** argv) {

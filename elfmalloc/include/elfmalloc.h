@@ -71,7 +71,8 @@ ELFMALLOC_API int elfmalloc_option_set(const char* name,
 // stderr. It never allocates and is safe while other threads allocate.
 // ELFMALLOC_SHOW_STATS=1 prints the same report at exit. The glibc
 // functions malloc_stats(), mallinfo(), mallinfo2() and malloc_info() are
-// provided too and describe elfmalloc's heap.
+// provided too and describe elfmalloc's heap; glibc's malloc_trim() is
+// elfmalloc_release().
 typedef void (*elfmalloc_write_fn)(void* opaque, const char* line);
 ELFMALLOC_API void elfmalloc_stats_print(elfmalloc_write_fn write,
                                          void* opaque) ELFMALLOC_NOEXCEPT;
