@@ -55,7 +55,61 @@ size_t StackMapBytes(size_t capacity) {
   return (capacity + 1) * sizeof(void*) + kStackColors * kStackColorBytes;
 }
 
+// A spare stack of `bytes` for `pool` (StackSpares), with the bytes its
+// earlier owners may have written in *touched; nullptr if none.
+void* TakeSpareStack(ClassPool* pool, size_t bytes, size_t* touched) {
+  StackSpares* spares = pool->spares;
+  if (spares == nullptr) return nullptr;
+  SpinLockHolder h(&spares->lock);
+  for (uint32_t i = pool->n_spare_stacks; i-- > 0;) {
+    SpareStack& s = pool->spare_stacks[i];
+    if (s.map_bytes != bytes) continue;
+    void* mem = s.mem;
+    *touched = s.touched;
+    spares->touched_bytes -= s.touched;
+    s = pool->spare_stacks[--pool->n_spare_stacks];
+    return mem;
+  }
+  return nullptr;
+}
+
+// Keeps the stack mapping `mem` for the next cache of `pool`; false if the
+// class has kPerClass spares already or the touched bytes would exceed the
+// budget (the caller unmaps it then).
+bool KeepSpareStack(ClassPool* pool, void* mem, size_t bytes, size_t touched) {
+  StackSpares* spares = pool->spares;
+  if (spares == nullptr) return false;
+  // Whole OS pages are what stays resident.
+  touched = (touched + 4095) & ~size_t{4095};
+  SpinLockHolder h(&spares->lock);
+  if (pool->n_spare_stacks == StackSpares::kPerClass ||
+      spares->touched_bytes + touched > StackSpares::kMaxTouchedBytes) {
+    return false;
+  }
+  spares->touched_bytes += touched;
+  pool->spare_stacks[pool->n_spare_stacks++] = SpareStack{mem, bytes, touched};
+  return true;
+}
+
 }  // namespace
+
+size_t DrainSpareStacks(ClassPool* pool) {
+  StackSpares* spares = pool->spares;
+  if (spares == nullptr) return 0;
+  const mmap_alloc::MapAlloc map;
+  size_t n = 0;
+  for (;;) {
+    SpareStack s;
+    {
+      SpinLockHolder h(&spares->lock);
+      if (pool->n_spare_stacks == 0) return n;
+      s = pool->spare_stacks[--pool->n_spare_stacks];
+      spares->touched_bytes -= s.touched;
+    }
+    map.Dealloc(s.mem, s.map_bytes);  // outside the (leaf) lock
+    ++n;
+  }
+}
 
 bool CacheBase::EnsureStack() {
   if (stack_ != nullptr) return true;
@@ -67,16 +121,26 @@ bool CacheBase::EnsureStack() {
     --stack_retry_;
     return false;
   }
-  const mmap_alloc::MapAlloc map;
-  void* mem = map.Alloc(StackMapBytes(want_capacity_));
+  const size_t bytes = StackMapBytes(want_capacity_);
+  void* mem = TakeSpareStack(pool_, bytes, &stack_touched_);
   if (mem == nullptr) {
-    stack_retry_ = kStackRetryFrees;
-    return false;
+    const mmap_alloc::MapAlloc map;
+    mem = map.Alloc(bytes);
+    if (mem == nullptr) {
+      stack_retry_ = kStackRetryFrees;
+      return false;
+    }
+    stack_touched_ = 0;
   }
   stack_ =
       reinterpret_cast<void**>(static_cast<char*>(mem) + StackOffset(pool_));
   cap_ = static_cast<uint32_t>(want_capacity_);
   return true;
+}
+
+void CacheBase::NoteStackUse(uint32_t entries) {
+  const size_t touched = StackOffset(pool_) + size_t{entries} * sizeof(void*);
+  if (touched > stack_touched_) stack_touched_ = touched;
 }
 
 void CacheBase::ReturnObjects(void* const* objects, size_t n) {
@@ -190,10 +254,14 @@ void CacheBase::TrimObjectsAndSlag() {
 void CacheBase::Shutdown() {
   if (stack_ != nullptr) {
     ReturnObjects(stack_, top_);
-    const mmap_alloc::MapAlloc map;
-    map.Dealloc(reinterpret_cast<char*>(stack_) - StackOffset(pool_),
-                StackMapBytes(want_capacity_));
+    char* mem = reinterpret_cast<char*>(stack_) - StackOffset(pool_);
+    const size_t bytes = StackMapBytes(want_capacity_);
+    if (!KeepSpareStack(pool_, mem, bytes, stack_touched_)) {
+      const mmap_alloc::MapAlloc map;
+      map.Dealloc(mem, bytes);
+    }
     stack_ = nullptr;
+    stack_touched_ = 0;
     top_ = 0;
     cap_ = 0;
   }
@@ -229,7 +297,7 @@ void* MagazineCache::AllocRefresh() {
     target_ =
         static_cast<uint32_t>(need < want_capacity_ ? need : want_capacity_);
   }
-  if (cap_ != 0) limit_ = target_;
+  if (cap_ != 0) SetLimit(target_);
   return AllocSlow();
 }
 
@@ -334,7 +402,7 @@ void MagazineCache::FreeSlow(void* p) {
       top_ = keep;
     }
   }
-  limit_ = target_;
+  SetLimit(target_);
   CheckNotTop(p);
   Push(p);
 }
@@ -357,6 +425,8 @@ void LocalCache::FreeSlow(void* p) {
   }
   local_cap_ = cap_ - static_cast<uint32_t>(kRemoteBatch);
   remote_cap_ = static_cast<uint32_t>(kRemoteBatch);
+  // Both parts of the stack are in use (one slag's worth: small).
+  NoteStackUse(cap_);
   if (slags_.Contains(p) && top_ < local_cap_) {
     CheckNotTop(p);
     Push(p);

@@ -98,6 +98,11 @@ inline constexpr uint32_t kMagazineOverflowsToShrink = 3;
 
 class CacheBase;
 
+// Unmaps every spare stack `pool` keeps (StackSpares) and returns how
+// many: elfmalloc_release and the out-of-address-space reclaim give their
+// memory back too.
+size_t DrainSpareStacks(ClassPool* pool);
+
 // A thread's idle-cache trimming. Each of its caches reports the slags it
 // refreshes (the thread needs more memory of that class) here; whenever
 // the thread has taken kIdleSweepBytes of slags since the last time, `run`
@@ -248,6 +253,16 @@ class alignas(64) CacheBase {
   size_t want_capacity_ = 0;
   IdleSweep* sweep_ = nullptr;
   uint32_t stack_retry_ = 0;  // EnsureStack calls left before a new map try
+  // Bytes from the stack mapping's start this cache (or an earlier owner of
+  // a spare stack) may have written: what keeping the stack costs.
+  size_t stack_touched_ = 0;
+  // Records that the stack's first `entries` slots may be written.
+  void NoteStackUse(uint32_t entries);
+  // Sets limit_ (MagazineCache): pushes may fill that many slots.
+  void SetLimit(uint32_t limit) {
+    limit_ = limit;
+    NoteStackUse(limit);
+  }
 };
 
 class MagazineCache : public CacheBase {

@@ -218,6 +218,69 @@ TEST(MagazineCacheTest, AFailedStackMapIsNotRetriedOnEveryFree) {
   one.ShutdownAndExpectAllPagesFree();
 }
 
+// A cache that shuts down (its thread exited) leaves its stack for the
+// next cache of the class, which then needs no map (spec E.4 #32: thread
+// churn spent 35% of its time mapping and unmapping stacks).
+TEST(MagazineCacheTest, AShutDownCachesStackServesTheNextCache) {
+  Pools p(64);
+  StackSpares spares;
+  p.pool.spares = &spares;
+  PageAlloc::Handle h(&p.pages);
+  std::vector<void*> objs;
+  {
+    MagazineCache first;
+    first.Setup(&p.pool, &h, 1024);
+    for (int i = 0; i < 100; ++i) objs.push_back(first.Alloc());
+    for (void* o : objs) first.Free(o);
+    EXPECT_GT(first.cached(), 0u);
+    first.Shutdown();
+  }
+  EXPECT_EQ(p.pool.n_spare_stacks, 1u);
+  {
+    SpinLockHolder l(&spares.lock);
+    EXPECT_GT(spares.touched_bytes, 0u);
+  }
+  const size_t kForever = size_t{1} << 40;
+  mmap_alloc::testing::FailNextMaps(kForever);
+  MagazineCache next;
+  next.Setup(&p.pool, &h, 1024);
+  objs.clear();
+  for (int i = 0; i < 10; ++i) objs.push_back(next.Alloc());
+  for (void* o : objs) next.Free(o);
+  const size_t maps = kForever - mmap_alloc::testing::PendingMapFailures();
+  mmap_alloc::testing::ClearMapFailures();
+  EXPECT_EQ(maps, 0u) << "the cache mapped a stack of its own";
+  EXPECT_EQ(next.cached(), 10u);
+  EXPECT_EQ(p.pool.n_spare_stacks, 0u);
+  next.Shutdown();
+  EXPECT_EQ(DrainSpareStacks(&p.pool), 1u);
+  EXPECT_EQ(p.pool.n_spare_stacks, 0u);
+  SpinLockHolder l(&spares.lock);
+  EXPECT_EQ(spares.touched_bytes, 0u);
+}
+
+// A class keeps at most StackSpares::kPerClass stacks; the rest are
+// unmapped.
+TEST(MagazineCacheTest, SpareStacksAreBounded) {
+  Pools p(64);
+  StackSpares spares;
+  p.pool.spares = &spares;
+  PageAlloc::Handle h(&p.pages);
+  constexpr size_t kCaches = StackSpares::kPerClass + 3;
+  std::vector<MagazineCache> caches(kCaches);
+  for (MagazineCache& c : caches) {
+    c.Setup(&p.pool, &h, 256);
+    void* o = c.Alloc();
+    void* o2 = c.Alloc();
+    c.Free(o);
+    c.Free(o2);
+  }
+  for (MagazineCache& c : caches) c.Shutdown();
+  EXPECT_EQ(p.pool.n_spare_stacks, StackSpares::kPerClass);
+  EXPECT_EQ(DrainSpareStacks(&p.pool), StackSpares::kPerClass);
+  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+}
+
 // A cache's first operation, a free of an object from another cache's slag,
 // sends it back to that slag (no passive false sharing); later frees are
 // cached as usual.

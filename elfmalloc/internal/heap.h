@@ -553,6 +553,7 @@ class Heap {
       SpinLockHolder h(&fallback_lock_);
       if (fallback_ != nullptr) fallback_->Flush();
     }
+    for (ClassPool& pool : pools_) DrainSpareStacks(&pool);
     PageAlloc::Handle small(&small_pages_);
     PageAlloc::Handle big(&big_pages_);
     small_pages_.Release(small);
@@ -585,6 +586,7 @@ class Heap {
     RegisterForkLock(LargeRegistryLock());
     RegisterForkLock(small_pages_.purge_lock());
     RegisterForkLock(big_pages_.purge_lock());
+    RegisterForkLock(&stack_spares_.lock);  // a leaf: last
   }
 
   // A snapshot of the counters. Each is read atomically, but not all at one
@@ -709,6 +711,7 @@ class Heap {
       p.secure_clear_bytes = MaxObjectsOffset(p.geom.slag_bytes);
       p.pages = big ? &big_pages_ : &small_pages_;
       p.bag_pipes = pipes;  // the bag is built on first use (slag.h)
+      p.spares = &stack_spares_;
     }
   }
   ~Heap() = delete;  // never destroyed
@@ -755,6 +758,7 @@ class Heap {
   // left alone.
   static void ReclaimAddressSpace(void* arg) {
     Heap* heap = static_cast<Heap*>(arg);
+    for (ClassPool& pool : heap->pools_) DrainSpareStacks(&pool);
     LargeRelease();
     PageAlloc::Handle small(&heap->small_pages_);
     PageAlloc::Handle big(&heap->big_pages_);
@@ -938,6 +942,8 @@ class Heap {
   PageAlloc small_pages_;
   PageAlloc big_pages_;
   ClassPool pools_[kNumClasses];
+  // Exited threads' cache stacks, for the next threads (StackSpares).
+  StackSpares stack_spares_;
 
   // Live thread caches, for statistics; exited threads' counts are folded
   // into retired_*.

@@ -209,7 +209,7 @@ const Scenario kScenarios[] = {
      "dtor_runs_at_exit=17 dtor_ok_at_exit=17\n$",
      kNone, "", kNone, kMet, 60},
     {"short_threads_2000", "32", Outcome::kExit0, "^threads=2000 failures=0 ",
-     kNone, "rss_growth_mib<=64;second_half_growth_mib<=24", kNone, kMet, 300},
+     kNone, "rss_growth_mib<=32;second_half_growth_mib<=8", kNone, kMet, 300},
     {"fork_while_threads_allocate", "31", Outcome::kExit0,
      "^forks=100 ok=100 deadlocks=0 failed=0\n$", kNone, "", kNone, kMet, 300},
     {"producer_consumer",
