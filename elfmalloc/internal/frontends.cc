@@ -423,8 +423,8 @@ void LocalCache::FreeSlow(void* p) {
     slags_.Free(p);  // no memory for a stack: free one at a time
     return;
   }
-  local_cap_ = cap_ - static_cast<uint32_t>(kRemoteBatch);
-  remote_cap_ = static_cast<uint32_t>(kRemoteBatch);
+  remote_cap_ = static_cast<uint32_t>(RemoteBatchFor(pool_->geom.object_size));
+  local_cap_ = cap_ - remote_cap_;
   // Both parts of the stack are in use (one slag's worth: small).
   NoteStackUse(cap_);
   if (slags_.Contains(p) && top_ < local_cap_) {

@@ -16,11 +16,11 @@
 //   free goes back to its slag's bitset. Better for producer-consumer
 //   workloads, and memory stays with the slag it belongs to. Unlike the
 //   original, which paid two locked instructions per such free, those frees
-//   are gathered in a batch of kRemoteBatch and returned together (the same
-//   coalesced bulk free as the magazine's), at the latest when the thread
-//   next refreshes its slag: this is what keeps "buffered" workloads, whose
-//   frees rarely hit the current slag, from running at a third of glibc's
-//   speed.
+//   are gathered in a batch of kRemoteBatch (fewer for objects above 256
+//   bytes: RemoteBatchFor) and returned together (the same coalesced bulk
+//   free as the magazine's), at the latest when the thread next refreshes
+//   its slag: this is what keeps "buffered" workloads, whose frees rarely
+//   hit the current slag, from running at a third of glibc's speed.
 //
 // Both start zeroed and do nothing until the first slow-path call: a thread
 // that never uses a class pays nothing for it (the original's Lazy).
@@ -322,12 +322,20 @@ class LocalCache : public CacheBase {
  public:
   static constexpr const char* kName = "local";
   static constexpr bool kCappable = false;
-  // Frees of other slags are returned in batches of this many.
+  // Frees of other slags are returned in batches of at most this many,
+  // and of at most kRemoteBatchBytes: a batched object keeps its whole slag
+  // from being freed, and 256 objects of 512 KiB pinned up to 512 MiB of
+  // 2 MiB slags (a remote-free storm grew 1.7 MiB a round).
   static constexpr size_t kRemoteBatch = 256;
+  static constexpr size_t kRemoteBatchBytes = size_t{64} << 10;
+  static constexpr size_t RemoteBatchFor(size_t object_size) {
+    const size_t n = kRemoteBatchBytes / object_size;
+    return n < 1 ? 1 : n > kRemoteBatch ? kRemoteBatch : n;
+  }
   // The stack (one slag's objects) plus the remote-free batch, which lives
   // at its end.
   static size_t CapacityFor(const SlagGeometry& g) {
-    return g.n_objects + kRemoteBatch;
+    return g.n_objects + RemoteBatchFor(g.object_size);
   }
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* Alloc() {
@@ -350,6 +358,9 @@ class LocalCache : public CacheBase {
     }
     FreeSlow(p);
   }
+  // Frees of other slags waiting in the batch (tests).
+  uint32_t remote_batched() const { return remote_; }
+
   // See CacheBase::CheckCached: top_ <= local_cap_, remote_ <= remote_cap_,
   // and local_cap_ + remote_cap_ <= cap_.
   bool CheckInvariants(const char** what) const {
@@ -385,9 +396,12 @@ class LocalCache : public CacheBase {
   uintptr_t current_slag_ = 1;
   uintptr_t slag_mask_ = 0;
   uint32_t local_cap_ = 0;   // stack slots for current-slag objects
-  uint32_t remote_cap_ = 0;  // kRemoteBatch once the stack is mapped
+  uint32_t remote_cap_ = 0;  // RemoteBatchFor once the stack is mapped
   uint32_t remote_ = 0;      // pointers in the batch at stack_[local_cap_..]
 };
+static_assert(LocalCache::RemoteBatchFor(16) == LocalCache::kRemoteBatch);
+static_assert(LocalCache::RemoteBatchFor(1024) == 64);
+static_assert(LocalCache::RemoteBatchFor(size_t{512} << 10) == 1);
 
 }  // namespace internal
 }  // namespace elfmalloc

@@ -321,6 +321,32 @@ TEST(LocalCacheTest, CachesOnlyTheCurrentSlag) {
   EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
 }
 
+// Frees of other slags' big objects are batched by bytes, not just by
+// count: each batched object keeps its whole slag from going back to the
+// page allocator.
+TEST(LocalCacheTest, BigObjectsFromOtherSlagsGoBackSoon) {
+  Pools p(16384);  // 3 objects per 64 KiB slag
+  PageAlloc::Handle h(&p.pages);
+  LocalCache owner, other;
+  owner.Setup(&p.pool, &h, LocalCache::CapacityFor(p.pool.geom));
+  other.Setup(&p.pool, &h, LocalCache::CapacityFor(p.pool.geom));
+  const size_t n = p.pool.geom.n_objects;
+  ASSERT_EQ(LocalCache::RemoteBatchFor(16384), 4u);
+  std::vector<void*> objs;
+  for (size_t i = 0; i < 10 * n; ++i) objs.push_back(owner.Alloc());
+  other.Free(owner.Alloc());  // other's stack exists from here on
+  // The first five slags' objects, freed by a thread that owns none of
+  // them: at most four wait in its batch, so at least three whole slags are
+  // free pages again (with a 256-object batch none would be).
+  for (size_t i = 0; i < 5 * n; ++i) other.Free(objs[i]);
+  EXPECT_LE(other.remote_batched(), 4u);
+  EXPECT_GE(p.pages.dirty_pages(), 3u);
+  for (size_t i = 5 * n; i < objs.size(); ++i) owner.Free(objs[i]);
+  owner.Shutdown();
+  other.Shutdown();
+  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace elfmalloc
