@@ -8,8 +8,9 @@
 // tagged noasan/notsan (sanitizer shadow memory is resident too and is not
 // given back). Built against both front-ends.
 //
-// Decay has no background thread: dirty pages are returned by the first
-// page-allocator call after a period ends. Each period's purge takes the
+// Decay runs without a background thread here (ELFMALLOC_BACKGROUND_THREAD
+// is off; background_decay_test covers it): dirty pages are returned by the
+// first page-allocator call after a period ends. Each period's purge takes the
 // pages freed in the period before, so the tests cause activity twice, one
 // period apart. The activity is a short-lived thread that allocates and
 // frees objects; ending a thread returns its caches, which frees slag pages

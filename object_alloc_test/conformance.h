@@ -253,206 +253,6 @@ using AllocOf = std::remove_reference_t<decltype(Deref(
 
 }  // namespace internal
 
-// Drives one allocator of CorruptionTester objects T and checks every step
-// (see "What is checked" above). A is typed (kIsObjectAlloc<A, T>) or
-// untyped (kIsUntypedObjectAlloc<A>). Failures abort with a message.
-// Holds a reference to the allocator, which must outlive the driver.
-// Thread-compatible.
-template <typename A, typename T>
-class AllocDriver {
- public:
-  static constexpr bool kTyped = object_alloc::kIsObjectAlloc<A, T>;
-  static_assert(kTyped || object_alloc::kIsUntypedObjectAlloc<A>,
-                "A must be a typed object allocator of T or an untyped one");
-  static constexpr size_t kSize = T::kSize;
-
-  // REQUIRES: align is a power of two. For untyped allocators, checks that
-  // the layout fits T at `align`.
-  AllocDriver(A& alloc, size_t align) : alloc_(alloc), align_(align) {
-    static_assert(sizeof(T) == kSize, "T must be a CorruptionTester");
-    if constexpr (!kTyped) {
-      const object_alloc::Layout layout = alloc_.layout();
-      if (layout.size < kSize || layout.align < align) {
-        internal::Fail(
-            "untyped allocator layout (size %zu, align %zu) cannot hold "
-            "objects of size %zu at align %zu",
-            layout.size, layout.align, kSize, align);
-      }
-    }
-  }
-
-  AllocDriver(const AllocDriver&) = delete;
-  AllocDriver& operator=(const AllocDriver&) = delete;
-
-  // Allocates one object, checks it and marks it Valid. Returns it.
-  T* Alloc() {
-    void* raw = static_cast<void*>(alloc_.Alloc());
-    if (raw == nullptr) {
-      internal::Fail("Alloc returned nullptr with %zu objects live",
-                     live_.size());
-    }
-    const uintptr_t addr = reinterpret_cast<uintptr_t>(raw);
-    if (addr % align_ != 0) {
-      internal::Fail("Alloc returned %p, not aligned to %zu", raw, align_);
-    }
-    CheckNotLive(addr);
-    const bool recycled = freed_.erase(addr) > 0;
-    T* obj;
-    if constexpr (kTyped) {
-      obj = static_cast<T*>(raw);
-      const TesterState state = obj->state();
-      if (state == TesterState::kNew) {
-        obj->MarkValid();
-      } else if (!(recycled && state == TesterState::kValid)) {
-        internal::Fail(
-            "Alloc returned %s object at %p in state %s (expected %s)",
-            recycled ? "recycled" : "never-seen", raw, TesterStateName(state),
-            recycled ? "New or Valid" : "New");
-      }
-    } else {
-      obj = T::UnsafeDefault(raw);  // aborts if raw holds a live object
-      obj->MarkValid();
-    }
-    live_.push_back(obj);
-    live_set_.insert(addr);
-    return obj;
-  }
-
-  // Deallocates live object number `index % live()` (swapping the last one
-  // into its slot, as the original did). REQUIRES: live() > 0.
-  void Dealloc(size_t index) {
-    if (live_.empty()) internal::Fail("Dealloc with no live objects");
-    const size_t i = index % live_.size();
-    T* obj = live_[i];
-    live_[i] = live_.back();
-    live_.pop_back();
-    const TesterState state = obj->state();
-    if (state != TesterState::kValid) {
-      internal::Fail(
-          "live object at %p is %s before Dealloc (expected Valid): it was "
-          "changed while allocated",
-          static_cast<void*>(obj), TesterStateName(state));
-    }
-    const uintptr_t addr = reinterpret_cast<uintptr_t>(obj);
-    live_set_.erase(addr);
-    freed_.insert(addr);
-    handed_out_.insert(addr);
-    if constexpr (kTyped) {
-      alloc_.Dealloc(obj);
-    } else {
-      obj->~T();
-      alloc_.Dealloc(static_cast<void*>(obj));
-    }
-  }
-
-  // Deallocates every live object, last first.
-  void DeallocAll() {
-    while (!live_.empty()) Dealloc(live_.size() - 1);
-  }
-
-  size_t live() const { return live_.size(); }
-  const std::vector<T*>& live_objects() const { return live_; }
-
-  // Every distinct address handed out and deallocated so far.
-  std::vector<const void*> HandedOut() const {
-    std::vector<const void*> out;
-    out.reserve(handed_out_.size());
-    for (uintptr_t a : handed_out_) out.push_back(reinterpret_cast<void*>(a));
-    return out;
-  }
-
- private:
-  // Fails if [addr, addr + kSize) intersects a live object.
-  void CheckNotLive(uintptr_t addr) const {
-    auto next = live_set_.lower_bound(addr);
-    if (next != live_set_.end() && *next == addr) {
-      internal::Fail("Alloc returned %p, which is already allocated",
-                     reinterpret_cast<void*>(addr));
-    }
-    if (next != live_set_.end() && *next - addr < kSize) {
-      internal::Fail("Alloc returned %p, overlapping live object at %p",
-                     reinterpret_cast<void*>(addr),
-                     reinterpret_cast<void*>(*next));
-    }
-    if (next != live_set_.begin()) {
-      const uintptr_t prev = *std::prev(next);
-      if (addr - prev < kSize) {
-        internal::Fail("Alloc returned %p, overlapping live object at %p",
-                       reinterpret_cast<void*>(addr),
-                       reinterpret_cast<void*>(prev));
-      }
-    }
-  }
-
-  A& alloc_;
-  const size_t align_;
-  std::vector<T*> live_;                 // in allocation order, modulo swaps
-  std::set<uintptr_t> live_set_;         // ordered: overlap checks
-  std::unordered_set<uintptr_t> freed_;  // freed and not handed out again
-  std::set<uintptr_t> handed_out_;       // every address ever deallocated
-};
-
-// The DropAndCheck step, run after the allocator was destroyed: every
-// address in `handed_out` selected by `policy` (see DropCheck) whose object
-// is readable (IsMappedRange, which also skips ASan-poisoned memory) must
-// hold a Dropped or Invalid object; a Valid or New one was never destroyed.
-// Returns how many objects were inspected.
-template <typename T>
-size_t CheckDropped(const std::vector<const void*>& handed_out,
-                    const LeakyAlloc& backing, DropCheck policy) {
-  size_t inspected = 0;
-  for (const void* p : handed_out) {
-    if (policy == DropCheck::kBackingOnly && !backing.Owns(p, T::kSize)) {
-      continue;
-    }
-    if (!IsMappedRange(p, T::kSize)) continue;
-    ++inspected;
-    const TesterState state = T::StateAt(p);
-    if (state != TesterState::kDropped && state != TesterState::kInvalid) {
-      internal::Fail(
-          "after the allocator was destroyed, object at %p is %s (expected "
-          "Dropped, Invalid or unmapped): a cached object was never destroyed",
-          p, TesterStateName(state));
-    }
-  }
-  return inspected;
-}
-
-// ---------------------------------------------------------------------------
-// Drivers. Each takes a MakeFn: a callable `make(LeakyAlloc& backing)` that
-// returns a fresh allocator by value or as a std::unique_ptr, and may take
-// its memory from `backing` (which outlives the allocator). Each run creates
-// one allocator, drives it, deallocates everything, destroys the allocator
-// and then runs CheckDropped with `drop_check`.
-
-// The original's TestBuilder::test: `iters` steps, each a coin flip between
-// Alloc and (if anything is live) Dealloc of a random live object.
-template <typename T, typename MakeFn>
-void RunRandomTest(MakeFn&& make, size_t align, size_t iters, uint64_t seed,
-                   DropCheck drop_check = DropCheck::kBackingOnly) {
-  using A = internal::AllocOf<MakeFn>;
-  internal::ScopedFailureContext context(
-      "random test: object size %zu, align %zu, %zu iterations, seed 0x%llx",
-      T::kSize, align, iters, static_cast<unsigned long long>(seed));
-  LeakyAlloc backing;
-  std::vector<const void*> handed_out;
-  {
-    auto holder = make(backing);
-    AllocDriver<A, T> driver(internal::Deref(holder), align);
-    internal::SplitMix64 rng(seed);
-    for (size_t i = 0; i < iters; ++i) {
-      if (rng.Coin() && driver.live() > 0) {
-        driver.Dealloc(static_cast<size_t>(rng.Next()));
-      } else {
-        driver.Alloc();
-      }
-    }
-    driver.DeallocAll();
-    handed_out = driver.HandedOut();
-  }  // the allocator is destroyed here
-  CheckDropped<T>(handed_out, backing, drop_check);
-}
-
 // One step of an op sequence.
 struct AllocOp {
   enum class Kind { kAlloc, kDealloc };
@@ -469,6 +269,186 @@ struct AllocOp {
 // of range for the objects live at that point.
 std::vector<AllocOp> GenerateOps(uint64_t seed, size_t max_len);
 
+namespace internal {
+
+// AllocDriver's checking logic for CorruptionTester objects of `size`
+// bytes, compiled once (conformance.cc) instead of once per (allocator,
+// object type) pair: the suite instantiates 47 sizes x 3 tests for every
+// allocator, and those copies were most of its build time. The allocator
+// and the object type are reached through the function pointers AllocDriver
+// supplies. Thread-compatible.
+class DriverCore {
+ public:
+  struct Ops {
+    void* (*alloc)(void* allocator);                 // the allocator's Alloc
+    void (*dealloc)(void* allocator, void* object);  // and its Dealloc
+    // Untyped allocators only (else null): T::UnsafeDefault and ~T.
+    void* (*construct)(void* raw);
+    void (*destroy)(void* object);
+  };
+  DriverCore(void* allocator, const Ops& ops, size_t size, size_t align);
+  DriverCore(const DriverCore&) = delete;
+  DriverCore& operator=(const DriverCore&) = delete;
+
+  // See AllocDriver.
+  void* Alloc();
+  void Dealloc(size_t index);
+  void DeallocAll();
+  size_t live() const { return live_.size(); }
+  const std::vector<void*>& live_objects() const { return live_; }
+  std::vector<const void*> HandedOut() const;
+  size_t size() const { return size_; }  // of an object
+
+ private:
+  // Fails if [addr, addr + size_) intersects a live object.
+  void CheckNotLive(uintptr_t addr) const;
+
+  void* const allocator_;
+  const Ops ops_;
+  const size_t size_;
+  const size_t align_;
+  std::vector<void*> live_;              // in allocation order, modulo swaps
+  std::set<uintptr_t> live_set_;         // ordered: overlap checks
+  std::unordered_set<uintptr_t> freed_;  // freed and not handed out again
+  std::set<uintptr_t> handed_out_;       // every address ever deallocated
+};
+
+// The drivers' loops, over a DriverCore (see RunRandomTest, RunSequence and
+// RunAlignmentTest below). Each ends with every object deallocated.
+void RandomSteps(DriverCore& driver, size_t iters, uint64_t seed);
+void ReplayOps(DriverCore& driver, const std::vector<AllocOp>& ops);
+void FillAndCheckDistinct(DriverCore& driver, size_t count);
+
+// CheckDropped for objects of `size` bytes.
+size_t CheckDroppedObjects(const std::vector<const void*>& handed_out,
+                           const LeakyAlloc& backing, DropCheck policy,
+                           size_t size);
+
+}  // namespace internal
+
+// Drives one allocator of CorruptionTester objects T and checks every step
+// (see "What is checked" above). A is typed (kIsObjectAlloc<A, T>) or
+// untyped (kIsUntypedObjectAlloc<A>). Failures abort with a message.
+// Holds a reference to the allocator, which must outlive the driver.
+// Thread-compatible.
+template <typename A, typename T>
+class AllocDriver {
+ public:
+  static constexpr bool kTyped = object_alloc::kIsObjectAlloc<A, T>;
+  static_assert(kTyped || object_alloc::kIsUntypedObjectAlloc<A>,
+                "A must be a typed object allocator of T or an untyped one");
+  static constexpr size_t kSize = T::kSize;
+
+  // REQUIRES: align is a power of two. For untyped allocators, checks that
+  // the layout fits T at `align`.
+  AllocDriver(A& alloc, size_t align) : core_(&alloc, kOps, kSize, align) {
+    static_assert(sizeof(T) == kSize, "T must be a CorruptionTester");
+    if constexpr (!kTyped) {
+      const object_alloc::Layout layout = alloc.layout();
+      if (layout.size < kSize || layout.align < align) {
+        internal::Fail(
+            "untyped allocator layout (size %zu, align %zu) cannot hold "
+            "objects of size %zu at align %zu",
+            layout.size, layout.align, kSize, align);
+      }
+    }
+  }
+
+  AllocDriver(const AllocDriver&) = delete;
+  AllocDriver& operator=(const AllocDriver&) = delete;
+
+  // Allocates one object, checks it and marks it Valid. Returns it.
+  T* Alloc() { return static_cast<T*>(core_.Alloc()); }
+
+  // Deallocates live object number `index % live()` (swapping the last one
+  // into its slot, as the original did). REQUIRES: live() > 0.
+  void Dealloc(size_t index) { core_.Dealloc(index); }
+
+  // Deallocates every live object, last first.
+  void DeallocAll() { core_.DeallocAll(); }
+
+  size_t live() const { return core_.live(); }
+
+  // Every distinct address handed out and deallocated so far.
+  std::vector<const void*> HandedOut() const { return core_.HandedOut(); }
+
+  // The type-erased driver, for the loops in conformance.cc.
+  internal::DriverCore& core() { return core_; }
+
+ private:
+  static void* AllocThunk(void* a) {
+    return static_cast<void*>(static_cast<A*>(a)->Alloc());
+  }
+  static void DeallocThunk(void* a, void* object) {
+    if constexpr (kTyped) {
+      static_cast<A*>(a)->Dealloc(static_cast<T*>(object));
+    } else {
+      static_cast<A*>(a)->Dealloc(object);
+    }
+  }
+  static void* ConstructThunk(void* raw) {
+    return T::UnsafeDefault(raw);  // aborts if raw holds a live object
+  }
+  static void DestroyThunk(void* object) { static_cast<T*>(object)->~T(); }
+  static constexpr internal::DriverCore::Ops kOps = {
+      &AllocThunk, &DeallocThunk, kTyped ? nullptr : &ConstructThunk,
+      kTyped ? nullptr : &DestroyThunk};
+
+  internal::DriverCore core_;
+};
+
+// The DropAndCheck step, run after the allocator was destroyed: every
+// address in `handed_out` selected by `policy` (see DropCheck) whose object
+// is readable (IsMappedRange, which also skips ASan-poisoned memory) must
+// hold a Dropped or Invalid object; a Valid or New one was never destroyed.
+// Returns how many objects were inspected.
+template <typename T>
+size_t CheckDropped(const std::vector<const void*>& handed_out,
+                    const LeakyAlloc& backing, DropCheck policy) {
+  return internal::CheckDroppedObjects(handed_out, backing, policy, T::kSize);
+}
+
+// ---------------------------------------------------------------------------
+// Drivers. Each takes a MakeFn: a callable `make(LeakyAlloc& backing)` that
+// returns a fresh allocator by value or as a std::unique_ptr, and may take
+// its memory from `backing` (which outlives the allocator). Each run creates
+// one allocator, drives it, deallocates everything, destroys the allocator
+// and then runs CheckDropped with `drop_check`.
+
+namespace internal {
+
+// Makes an allocator with `make`, runs `loop` on a driver of it, destroys
+// it and runs CheckDropped.
+template <typename T, typename MakeFn, typename Loop>
+void RunDriver(MakeFn& make, size_t align, DropCheck drop_check, Loop loop) {
+  using A = AllocOf<MakeFn>;
+  LeakyAlloc backing;
+  std::vector<const void*> handed_out;
+  {
+    auto holder = make(backing);
+    AllocDriver<A, T> driver(Deref(holder), align);
+    loop(driver.core());
+    handed_out = driver.HandedOut();
+  }  // the allocator is destroyed here
+  CheckDroppedObjects(handed_out, backing, drop_check, T::kSize);
+}
+
+}  // namespace internal
+
+// The original's TestBuilder::test: `iters` steps, each a coin flip between
+// Alloc and (if anything is live) Dealloc of a random live object.
+template <typename T, typename MakeFn>
+void RunRandomTest(MakeFn&& make, size_t align, size_t iters, uint64_t seed,
+                   DropCheck drop_check = DropCheck::kBackingOnly) {
+  internal::ScopedFailureContext context(
+      "random test: object size %zu, align %zu, %zu iterations, seed 0x%llx",
+      T::kSize, align, iters, static_cast<unsigned long long>(seed));
+  internal::RunDriver<T>(make, align, drop_check,
+                         [&](internal::DriverCore& driver) {
+                           internal::RandomSteps(driver, iters, seed);
+                         });
+}
+
 // Replays `ops` on a fresh allocator: Alloc allocates, Dealloc(i)
 // deallocates live object i (in allocation order, with the original's
 // swap-remove) and is skipped when i >= the live count. Then deallocates
@@ -476,23 +456,9 @@ std::vector<AllocOp> GenerateOps(uint64_t seed, size_t max_len);
 template <typename T, typename MakeFn>
 void RunSequence(MakeFn&& make, size_t align, const std::vector<AllocOp>& ops,
                  DropCheck drop_check = DropCheck::kBackingOnly) {
-  using A = internal::AllocOf<MakeFn>;
-  LeakyAlloc backing;
-  std::vector<const void*> handed_out;
-  {
-    auto holder = make(backing);
-    AllocDriver<A, T> driver(internal::Deref(holder), align);
-    for (const AllocOp& op : ops) {
-      if (op.kind == AllocOp::Kind::kAlloc) {
-        driver.Alloc();
-      } else if (op.index < driver.live()) {
-        driver.Dealloc(op.index);
-      }
-    }
-    driver.DeallocAll();
-    handed_out = driver.HandedOut();
-  }
-  CheckDropped<T>(handed_out, backing, drop_check);
+  internal::RunDriver<T>(
+      make, align, drop_check,
+      [&](internal::DriverCore& driver) { internal::ReplayOps(driver, ops); });
 }
 
 // The original's TestBuilder::quickcheck, minus shrinking: runs `count`
@@ -525,44 +491,13 @@ void RunRandomSequences(MakeFn&& make, size_t align, size_t count,
 template <typename T, typename MakeFn>
 void RunAlignmentTest(MakeFn&& make, size_t align, size_t count,
                       DropCheck drop_check = DropCheck::kBackingOnly) {
-  using A = internal::AllocOf<MakeFn>;
   internal::ScopedFailureContext context(
       "alignment test: object size %zu, align %zu, %zu objects", T::kSize,
       align, count);
-  LeakyAlloc backing;
-  std::vector<const void*> handed_out;
-  {
-    auto holder = make(backing);
-    AllocDriver<A, T> driver(internal::Deref(holder), align);
-    for (size_t i = 0; i < count; ++i) driver.Alloc();
-    const std::vector<T*>& objs = driver.live_objects();
-    std::vector<unsigned char> saved(objs.size() * T::kSize);
-    auto pattern = [](size_t i) {
-      return static_cast<unsigned char>(0x5A ^ (i * 37));
-    };
-    for (size_t i = 0; i < objs.size(); ++i) {
-      std::memcpy(&saved[i * T::kSize], static_cast<void*>(objs[i]), T::kSize);
-      std::memset(static_cast<void*>(objs[i]), pattern(i), T::kSize);
-    }
-    for (size_t i = 0; i < objs.size(); ++i) {
-      const unsigned char* bytes =
-          reinterpret_cast<const unsigned char*>(objs[i]);
-      for (size_t b = 0; b < T::kSize; ++b) {
-        if (bytes[b] != pattern(i)) {
-          internal::Fail(
-              "byte %zu of object at %p was changed by writes to "
-              "other objects: objects overlap",
-              b, static_cast<const void*>(objs[i]));
-        }
-      }
-    }
-    for (size_t i = 0; i < objs.size(); ++i) {
-      std::memcpy(static_cast<void*>(objs[i]), &saved[i * T::kSize], T::kSize);
-    }
-    driver.DeallocAll();
-    handed_out = driver.HandedOut();
-  }
-  CheckDropped<T>(handed_out, backing, drop_check);
+  internal::RunDriver<T>(make, align, drop_check,
+                         [&](internal::DriverCore& driver) {
+                           internal::FillAndCheckDistinct(driver, count);
+                         });
 }
 
 // ---------------------------------------------------------------------------

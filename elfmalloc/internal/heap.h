@@ -37,7 +37,11 @@
 #define ELFMALLOC_INTERNAL_HEAP_H_
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -300,7 +304,10 @@ class Heap {
   // One thread's caches. Built on the thread's first call (TlsSlot).
   class ThreadCache {
    public:
-    ThreadCache() : ThreadCache(&Instance()) {}
+    // A thread's own cache (TlsSlot). The fallback cache uses the other
+    // constructor: it is built under fallback_lock_, where starting the
+    // decay thread (which allocates) would deadlock.
+    ThreadCache() : ThreadCache(&Instance()) { heap_->MaybeStartDecayThread(); }
     explicit ThreadCache(Heap* heap)
         : heap_(heap), small_(&heap->small_pages_), big_(&heap->big_pages_) {
       heap->AddThread(this);
@@ -570,6 +577,45 @@ class Heap {
   }
 
   int64_t decay_ms() const { return small_pages_.decay_ms(); }
+
+  // ELFMALLOC_BACKGROUND_THREAD=1: starts, once per process, a thread that
+  // runs the decay steps every half decay period, so free pages and cached
+  // large blocks go back to the OS even while the program makes no
+  // allocator calls, or only thread-cache ones (which never reach the
+  // decay checks; info/reliability.md row 38). Called when a thread's own
+  // cache is built: never during the heap's construction, and never under
+  // one of its locks (pthread_create allocates; those calls use the
+  // fallback cache). A forked child has no such thread: its next new
+  // thread cache starts one. The thread blocks every signal and never
+  // allocates.
+  void MaybeStartDecayThread() {
+    if (!options_.background_thread) return;
+    const pid_t me = getpid();
+    pid_t owner = decay_thread_pid_.load(std::memory_order_acquire);
+    if (owner == me || !decay_thread_pid_.compare_exchange_strong(
+                           owner, me, std::memory_order_acq_rel)) {
+      return;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);  // inherited by the thread
+    pthread_attr_t attr;
+    pthread_t thread;
+    bool ok = pthread_attr_init(&attr) == 0;
+    if (ok) {
+      ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+           pthread_create(&thread, &attr, &DecayThreadMain, this) == 0;
+      pthread_attr_destroy(&attr);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    // Out of threads or memory: the next thread cache tries again.
+    if (!ok) decay_thread_pid_.store(0, std::memory_order_release);
+  }
+
+  // Decay steps run by the background thread so far (tests).
+  uint64_t background_decay_steps() const {
+    return decay_steps_.load(std::memory_order_relaxed);
+  }
   const Options& options() const { return options_; }
 
   // Registers the locks this heap's slow paths take with the fork handlers
@@ -750,6 +796,27 @@ class Heap {
     // 2 MiB of small pages, one big page.
     o.local_pages = page_bytes == kSmallSlagBytes ? 8 : 1;
     return o;
+  }
+
+  static void* DecayThreadMain(void* arg) {
+    Heap* heap = static_cast<Heap*>(arg);
+    PageAlloc::Handle small(&heap->small_pages_);
+    PageAlloc::Handle big(&heap->big_pages_);
+    for (;;) {
+      // Re-read each time: elfmalloc_option_set may change it.
+      const int64_t decay = heap->decay_ms();
+      int64_t ms = decay > 0 ? decay / 2 : 1000;
+      if (ms < 10) ms = 10;
+      timespec ts{static_cast<time_t>(ms / 1000),
+                  static_cast<long>(ms % 1000) * 1000000};
+      nanosleep(&ts, nullptr);
+      if (decay < 0) continue;  // never decay
+      heap->small_pages_.MaybePurge(small);
+      heap->big_pages_.MaybePurge(big);
+      LargeDecay();
+      heap->decay_steps_.fetch_add(1, std::memory_order_relaxed);
+    }
+    return nullptr;
   }
 
   // Out of address space (RLIMIT_AS, overcommit): gives back every free
@@ -944,6 +1011,10 @@ class Heap {
   ClassPool pools_[kNumClasses];
   // Exited threads' cache stacks, for the next threads (StackSpares).
   StackSpares stack_spares_;
+  // The process that started the decay thread (0: none yet), and the
+  // thread's step count.
+  std::atomic<pid_t> decay_thread_pid_{0};
+  std::atomic<uint64_t> decay_steps_{0};
 
   // Live thread caches, for statistics; exited threads' counts are folded
   // into retired_*.

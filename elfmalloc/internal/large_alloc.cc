@@ -139,6 +139,13 @@ class Registry {
     while (cache_count_ > 0) EvictLocked(0, victims);
   }
 
+  // Moves the cached blocks whose decay period has passed to `victims`.
+  void ExpireCache(Victims* victims) ABSL_LOCKS_EXCLUDED(lock_) {
+    SpinLockHolder h(&lock_);
+    ExpireLocked(g_decay_ms.load(std::memory_order_relaxed), CoarseNowMs(),
+                 victims);
+  }
+
   size_t cached_bytes() ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
     return cache_bytes_;
@@ -433,6 +440,12 @@ void LargeSetDecayMs(int64_t ms) {
 void LargeRelease() {
   Victims victims;
   g_registry.DrainCache(&victims);
+  victims.UnmapAll();
+}
+
+void LargeDecay() {
+  Victims victims;
+  g_registry.ExpireCache(&victims);
   victims.UnmapAll();
 }
 

@@ -92,6 +92,10 @@ void LargeSetDecayMs(int64_t ms);
 // Unmaps every cached block now.
 void LargeRelease();
 
+// Unmaps the cached blocks unused for the decay period (what every free
+// and cache lookup also does), for the background decay thread.
+void LargeDecay();
+
 // Checks the registry under its lock: every record is findable from its
 // hash home, page-aligned (and aligned as asked), count and bytes match the
 // records, the cache's bytes match its entries and no cached block overlaps

@@ -37,6 +37,7 @@ constexpr Spec kSpecs[] = {
     {"ELFMALLOC_MAGAZINE_SIZE", Kind::kInt, 0, kMaxMagazineSize},
     {"ELFMALLOC_DIRTY_MAX_MB", Kind::kInt, 0, kMaxDirtyMaxMb},
     {"ELFMALLOC_REUSE_THRESHOLD", Kind::kThreshold, 0, kReuseThresholdOne},
+    {"ELFMALLOC_BACKGROUND_THREAD", Kind::kBool, 0, 1},
 };
 constexpr size_t kNumSpecs = sizeof(kSpecs) / sizeof(kSpecs[0]);
 
@@ -48,7 +49,8 @@ int64_t Get(const Options& o, size_t i) {
     case 3: return o.secure;
     case 4: return o.magazine_size;
     case 5: return o.dirty_max_mb;
-    default: return o.reuse_threshold_ppm;
+    case 6: return o.reuse_threshold_ppm;
+    default: return o.background_thread;
   }
 }
 
@@ -60,7 +62,8 @@ void Set(Options* o, size_t i, int64_t v) {
     case 3: o->secure = v != 0; break;
     case 4: o->magazine_size = v; break;
     case 5: o->dirty_max_mb = v; break;
-    default: o->reuse_threshold_ppm = v; break;
+    case 6: o->reuse_threshold_ppm = v; break;
+    default: o->background_thread = v != 0; break;
   }
 }
 

@@ -75,6 +75,9 @@ struct Options {
   // A slag is offered for reuse once this fraction (in millionths, so
   // 600000 = 0.6 = 60 %) of its objects is free.
   int64_t reuse_threshold_ppm = kDefaultReuseThresholdPpm;
+  // Run the decay steps on a background thread too, so memory goes back to
+  // the OS while the program makes no allocator calls.
+  bool background_thread = false;
 
   double reuse_threshold() const {
     return static_cast<double>(reuse_threshold_ppm) /

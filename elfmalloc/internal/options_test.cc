@@ -67,6 +67,7 @@ void ExpectDefaults(const Options& o) {
   EXPECT_EQ(o.dirty_max_mb, 256);
   EXPECT_EQ(o.reuse_threshold_ppm, 600000);
   EXPECT_DOUBLE_EQ(o.reuse_threshold(), 0.6);
+  EXPECT_FALSE(o.background_thread);
 }
 
 TEST(OptionsTest, DefaultsWithoutVariables) {
@@ -84,9 +85,13 @@ TEST(OptionsTest, DefaultsWithoutVariables) {
 
 TEST(OptionsTest, Bools) {
   const std::vector<std::string> names = {
-      "ELFMALLOC_SHOW_STATS", "ELFMALLOC_VERBOSE", "ELFMALLOC_SECURE"};
+      "ELFMALLOC_SHOW_STATS", "ELFMALLOC_VERBOSE", "ELFMALLOC_SECURE",
+      "ELFMALLOC_BACKGROUND_THREAD"};
   auto field = [](const Options& o, size_t i) {
-    return i == 0 ? o.show_stats : i == 1 ? o.verbose : o.secure;
+    return i == 0   ? o.show_stats
+           : i == 1 ? o.verbose
+           : i == 2 ? o.secure
+                    : o.background_thread;
   };
   for (size_t i = 0; i < names.size(); ++i) {
     SCOPED_TRACE(names[i]);

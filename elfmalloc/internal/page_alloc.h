@@ -22,9 +22,11 @@
 // notices the period has passed
 // uncommits every page of the *previous* dirty bag and moves it to clean,
 // then flips `gen`. A page is therefore returned to the OS after lying
-// unused for between one and two periods. There is no background thread:
-// an allocator that goes completely idle keeps its dirty pages until the
-// next call, or until Release(), which uncommits every dirty page now.
+// unused for between one and two periods. PageAlloc starts no thread: an
+// allocator that goes completely idle keeps its dirty pages until the next
+// call, until Release(), which uncommits every dirty page now, or until the
+// heap's optional decay thread (ELFMALLOC_BACKGROUND_THREAD) calls
+// MaybePurge.
 //
 // Kept pages (PageAllocOptions::local_pages): while a Handle's keep_freed
 // is on, the pages it frees stay with it (up to local_pages) and its next

@@ -1486,6 +1486,18 @@ void MemoryReturn() {
   Result(line);
 }
 
+// memory_return again in a child with ELFMALLOC_BACKGROUND_THREAD=1: the
+// decay then runs without allocator calls, so the idle steps return memory
+// too. Prints the child's line.
+void MemoryReturnBackground() {
+  std::string out, err;
+  const int status =
+      RunSelf("memory_return", "ELFMALLOC_BACKGROUND_THREAD", "1", &out, &err);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  Result("child=" + StatusName(status) + " " + out +
+         " child_stderr_bytes=" + std::to_string(err.size()));
+}
+
 // --- E.4 #39: statistics at exit, with threads still allocating -------------
 
 // The child prints ELFMALLOC_SHOW_STATS's report at exit while two threads
@@ -1575,6 +1587,7 @@ const Entry kScenarios[] = {
     {"dlopen_plugin", DlopenPlugin},
     {"interposer_dlsym", InterposerDlsym},
     {"memory_return", MemoryReturn},
+    {"memory_return_background_thread", MemoryReturnBackground},
     {"stats_at_exit_with_threads", StatsAtExitWithThreads},
 };
 

@@ -222,6 +222,12 @@ const Scenario kScenarios[] = {
      kMet, 60},
     {"memory_return", "38", Outcome::kExit0, "^purge_api=malloc_trim ", kNone,
      "small_purged_mib<=8;large_purged_mib<=8", kNone, kMet, 120},
+    // With ELFMALLOC_BACKGROUND_THREAD=1 the idle steps return it too.
+    {"memory_return_background_thread", "38", Outcome::kExit0,
+     "^child=exit0 purge_api=malloc_trim .* child_stderr_bytes=0\n$", kNone,
+     "small_idle_mib<=8;large_idle_mib<=8;small_purged_mib<=8;"
+     "large_purged_mib<=8",
+     kNone, kMet, 120},
     {"stats_at_exit_with_threads", "39", Outcome::kExit0,
      "^child=exit0 report=1 negative=0\n$", kNone, "", kNone, kMet, 60},
 };
