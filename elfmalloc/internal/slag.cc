@@ -277,6 +277,17 @@ void SlagAllocator::Init(ClassPool* pool, PageAlloc::Handle* pages) {
 
 namespace {
 
+// testing::FailNextBagBuilds.
+std::atomic<size_t> g_failing_bag_builds{0};
+
+bool TakeInjectedBagFailure() {
+  size_t n = g_failing_bag_builds.load(std::memory_order_relaxed);
+  while (n != 0 && !g_failing_bag_builds.compare_exchange_weak(
+                       n, n - 1, std::memory_order_relaxed)) {
+  }
+  return n != 0;
+}
+
 // The class's bag, built now if no thread has built it; nullptr if out of
 // memory. Lock-free (a lock held across fork would need a handler): racing
 // builders each make one, and the losers of the publishing CAS destroy
@@ -284,6 +295,7 @@ namespace {
 AvailableBag* BuildAvailableBag(ClassPool* pool) {
   AvailableBag* bag = pool->available.load(std::memory_order_acquire);
   if (bag != nullptr) return bag;
+  if (ABSL_PREDICT_FALSE(TakeInjectedBagFailure())) return nullptr;
   void* mem = bsalloc::Alloc(sizeof(AvailableBag), alignof(AvailableBag));
   if (mem == nullptr) return nullptr;
   auto* made = new (mem) AvailableBag(pool->bag_pipes, std::nothrow);
@@ -504,6 +516,13 @@ void SlagAllocator::Shutdown(AllocIter* it) {
   pages_ = nullptr;
 }
 
+namespace testing {
+
+void FailNextBagBuilds(size_t n) {
+  g_failing_bag_builds.store(n, std::memory_order_relaxed);
+}
+
+}  // namespace testing
 }  // namespace internal
 }  // namespace elfmalloc
 }  // namespace allocators

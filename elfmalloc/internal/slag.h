@@ -234,6 +234,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline Slag* SlagOf(const void* p,
                                  ~(uintptr_t{slag_bytes} - 1));
 }
 
+namespace testing {
+// Makes the next `n` builds of a class's available bag fail as if out of
+// memory (SlagAllocator then files slags on the overflow list). Exhausting
+// the bootstrap allocator instead is not deterministic: its epoch-based
+// reclamation returns blocks at times of its own.
+void FailNextBagBuilds(size_t n);
+}  // namespace testing
+
 // Writes a fresh slag's header and bitset for `pool` (every object free,
 // unclaimed, not in any bag).
 void InitSlag(Slag* s, ClassPool* pool);

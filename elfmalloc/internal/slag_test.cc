@@ -17,7 +17,6 @@
 #include "elfmalloc/internal/page_alloc.h"
 #include "elfmalloc/internal/slag_geometry.h"
 #include "gtest/gtest.h"
-#include "mmap_alloc/fault_injection.h"
 #include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
@@ -184,19 +183,11 @@ TEST(SlagTest, AvailableBagIsBuiltOnFirstPush) {
 // list and is still found by the next refresh; the bag is built later.
 TEST(SlagTest, AvailableBagOutOfMemoryUsesTheOverflowList) {
   LazyBag lb(1);
-  // With every map failing, take bags of the same shape until the
-  // bootstrap allocator's cached blocks run out (how many it has depends
-  // on what ran before), so that building the class's bag fails too.
-  mmap_alloc::testing::FailNextMaps(size_t{1} << 40);
-  std::vector<AvailableBag> hold;
-  for (int i = 0; i < 100000; ++i) {
-    AvailableBag b(lb.pool.bag_pipes, std::nothrow);
-    if (!b.valid()) break;
-    hold.push_back(std::move(b));
-  }
+  // Building the class's bag fails (out of memory), so the slag that
+  // crosses the cutoff goes to the overflow list.
+  testing::FailNextBagBuilds(1);
   lb.FreeObjects(0, lb.pool.geom.cutoff);
-  mmap_alloc::testing::ClearMapFailures();
-  hold.clear();
+  testing::FailNextBagBuilds(0);
   ASSERT_EQ(lb.pool.available.load(), nullptr);
   EXPECT_EQ(lb.pool.overflow_count.load(), 1u);
   const char* what = nullptr;

@@ -1435,8 +1435,12 @@ void InterposedChild() {
 // The spec's probe: 256 MiB of live objects, free all, sleep, small
 // activity, sleep and activity again, then the purge API (malloc_trim, as
 // glibc's). RSS above the start, in MiB, at each step. The sleeps are 2 s
-// each (the spec's second was 10 s; elfmalloc's decay period is 1 s).
+// each (the spec's second was 10 s; elfmalloc's decay period is 1 s), or
+// SCENARIO_IDLE_MS.
 void MemoryReturn() {
+  const char* idle_env = getenv("SCENARIO_IDLE_MS");
+  const long idle_ms = idle_env != nullptr ? atol(idle_env) : 2000;
+  const timespec idle = {idle_ms / 1000, (idle_ms % 1000) * 1000000};
   using TrimFn = int (*)(size_t);
   auto trim = reinterpret_cast<TrimFn>(dlsym(RTLD_DEFAULT, "malloc_trim"));
   const auto activity = [] {
@@ -1467,9 +1471,9 @@ void MemoryReturn() {
       head = next;
     }
     const long freed = StatusKiB("VmRSS") - base;
-    sleep(2);
+    nanosleep(&idle, nullptr);
     activity();
-    sleep(2);
+    nanosleep(&idle, nullptr);
     activity();
     const long idle = StatusKiB("VmRSS") - base;
     if (trim != nullptr) trim(0);
@@ -1488,9 +1492,12 @@ void MemoryReturn() {
 
 // memory_return again in a child with ELFMALLOC_BACKGROUND_THREAD=1: the
 // decay then runs without allocator calls, so the idle steps return memory
-// too. Prints the child's line.
+// too. A 250 ms decay period and 1 s sleeps keep it short. Prints the
+// child's line.
 void MemoryReturnBackground() {
   std::string out, err;
+  setenv("ELFMALLOC_DECAY_MS", "250", 1);  // inherited by the child
+  setenv("SCENARIO_IDLE_MS", "1000", 1);
   const int status =
       RunSelf("memory_return", "ELFMALLOC_BACKGROUND_THREAD", "1", &out, &err);
   while (!out.empty() && out.back() == '\n') out.pop_back();
