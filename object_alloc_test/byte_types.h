@@ -107,6 +107,14 @@ using AllByteTypes =
              Byte2557, Byte3072, Byte3539, Byte4096, Byte5119, Byte6144,
              Byte7151, Byte8192>;
 
+// Thirteen of them: below the tester's minimum (padded), odd, powers of
+// two and the largest. For allocators whose behaviour cannot depend on the
+// object size, such as the suite's own reference allocators; every real
+// allocator runs all 47.
+using SampleByteTypes =
+    TypeList<Byte1, Byte2, Byte3, Byte8, Byte13, Byte16, Byte24, Byte48,
+             Byte113, Byte256, Byte1277, Byte4096, Byte8192>;
+
 namespace internal {
 
 template <template <typename> class F, typename List>

@@ -533,6 +533,13 @@ using ConformanceTypes = ApplyTypeList<
     ::testing::Types,
     MapTypeList<internal::CaseFor<F>::template Case, AllByteTypes>>;
 
+// The same over a TypeList of byte types of one's own (e.g.
+// SampleByteTypes).
+template <typename F, typename List>
+using ConformanceTypesOver =
+    ApplyTypeList<::testing::Types,
+                  MapTypeList<internal::CaseFor<F>::template Case, List>>;
+
 // Optional name generator: names each case "Byte<N>".
 struct ConformanceNames {
   template <typename Case>
