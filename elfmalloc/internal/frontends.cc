@@ -80,7 +80,8 @@ bool KeepSpareStack(ClassPool* pool, void* mem, size_t bytes, size_t touched) {
   StackSpares* spares = pool->spares;
   if (spares == nullptr) return false;
   // Whole OS pages are what stays resident.
-  touched = (touched + 4095) & ~size_t{4095};
+  const size_t page = mmap_alloc::PageSize();
+  touched = (touched + page - 1) & ~(page - 1);
   SpinLockHolder h(&spares->lock);
   if (pool->n_spare_stacks == StackSpares::kPerClass ||
       spares->touched_bytes + touched > StackSpares::kMaxTouchedBytes) {
