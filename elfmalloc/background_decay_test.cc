@@ -8,6 +8,8 @@
 // Tagged noasan/notsan: it measures resident memory.
 
 #include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstddef>
@@ -66,6 +68,25 @@ TEST(BackgroundDecayTest, IdleFreePagesGoBackWithoutAllocatorCalls) {
   EXPECT_GT(internal::DefaultHeap::Instance().background_decay_steps(), 0u);
   EXPECT_LE(dirty_after, 4 * kMiB);
   EXPECT_LE(resident_after + dirty / 2, resident);
+}
+
+// fork() copies only the calling thread: the child starts its own decay
+// thread when its next thread cache is built.
+TEST(BackgroundDecayTest, AForkedChildStartsItsOwn) {
+  Free(Alloc(16));  // this thread's cache, and the parent's decay thread
+  ASSERT_EQ(ThreadCount(), 2u);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const bool alone = ThreadCount() == 1;
+    std::thread t([] { Free(Alloc(16)); });  // a new thread cache
+    t.join();
+    _exit(alone && ThreadCount() == 2 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "the child did not start exactly one decay thread";
 }
 
 }  // namespace
