@@ -133,22 +133,16 @@ struct mallinfo mallinfo(void) noexcept {
   return m;
 }
 
-// malloc_info(0, fp): glibc's XML shape, with one <heap> per size class in
-// use. `options` must be 0 (EINVAL otherwise).
 // malloc_trim(pad): glibc's purge call, here elfmalloc_release (`pad` is
-// not needed: nothing is kept at a heap top). Returns 1 if the heap held
-// free memory it could give back, 0 otherwise, as glibc does.
+// not needed: nothing is kept at a heap top). Returns 1 if memory went back
+// to the OS, 0 otherwise, as glibc does.
 int malloc_trim(size_t pad) noexcept {
   static_cast<void>(pad);
-  const elf::Stats before = elf::GetStats();
-  elf::Release();
-  const elf::Stats after = elf::GetStats();
-  return before.dirty_bytes + before.large_cached_bytes > 0 ||
-                 after.slag_bytes_mapped < before.slag_bytes_mapped
-             ? 1
-             : 0;
+  return elf::Release() ? 1 : 0;
 }
 
+// malloc_info(0, fp): glibc's XML shape, with one <heap> per size class in
+// use. `options` must be 0 (EINVAL otherwise).
 int malloc_info(int options, FILE* fp) noexcept {
   if (options != 0 || fp == nullptr) {
     errno = EINVAL;

@@ -86,7 +86,7 @@ void FreeSized(void* p, size_t size, size_t align, const char* fn) {
 
 size_t UsableSize(const void* p) { return DefaultHeap::UsableSize(p); }
 
-void Release() { DefaultHeap::Instance().Release(); }
+bool Release() { return DefaultHeap::Instance().Release(); }
 
 bool CheckInvariants() {
   DefaultHeap::Instance().CheckInvariants();

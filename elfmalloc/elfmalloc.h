@@ -67,8 +67,9 @@ size_t UsableSize(const void* p);
 // Returns the calling thread's cached objects to the shared pools and gives
 // every free page's memory back to the OS now, except the few pages other
 // live threads keep for their own next use (at most 2 MiB of small pages
-// and one 2 MiB page each, kept after they trimmed idle caches).
-void Release();
+// and one 2 MiB page each, kept after they trimmed idle caches). True if
+// any memory went back.
+bool Release();
 
 // Testing hook: checks elfmalloc's internal invariants (the calling
 // thread's caches, the page allocators' counts against their bags, every

@@ -409,6 +409,18 @@ TEST(ElfmallocTest, LargeBlockCacheIsBounded) {
   SetDecayMs(1000);
 }
 
+// Release() says whether it gave memory back (malloc_trim's result),
+// including memory that only this thread's caches held.
+TEST(ElfmallocTest, ReleaseSaysWhetherMemoryWentBack) {
+  Release();
+  EXPECT_FALSE(Release()) << "nothing was freed since the last Release";
+  std::vector<void*> objs;
+  for (int i = 0; i < 20000; ++i) objs.push_back(Alloc(64));
+  for (void* p : objs) Free(p);
+  EXPECT_TRUE(Release());
+  EXPECT_FALSE(Release());
+}
+
 // FreeSized accepts every size and alignment the block could have been
 // allocated with, including sizes Realloc shrank it to in place.
 TEST(ElfmallocTest, FreeSizedAcceptsWhatTheBlockWasAllocatedWith) {

@@ -553,19 +553,22 @@ class Heap {
 
   // Returns the calling thread's cached objects, then uncommits every free
   // page now (instead of after the decay period), except the pages other
-  // threads keep (PageAllocOptions::local_pages).
-  void Release() {
+  // threads keep (PageAllocOptions::local_pages), and unmaps spare stacks
+  // and cached large blocks. True if any memory went back to the OS.
+  bool Release() {
     if (ThreadCache* tc = Local()) tc->Flush();
     {
       SpinLockHolder h(&fallback_lock_);
       if (fallback_ != nullptr) fallback_->Flush();
     }
-    for (ClassPool& pool : pools_) DrainSpareStacks(&pool);
+    size_t n = 0;  // stacks, pages and blocks given back
+    for (ClassPool& pool : pools_) n += DrainSpareStacks(&pool);
     PageAlloc::Handle small(&small_pages_);
     PageAlloc::Handle big(&big_pages_);
-    small_pages_.Release(small);
-    big_pages_.Release(big);
-    LargeRelease();
+    n += small_pages_.Release(small);
+    n += big_pages_.Release(big);
+    n += LargeRelease();
+    return n != 0;
   }
 
   // Dirty pages unused for `ms` milliseconds are returned to the OS (-1:
@@ -816,7 +819,6 @@ class Heap {
       LargeDecay();
       heap->decay_steps_.fetch_add(1, std::memory_order_relaxed);
     }
-    return nullptr;
   }
 
   // Out of address space (RLIMIT_AS, overcommit): gives back every free

@@ -437,10 +437,12 @@ void LargeSetDecayMs(int64_t ms) {
   if (ms == 0) LargeRelease();
 }
 
-void LargeRelease() {
+size_t LargeRelease() {
   Victims victims;
   g_registry.DrainCache(&victims);
+  const size_t n = victims.n;
   victims.UnmapAll();
+  return n;
 }
 
 void LargeDecay() {

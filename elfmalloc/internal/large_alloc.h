@@ -89,8 +89,8 @@ size_t LargeCachedBytes();
 // LargeRelease(); 0: nothing is cached).
 void LargeSetDecayMs(int64_t ms);
 
-// Unmaps every cached block now.
-void LargeRelease();
+// Unmaps every cached block now; returns how many.
+size_t LargeRelease();
 
 // Unmaps the cached blocks unused for the decay period (what every free
 // and cache lookup also does), for the background decay thread.

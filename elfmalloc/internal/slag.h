@@ -166,8 +166,6 @@ inline uint32_t SecureRandomStep(uint32_t* state, const void* salt) {
 
 using AvailableBag = bagpipe::BagPipe<bagpipe::RevocableFAAQueue<Slag*>>;
 
-// Shared state of one size class in one heap. Immutable after setup except
-// for the bag's contents and the statistics counter.
 // Thread-cache stacks whose caches shut down (a thread exited), kept for
 // the next thread's caches of the same class: a stack costs an mmap, page
 // faults on its first writes, and an munmap that flushes the TLB of every
@@ -190,6 +188,9 @@ struct SpareStack {
   size_t touched;    // bytes from its start its owners may have written
 };
 
+// Shared state of one size class in one heap. Immutable after setup except
+// for the bag's contents, the overflow list, the spare stacks and the
+// statistics counter.
 struct ClassPool {
   SlagGeometry geom;
   SlagKind kind = SlagKind::kSmall;
