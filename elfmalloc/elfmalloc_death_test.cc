@@ -6,7 +6,8 @@
 // elfmalloc did not hand out (stack, globals, glibc's heap, interior
 // pointers of small and large objects, an already freed large object),
 // double frees of small objects (at once when the object is still on top of
-// the thread's cache, else once it reaches its slag), FreeSized with a size
+// the thread's cache, where the last freed one stays while allocations take
+// the others, else once it reaches its slag), FreeSized with a size
 // or alignment the block cannot have, and UsableSize of a foreign pointer.
 // Built against both front-ends.
 
@@ -198,6 +199,26 @@ TEST_F(ElfmallocDeathTest, ImmediateDoubleFreeOfASmallObject) {
       kDoubleFree);
 }
 
+// A stale pointer's second free after the block was (apparently) reused:
+// the last freed object stays on top of the cache while allocations take
+// the ones below it, so q is another block and the stale free is caught,
+// instead of freeing q's live block for the next malloc to hand out again.
+TEST_F(ElfmallocDeathTest, DoubleFreeAfterAnAllocationOfTheSameSize) {
+  EXPECT_DEATH(
+      {
+        void* warm[4];
+        for (void*& w : warm) w = Alloc(48);
+        for (void* w : warm) Free(w);
+        void* p = Alloc(48);
+        Free(p);
+        void* q = Alloc(48);
+        void* r = Alloc(48);
+        if (q == p || r == p) abort();  // reused at once: not the case here
+        Free(Launder(p));
+      },
+      kDoubleFree);
+}
+
 constexpr char kSizeMismatch[] =
     "^elfmalloc: free_sized\\(\\): size mismatch 0x[0-9a-f]+\n$";
 
@@ -230,8 +251,9 @@ TEST_F(ElfmallocDeathTest, FreeSizedOfALargeObjectWithTheWrongSize) {
 
 TEST_F(ElfmallocDeathTest, FreeSizedOfAnInvalidPointer) {
   char local[64];
-  EXPECT_DEATH(FreeSized(Launder(local), 64, 0, "free_sized"),
-               "^elfmalloc: free(_sized)?\\(\\): invalid pointer 0x[0-9a-f]+\n$");
+  EXPECT_DEATH(
+      FreeSized(Launder(local), 64, 0, "free_sized"),
+      "^elfmalloc: free(_sized)?\\(\\): invalid pointer 0x[0-9a-f]+\n$");
 }
 
 }  // namespace

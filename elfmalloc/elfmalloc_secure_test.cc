@@ -159,6 +159,8 @@ TEST_F(SecureDeathTest, WriteAfterFreeIsCaughtWhenTheObjectIsReused) {
         char* p = static_cast<char*>(Alloc(48));
         Free(p);
         Launder(p)[5] = 1;
+        // Another free covers p (the last freed object stays on top).
+        Free(Alloc(48));
         for (int i = 0; i < 1000; ++i) Alloc(48);
       },
       "^elfmalloc: malloc\\(\\): write after free detected 0x[0-9a-f]+\n$");

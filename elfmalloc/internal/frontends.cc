@@ -44,15 +44,13 @@ namespace {
 constexpr size_t kStackColors = 64;
 constexpr size_t kStackColorBytes = 64;
 
-// Where the stack starts in its mapping. One word more than the colour, so
-// stack_[-1] is a zero word: the double-free check at the top of the stack
-// needs no test for an empty stack.
+// Where the stack starts in its mapping: at its colour.
 size_t StackOffset(const ClassPool* pool) {
-  return (pool->map_tag % kStackColors) * kStackColorBytes + sizeof(void*);
+  return (pool->map_tag % kStackColors) * kStackColorBytes;
 }
 
 size_t StackMapBytes(size_t capacity) {
-  return (capacity + 1) * sizeof(void*) + kStackColors * kStackColorBytes;
+  return capacity * sizeof(void*) + kStackColors * kStackColorBytes;
 }
 
 // A spare stack of `bytes` for `pool` (StackSpares), with the bytes its
@@ -244,7 +242,18 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
   }
 }
 
+void* CacheBase::TakeHeld() {
+  void* const p = DecodeCached(held_);
+  held_ = nullptr;
+  if (kSecure && p != nullptr) SecureCheckCached(p);
+  return p;
+}
+
 void CacheBase::TrimObjectsAndSlag() {
+  if (held_ != nullptr) {
+    ReturnObjects(&held_, 1);
+    held_ = nullptr;
+  }
   if (top_ != 0) {
     ReturnObjects(stack_, top_);
     top_ = 0;
@@ -253,6 +262,10 @@ void CacheBase::TrimObjectsAndSlag() {
 }
 
 void CacheBase::Shutdown() {
+  if (held_ != nullptr) {
+    ReturnObjects(&held_, 1);
+    held_ = nullptr;
+  }
   if (stack_ != nullptr) {
     ReturnObjects(stack_, top_);
     char* mem = reinterpret_cast<char*>(stack_) - StackOffset(pool_);
@@ -280,6 +293,7 @@ uint32_t LimitStep(const ClassPool* pool) {
 }  // namespace
 
 void* MagazineCache::AllocRefresh() {
+  if (held_ != nullptr) return TakeHeld();
   // The thread allocates more than its cache holds. A run is a sequence of
   // refreshes with (almost) no frees between them: objects the thread took
   // from slags in one go. The limit becomes large enough to keep what the
@@ -309,6 +323,11 @@ void* CacheBase::SecureFastAlloc() {
   void* const chosen = stack_[pick];
   stack_[pick] = stack_[--top_];
   void* p = DecodeCached(chosen);
+  SecureCheckCached(p);
+  return p;
+}
+
+void CacheBase::SecureCheckCached(void* p) const {
   // Validated without touching the slag (its header line is usually cold):
   // the page map must say "a slag of this class", and the offset must be
   // an object start of this class's layout.
@@ -319,13 +338,12 @@ void* CacheBase::SecureFastAlloc() {
           !BitAt(pool_->geom, a & (pool_->slag_bytes() - 1), &pos))) {
     alloc_fmt::Fatal("elfmalloc: malloc(): corrupted thread cache entry %p", p);
   }
-  return p;
 }
 
 bool CacheBase::CheckCached(uint32_t limit, uint32_t extra_at, uint32_t extra,
                             const char** what) const {
   if (stack_ == nullptr) {
-    if (top_ != 0 || cap_ != 0 || extra != 0) {
+    if (top_ != 0 || cap_ != 0 || extra != 0 || held_ != nullptr) {
       *what = "cache holds pointers but has no stack";
       return false;
     }
@@ -337,9 +355,12 @@ bool CacheBase::CheckCached(uint32_t limit, uint32_t extra_at, uint32_t extra,
   }
   const SlagGeometry& g = pool_->geom;
   const uintptr_t slag_mask = g.slag_bytes - 1;
-  for (uint32_t k = 0; k < top_ + extra; ++k) {
+  const uint32_t n = top_ + extra + (held_ != nullptr);
+  for (uint32_t k = 0; k < n; ++k) {
     const void* p =
-        DecodeCached(k < top_ ? stack_[k] : stack_[extra_at + (k - top_)]);
+        DecodeCached(k < top_           ? stack_[k]
+                     : k < top_ + extra ? stack_[extra_at + k - top_]
+                                        : held_);
     const uintptr_t a = reinterpret_cast<uintptr_t>(p);
     Slag* s = reinterpret_cast<Slag*>(a & ~slag_mask);
     BitPos pos;
@@ -404,11 +425,14 @@ void MagazineCache::FreeSlow(void* p) {
     }
   }
   SetLimit(target_);
-  CheckNotTop(p);
+  CheckNotLastFreed(p);
   Push(p);
 }
 
 void* LocalCache::AllocSlowLocal() {
+  // The held object goes before the slag is replaced: the stack holds only
+  // the current slag's objects.
+  if (held_ != nullptr) return TakeHeld();
   // Objects freed into other slags may be what makes one available again.
   FlushRemote();
   void* p = AllocSlow();
@@ -429,7 +453,7 @@ void LocalCache::FreeSlow(void* p) {
   // Both parts of the stack are in use (one slag's worth: small).
   NoteStackUse(cap_);
   if (slags_.Contains(p) && top_ < local_cap_) {
-    CheckNotTop(p);
+    CheckNotLastFreed(p);
     Push(p);
     return;
   }

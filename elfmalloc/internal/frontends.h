@@ -159,16 +159,18 @@ class alignas(64) CacheBase {
 
   // True if the cache holds objects or a claimed slag (what Trim() gives
   // back).
-  bool HoldsMemory() const { return top_ != 0 || slags_.slag() != nullptr; }
+  bool HoldsMemory() const {
+    return top_ != 0 || held_ != nullptr || slags_.slag() != nullptr;
+  }
 
-  // True if `p` is the most recently cached object (so it is free).
-  bool IsOnTop(const void* p) const {
-    return stack_ != nullptr && top_ != 0 &&
-           stack_[top_ - 1] == EncodeCached(const_cast<void*>(p));
+  // True if `p` is the object this cache holds back as the last one freed
+  // (so it is free).
+  bool IsLastFreed(const void* p) const {
+    return held_ != nullptr && held_ == EncodeCached(const_cast<void*>(p));
   }
 
   ClassPool* pool() const { return pool_; }
-  size_t cached() const { return top_; }
+  size_t cached() const { return top_ + (held_ != nullptr); }
   size_t capacity() const { return cap_; }
 
   // Objects this cache handed out and took back, ever (statistics). Any
@@ -178,7 +180,8 @@ class alignas(64) CacheBase {
 
   // Checks this cache (call on its owning thread): top_ <= cap_, no stack
   // without a mapping, and every cached pointer in `[stack_, stack_ + n)`
-  // (and `extra` more at stack_ + extra_at) is an object start of a slag of
+  // (and `extra` more at stack_ + extra_at, and the held object) is an
+  // object start of a slag of
   // this class whose bit is clear (allocated, not free in the slag) and,
   // for a heap class, tagged in the page map. `limit` is the most the
   // front-end may hold (limit_ or local_cap_). False with `what` set on a
@@ -205,21 +208,43 @@ class alignas(64) CacheBase {
   // reuse is not predictable), decoded and checked to be an object of this
   // class before it is handed out.
   void* SecureFastAlloc();
+  // Caches `p`, which a free gives back. Reuse is delayed by one object:
+  // `p` is held back (held_) and the object held so far goes on the stack,
+  // so allocations take every other cached object before the last one
+  // freed. A stale pointer's second free, "free(p); q = malloc(); free(p)",
+  // then finds p still held and is reported (CheckNotLastFreed) instead of
+  // freeing q's live block for the next malloc to hand out a second time.
+  // The allocation fast path is unchanged; the free's is one store more, on
+  // the line it writes anyway, and no branch (an empty held_ pushes
+  // nothing). Builds without checks keep plain LIFO reuse.
+  // REQUIRES: top_ < the front-end's stack limit.
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Push(void* p) {
-    stack_[top_++] = EncodeCached(p);
+    if (!kDefaultChecks) {
+      stack_[top_++] = EncodeCached(p);
+      return;
+    }
+    void* const old = held_;
+    held_ = EncodeCached(p);
+    stack_[top_] = old;
+    top_ += old != nullptr;
   }
-  // The cheap double-free check of the fast path: freeing the object that
-  // is already on top of the stack (the common "free twice in a row" bug)
-  // is fatal. One load of a line the push writes anyway; stack_[-1] is a
-  // zero word, so an empty stack needs no test. REQUIRES: stack mapped.
-  ABSL_ATTRIBUTE_ALWAYS_INLINE void CheckNotTop(const void* p) const {
+  // The held object, no longer held (nullptr if none): the allocation slow
+  // paths hand it out before they take a new slag, so holding it back
+  // never costs memory.
+  void* TakeHeld();
+  // The cheap double-free check of the fast path: freeing the object freed
+  // last (the common "free twice" bug, also after an allocation between)
+  // is fatal. One load of a field in the line the free writes anyway.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void CheckNotLastFreed(const void* p) const {
     if (kDefaultChecks &&
-        ABSL_PREDICT_FALSE(stack_[static_cast<int64_t>(top_) - 1] ==
-                           EncodeCached(const_cast<void*>(p)))) {
+        ABSL_PREDICT_FALSE(held_ == EncodeCached(const_cast<void*>(p)))) {
       DoubleFree(p);
     }
   }
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void DoubleFree(const void* p);
+  // Fatal unless `p`, taken from this cache, is an object of its class
+  // (hardened build).
+  void SecureCheckCached(void* p) const;
 
   // Refreshes the slag and allocates from it; nullptr (errno ENOMEM) if no
   // memory could be had.
@@ -239,7 +264,8 @@ class alignas(64) CacheBase {
   // class is 64-byte aligned).
   void** stack_ = nullptr;
   uint32_t top_ = 0;
-  uint32_t limit_ = 0;  // MagazineCache: push at most this many; <= cap_
+  uint32_t limit_ = 0;    // MagazineCache: push at most this many; <= cap_
+  void* held_ = nullptr;  // the last object freed, encoded (Push)
   std::atomic<uint64_t> allocs_{0};
   std::atomic<uint64_t> frees_{0};
   ObjectCheck check_{};  // this class's object starts (IsObjectStart)
@@ -282,7 +308,7 @@ class MagazineCache : public CacheBase {
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Free(void* p) {
     CountFree();
     if (ABSL_PREDICT_TRUE(top_ < limit_)) {
-      CheckNotTop(p);
+      CheckNotLastFreed(p);
       Push(p);
       return;
     }
@@ -348,7 +374,7 @@ class LocalCache : public CacheBase {
     CountFree();
     if ((reinterpret_cast<uintptr_t>(p) & ~slag_mask_) == current_slag_) {
       if (ABSL_PREDICT_TRUE(top_ < local_cap_)) {
-        CheckNotTop(p);
+        CheckNotLastFreed(p);
         Push(p);
         return;
       }

@@ -516,7 +516,7 @@ class Heap {
       // freed, is named as such here rather than as a double free when the
       // block is freed below (one load; realloc is not a fast path).
       if (ThreadCache* tc = Local();
-          kDefaultChecks && tc != nullptr && tc->cache(c).IsOnTop(p)) {
+          kDefaultChecks && tc != nullptr && tc->cache(c).IsLastFreed(p)) {
         alloc_fmt::Fatal("elfmalloc: realloc(): freed pointer %p", p);
       }
       old_size = ClassSize(c) - kCanaryBytes;

@@ -1117,19 +1117,23 @@ void ForkWhileThreadsAllocate() {
 
 // --- E.2 #21: double free after reuse --------------------------------------
 
-// The stale pointer frees the block's new owner: undetectable in principle.
-// What is measured is whether the next allocation then hands that live
-// block out a second time (LIFO reuse does; a delayed reuse would not).
+// If the block was reused, the stale pointer frees its new owner:
+// undetectable in principle. An allocator that delays reuse hands q out
+// from elsewhere, so the stale free is an ordinary double free it may
+// catch. If it survives, the line records whether the block was reused and
+// whether the next allocation hands the live block out a second time.
 void DoubleFreeAfterReuse() {
   void* p = malloc(48);
   if (p == nullptr) SetupFailure("malloc(48)");
   g_free(p);
-  void* q = malloc(48);  // usually p again: the block's new owner
+  void* q = malloc(48);  // with LIFO reuse, p again: the block's new owner
   if (q == nullptr) SetupFailure("malloc(48)");
+  Announce(p);
   g_free(Launder(p));  // the bug: frees q's block if q == p
   void* x = malloc(48);
-  Result(std::string("reused=") + (q == p ? "1" : "0") +
-         " next_is_live_block=" + (x == q ? "1" : "0"));
+  Survived((std::string("reused=") + (q == p ? "1" : "0") +
+            " next_is_live_block=" + (x == q ? "1" : "0"))
+               .c_str());
 }
 
 // --- E.3 #30: mappings (vm.max_map_count) ----------------------------------
