@@ -19,8 +19,9 @@
 // * Free(nullptr) is a no-op. Freeing a pointer elfmalloc did not hand out
 //   (foreign, interior) aborts with one line: "elfmalloc: free(): invalid
 //   pointer 0x...". A double free is reported as "double free of 0x..."
-//   when the object is still on top of the thread's cache, when it reaches
-//   the object's slag bitset, or for a large object freed lately.
+//   when the object is the one the thread freed last (held back from reuse
+//   until the next free, so allocations between do not hide it), when it
+//   reaches the object's slag bitset, or for a large object freed lately.
 //
 // Thread-safety: every function is thread-safe and async-signal-unsafe.
 

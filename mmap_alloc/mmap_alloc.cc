@@ -87,6 +87,8 @@ size_t CheckBlock(const char* op, const void* p, size_t size) {
 
 }  // namespace
 
+size_t UnmapsRefused() { return internal::SysUnmapsRefused(); }
+
 size_t PageSize() {
   size_t page = page_size_cache.load(std::memory_order_relaxed);
   if (ABSL_PREDICT_FALSE(page == 0)) {

@@ -45,6 +45,13 @@ namespace mmap_alloc {
 // call at any time, including before main and from inside malloc.
 size_t PageSize();
 
+// How many unmaps (Dealloc, the trimming of aligned maps, shrinking) the
+// kernel has refused in this process. It does so only when the process is
+// at vm.max_map_count and the range is part of a larger mapping; the pages
+// were then discarded instead (their memory went back to the system, the
+// address range stays mapped). Thread-safe; never allocates.
+size_t UnmapsRefused();
+
 // Page permissions. Any combination of the three bits is valid.
 enum Perm : unsigned {
   kPermNone = 0,
@@ -129,7 +136,9 @@ class MapAlloc {
   // Unmaps [p, p + round_up(size)).
   // REQUIRES: p is page-aligned and non-null, size > 0 (fatal otherwise).
   // Unmapping pages that are already unmapped is harmless (munmap semantics);
-  // unmapping a sub-range of an allocation is allowed.
+  // unmapping a sub-range of an allocation is allowed. At the mapping limit
+  // the kernel may refuse to split a mapping: the pages are then discarded
+  // instead and the range stays mapped (UnmapsRefused()); never fatal.
   void Dealloc(void* p, size_t size) const;
 
   // Resizes the block, moving it if needed (mremap MREMAP_MAYMOVE). Equal

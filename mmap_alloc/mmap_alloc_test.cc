@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "mmap_alloc/fault_injection.h"
 #include "mmap_alloc/internal/proc_self.h"
+#include "mmap_alloc/testing/mapping_limit.h"
 #include "object_alloc/object_alloc.h"
 
 namespace allocators {
@@ -224,6 +225,36 @@ TEST_F(MapAllocTest, PartialUnmapLeavesOtherPagesIntact) {
   }
   a.Dealloc(p + 1 * page, page);
   a.Dealloc(p + 3 * page, page);
+}
+
+// At vm.max_map_count the kernel refuses to unmap the middle of a mapping
+// (that would split it). Dealloc must survive that, because it is what
+// free() runs: the pages are discarded instead, so the memory still goes
+// back, and UnmapsRefused() counts it. Nothing at the limit allocates.
+TEST_F(MapAllocTest, DeallocAtTheMappingLimitDiscardsThePages) {
+  const MapAlloc a;
+  const size_t page = Page();
+  char* p = static_cast<char*>(a.Alloc(8 * page));
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 1, 8 * page);
+  const size_t refused = UnmapsRefused();
+  bool full = false;
+  {
+    testing::MappingLimitFiller filler;
+    full = filler.full();
+    if (full) a.Dealloc(p + 3 * page, page);  // would split p's mapping
+  }
+  if (!full) GTEST_SKIP() << "could not fill the mapping table";
+  EXPECT_EQ(UnmapsRefused(), refused + 1);
+  // Still mapped, but discarded: the page reads as zero, its neighbours
+  // are untouched. Below the limit again, unmapping works.
+  ASSERT_TRUE(IsReadable(p + 3 * page));
+  EXPECT_TRUE(IsZero(p + 3 * page, page));
+  EXPECT_EQ(p[2 * page + page - 1], 1);
+  EXPECT_EQ(p[4 * page], 1);
+  a.Dealloc(p, 8 * page);
+  EXPECT_EQ(UnmapsRefused(), refused + 1);
+  EXPECT_FALSE(IsReadable(p + 3 * page));
 }
 
 TEST_F(MapAllocTest, AllocZeroedIsZeroFilled) {

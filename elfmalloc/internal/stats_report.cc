@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "alloc_fmt/format.h"
+#include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -146,8 +147,9 @@ void WriteStatsReport(const HeapStats& s, const char* frontend,
   l.Num(live_bytes >> 10, 13);
   l.Emit(write, opaque);
 
-  l.Text("pages        size       mapped       in use        dirty"
-         "     released");
+  l.Text(
+      "pages        size       mapped       in use        dirty"
+      "     released");
   l.Emit(write, opaque);
   // One row per page size: in use = mapped - dirty - released.
   auto pages_row = [&](const char* name, size_t page_bytes, size_t mapped,
@@ -161,8 +163,8 @@ void WriteStatsReport(const HeapStats& s, const char* frontend,
     l.Kib(clean * page_bytes, 9);
     l.Emit(write, opaque);
   };
-  pages_row("small", kSmallSlagBytes, s.small_pages_mapped,
-            s.small_pages_dirty, s.small_pages_clean);
+  pages_row("small", kSmallSlagBytes, s.small_pages_mapped, s.small_pages_dirty,
+            s.small_pages_clean);
   pages_row("big  ", kBigSlagBytes, s.big_pages_mapped, s.big_pages_dirty,
             s.big_pages_clean);
 
@@ -188,6 +190,14 @@ void WriteStatsReport(const HeapStats& s, const char* frontend,
     l.Text("resident: unknown (/proc/self/status unreadable)");
   }
   l.Emit(write, opaque);
+  // Only ever at vm.max_map_count (mmap_alloc.h): worth a line when it
+  // happened, noise otherwise.
+  if (const size_t refused = mmap_alloc::UnmapsRefused(); refused != 0) {
+    l.Text("unmaps refused at the mapping limit: ");
+    l.Num(refused, 0);
+    l.Text(" (their pages were discarded instead)");
+    l.Emit(write, opaque);
+  }
 }
 
 }  // namespace internal

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "mmap_alloc/mmap_alloc.h"
+#include "mmap_alloc/testing/mapping_limit.h"
 
 namespace {
 
@@ -1179,6 +1180,95 @@ void MappingCount() {
   Result(buf);
 }
 
+// The process at vm.max_map_count (MappingLimitFiller: no root needed, and
+// the system-wide limit is left alone): there the kernel refuses new
+// mappings and also the unmapping of part of a mapping. Objects made
+// before are freed there, and allocations of every kind are tried and
+// freed again: each must succeed or return NULL with ENOMEM, and no free
+// may fail. Below the limit again, allocation must work.
+void MappingLimit() {
+  constexpr int kBefore = 2000;
+  constexpr int kRounds = 300;
+  std::vector<void*> before;
+  std::vector<void*> at;
+  before.reserve(kBefore);
+  at.reserve(kRounds * 4);
+  for (int i = 0; i < kBefore; ++i) {
+    const size_t n = i % 8 == 0 ? (size_t{1} << 20) + size_t(i) * 4096
+                                : size_t{16} << (i % 12);
+    void* p = malloc(n);
+    if (p == nullptr) SetupFailure("malloc (before)");
+    memset(p, 1, n < 4096 ? n : 4096);
+    before.push_back(p);
+  }
+  int ok = 0;
+  int enomem = 0;
+  int other = 0;
+  auto count = [&](void* p) {
+    if (p != nullptr) {
+      ++ok;
+      static_cast<char*>(p)[0] = 2;
+      at.push_back(p);
+    } else if (errno == ENOMEM) {
+      ++enomem;
+    } else {
+      ++other;
+    }
+  };
+  bool full;
+  {
+    allocators::mmap_alloc::testing::MappingLimitFiller filler;
+    full = filler.full();
+    if (full) {
+      for (size_t i = 0; i < before.size(); i += 2) free(before[i]);
+      for (int r = 0; r < kRounds; ++r) {
+        errno = 0;
+        count(malloc(size_t{16} << (r % 12)));
+        errno = 0;
+        count(malloc((size_t{1} << 20) + size_t(r % 7) * 65536));
+        errno = 0;
+        count(memalign(size_t{2} << 20, size_t{3} << 20));
+        void* grown = malloc(100000);
+        errno = 0;
+        void* q = grown == nullptr ? nullptr : realloc(grown, size_t{5} << 20);
+        if (grown != nullptr && q == nullptr) {
+          if (errno == ENOMEM) {
+            ++enomem;
+          } else {
+            ++other;
+          }
+          free(grown);
+        } else if (q != nullptr) {
+          count(q);
+        }
+        if (r % 3 == 0) {
+          for (void* p : at) free(p);
+          at.clear();
+        }
+      }
+      for (void* p : at) free(p);
+      at.clear();
+      for (size_t i = 1; i < before.size(); i += 2) free(before[i]);
+    }
+  }
+  if (!full) {
+    Result("at_limit=0");
+    return;
+  }
+  bool recovered = true;
+  for (int i = 0; i < 100 && recovered; ++i) {
+    void* big = malloc(size_t{8} << 20);
+    void* small = malloc(48);
+    recovered = big != nullptr && small != nullptr;
+    free(big);
+    free(small);
+  }
+  char buf[160];
+  snprintf(buf, sizeof(buf), "at_limit=1 ok=%d enomem=%d other=%d recovered=%d",
+           ok, enomem, other, recovered ? 1 : 0);
+  Result(buf);
+}
+
 // --- E.4 #33: producer/consumer and remote-free storms ----------------------
 
 // A bounded single-producer single-consumer ring of pointers.
@@ -1588,6 +1678,7 @@ const Entry kScenarios[] = {
     {"rlimit_as_48b_objects", [] { RlimitExhaustion(48, size_t{512} << 20); }},
     {"new_under_rlimit_as", NewUnderExhaustion},
     {"mapping_count", MappingCount},
+    {"mapping_limit", MappingLimit},
     // E.4
     {"alloc_before_main", AllocBeforeMain},
     {"alloc_in_atexit", AllocInAtexit},

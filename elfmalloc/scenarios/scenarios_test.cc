@@ -200,6 +200,13 @@ const Scenario kScenarios[] = {
      kNone,
      "small_mappings<=4096;large_mappings<=528;mappings_after_free<=4096",
      kNone, kMet, 60},
+    // At vm.max_map_count (the probe fills the mapping table itself):
+    // every allocation succeeds or gives ENOMEM, no free fails, and
+    // allocation works again below the limit. Skipped where the table
+    // cannot be filled (an unreadable or very high limit).
+    {"mapping_limit", "30", Outcome::kExit0,
+     "^at_limit=1 ok=[0-9]+ enomem=[0-9]+ other=0 recovered=1\n$", kNone, "",
+     "at_limit=1", kMet, 120},
     // --- E.4 lifecycle and concurrency ---
     {"alloc_before_main", "34", Outcome::kExit0, "^ok=1\n$", kNone, "", kNone,
      kMet, 30},

@@ -52,10 +52,17 @@ size_t SysPageSize();
 void* SysMap(size_t len, unsigned perms, bool populate);
 
 // Unmaps [p, p + len). Unmapped pages inside the range are fine.
-// REQUIRES: p page-aligned, len > 0. Any failure is fatal, including ENOMEM
-// (splitting a mapping would exceed vm.max_map_count): a void free function
-// has no way to report it, and leaking silently would hide the problem.
+// REQUIRES: p page-aligned, len > 0.
+// ENOMEM (the range is part of a larger mapping, and splitting that would
+// exceed vm.max_map_count) is survived: the pages are discarded instead
+// (MADV_DONTNEED, which never splits), so their memory goes back to the
+// system and only the address range stays mapped, and SysUnmapsRefused()
+// counts the event. Freeing memory must not kill a process that is at its
+// mapping limit. Any other failure is fatal.
 void SysUnmap(void* p, size_t len);
+
+// How many SysUnmap calls the kernel refused with ENOMEM, ever.
+size_t SysUnmapsRefused();
 
 // mremap(p, old_len, new_len) with MREMAP_MAYMOVE when `may_move`.
 // REQUIRES: [p, p + old_len) is one mapping with uniform permissions, both

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 
@@ -99,11 +100,31 @@ void* SysMap(size_t len, unsigned perms, bool populate) {
   return nullptr;
 }
 
+// Constant-initialised: SysUnmap may run before main.
+std::atomic<size_t> unmaps_refused{0};
+
 void SysUnmap(void* p, size_t len) {
+  const int saved = errno;
   if (munmap(p, len) == 0) return;
   const int err = errno;
-  ALLOC_CHECK(false, "mmap_alloc: munmap(%p, %zu) failed: errno %d (%s)", p,
-              len, err, ErrnoName(err));
+  ALLOC_CHECK(err == ENOMEM,
+              "mmap_alloc: munmap(%p, %zu) failed: errno %d (%s)", p, len, err,
+              ErrnoName(err));
+  // At vm.max_map_count, unmapping the middle of a mapping is refused (it
+  // would split it in two). Discarding the pages releases the memory all
+  // the same; the range stays mapped, zero-filled on the next touch.
+  const int rc = madvise(p, len, MADV_DONTNEED);
+  const int advise_err = errno;
+  ALLOC_CHECK(rc == 0,
+              "mmap_alloc: munmap(%p, %zu) refused (ENOMEM) and "
+              "madvise(MADV_DONTNEED) failed: errno %d (%s)",
+              p, len, advise_err, ErrnoName(advise_err));
+  unmaps_refused.fetch_add(1, std::memory_order_relaxed);
+  errno = saved;
+}
+
+size_t SysUnmapsRefused() {
+  return unmaps_refused.load(std::memory_order_relaxed);
 }
 
 void* SysRemap(void* p, size_t old_len, size_t new_len, bool may_move) {
