@@ -293,7 +293,10 @@ uint32_t LimitStep(const ClassPool* pool) {
 }  // namespace
 
 void* MagazineCache::AllocRefresh() {
-  if (held_ != nullptr) return TakeHeld();
+  if (held_ != nullptr) {
+    limit_ = 0;  // nothing held: the next free goes to FreeSlow
+    return TakeHeld();
+  }
   // The thread allocates more than its cache holds. A run is a sequence of
   // refreshes with (almost) no frees between them: objects the thread took
   // from slags in one go. The limit becomes large enough to keep what the
@@ -312,7 +315,8 @@ void* MagazineCache::AllocRefresh() {
     target_ =
         static_cast<uint32_t>(need < want_capacity_ ? need : want_capacity_);
   }
-  if (cap_ != 0) SetLimit(target_);
+  // With the checks, limit_ stays 0 until FreeSlow holds an object again.
+  if (cap_ != 0 && !kDefaultChecks) SetLimit(target_);
   return AllocSlow();
 }
 

@@ -228,6 +228,18 @@ class alignas(64) CacheBase {
     stack_[top_] = old;
     top_ += old != nullptr;
   }
+  // Push() for a cache that holds an object already, so the one held goes
+  // on the stack unconditionally (MagazineCache's fast path, whose limit is
+  // 0 while nothing is held). REQUIRES: as Push(), and held_ != nullptr
+  // when kDefaultChecks.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void PushBehindHeld(void* p) {
+    if (!kDefaultChecks) {
+      stack_[top_++] = EncodeCached(p);
+      return;
+    }
+    stack_[top_++] = held_;
+    held_ = EncodeCached(p);
+  }
   // The held object, no longer held (nullptr if none): the allocation slow
   // paths hand it out before they take a new slag, so holding it back
   // never costs memory.
@@ -264,7 +276,11 @@ class alignas(64) CacheBase {
   // class is 64-byte aligned).
   void** stack_ = nullptr;
   uint32_t top_ = 0;
-  uint32_t limit_ = 0;    // MagazineCache: push at most this many; <= cap_
+  // MagazineCache: fast-path frees while top_ is below it; <= cap_. Kept
+  // at 0 while no object is held (with kDefaultChecks), so that the free
+  // that starts holding one takes the slow path and the fast path never
+  // tests held_ for null.
+  uint32_t limit_ = 0;
   void* held_ = nullptr;  // the last object freed, encoded (Push)
   std::atomic<uint64_t> allocs_{0};
   std::atomic<uint64_t> frees_{0};
@@ -309,7 +325,7 @@ class MagazineCache : public CacheBase {
     CountFree();
     if (ABSL_PREDICT_TRUE(top_ < limit_)) {
       CheckNotLastFreed(p);
-      Push(p);
+      PushBehindHeld(p);
       return;
     }
     FreeSlow(p);
@@ -322,15 +338,24 @@ class MagazineCache : public CacheBase {
     CacheBase::Shutdown();
   }
   // The idle-cache trim (IdleSweep): gives back the cached objects and the
-  // claimed slag, but keeps the stack and the adaptive limit, so a class
-  // that comes back into use starts at the size it had.
-  void Trim() { TrimObjectsAndSlag(); }
+  // claimed slag, but keeps the stack and the adaptive limit (target_), so
+  // a class that comes back into use starts at the size it had. The held
+  // object goes too, so the next free takes the slow path (see limit_).
+  void Trim() {
+    TrimObjectsAndSlag();
+    if (kDefaultChecks) limit_ = 0;
+  }
 
   // The current limit (0 until the stack is mapped), for tests.
   uint32_t limit() const { return limit_; }
 
-  // See CacheBase::CheckCached: top_ <= limit_ <= cap_.
+  // See CacheBase::CheckCached: top_ <= limit_ <= cap_; and a limit only
+  // while an object is held (PushBehindHeld).
   bool CheckInvariants(const char** what) const {
+    if (kDefaultChecks && limit_ != 0 && held_ == nullptr) {
+      *what = "magazine: fast-path frees allowed with no held object";
+      return false;
+    }
     return CheckCached(limit_, 0, 0, what);
   }
 
