@@ -245,7 +245,24 @@ void CacheBase::ReturnObjects(void* const* objects, size_t n) {
 void* CacheBase::TakeHeld() {
   void* const p = DecodeCached(held_);
   held_ = nullptr;
-  if (kSecure && p != nullptr) SecureCheckCached(p);
+  if (p == nullptr) return nullptr;
+  if (kSecure) SecureCheckCached(p);
+  // Like the objects a full stack returns (ReturnObjects), the held object
+  // leaves the cache on a slow path, so it is checked against its slag:
+  // its bit is clear while it is cached, because the cache owns it. A set
+  // bit means it was also freed elsewhere, typically by another thread
+  // whose cache gave it back. One load of a bitset word.
+  if (kDefaultChecks) {
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    const uintptr_t slag_mask = pool_->slag_bytes() - 1;
+    Slag* s = reinterpret_cast<Slag*>(a & ~slag_mask);
+    BitPos pos;
+    if (BitAt(pool_->geom, a & slag_mask, &pos) &&
+        (s->bitset()[pos.word].load(std::memory_order_relaxed) & pos.mask) !=
+            0) {
+      DoubleFree(p);
+    }
+  }
   return p;
 }
 

@@ -181,11 +181,10 @@ class alignas(64) CacheBase {
   // Checks this cache (call on its owning thread): top_ <= cap_, no stack
   // without a mapping, and every cached pointer in `[stack_, stack_ + n)`
   // (and `extra` more at stack_ + extra_at, and the held object) is an
-  // object start of a slag of
-  // this class whose bit is clear (allocated, not free in the slag) and,
-  // for a heap class, tagged in the page map. `limit` is the most the
-  // front-end may hold (limit_ or local_cap_). False with `what` set on a
-  // violation.
+  // object start of a slag of this class whose bit is clear (allocated,
+  // not free in the slag) and, for a heap class, tagged in the page map.
+  // `limit` is the most the front-end may hold (limit_ or local_cap_).
+  // False with `what` set on a violation.
   bool CheckCached(uint32_t limit, uint32_t extra_at, uint32_t extra,
                    const char** what) const;
 
@@ -242,7 +241,7 @@ class alignas(64) CacheBase {
   }
   // The held object, no longer held (nullptr if none): the allocation slow
   // paths hand it out before they take a new slag, so holding it back
-  // never costs memory.
+  // never costs memory. Fatal (double free) if its slag says it is free.
   void* TakeHeld();
   // The cheap double-free check of the fast path: freeing the object freed
   // last (the common "free twice" bug, also after an allocation between)
@@ -346,7 +345,8 @@ class MagazineCache : public CacheBase {
     if (kDefaultChecks) limit_ = 0;
   }
 
-  // The current limit (0 until the stack is mapped), for tests.
+  // The current limit (0 until the stack is mapped, and while no object
+  // is held), for tests.
   uint32_t limit() const { return limit_; }
 
   // See CacheBase::CheckCached: top_ <= limit_ <= cap_; and a limit only

@@ -357,6 +357,27 @@ TEST(MagazineCacheTest, FirstFreeOfAForeignObjectGoesBackToItsSlag) {
   EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
 }
 
+// A cross-thread double free: another cache gave the object back to its
+// slag, and the owner freed it too, so the owner holds it. When the owner
+// runs out of other objects, the held object leaves its cache on the slow
+// path, finds its bit set in the slag, and is reported.
+TEST(MagazineCacheDeathTest, HeldObjectFreedElsewhereIsReportedWhenTaken) {
+  EXPECT_DEATH(
+      {
+        Pools p(4096);  // 15 objects per 64 KiB slag
+        PageAlloc::Handle h(&p.pages);
+        MagazineCache owner;
+        MagazineCache other;
+        owner.Setup(&p.pool, &h, 64);
+        other.Setup(&p.pool, &h, 64);
+        void* a = owner.Alloc();
+        other.Free(a);  // its first operation: straight back to the slag
+        owner.Free(a);  // the second free: held
+        for (size_t i = 0; i < p.pool.geom.n_objects; ++i) owner.Alloc();
+      },
+      "elfmalloc: free\\(\\): double free of 0x");
+}
+
 TEST(LocalCacheTest, CachesOnlyTheCurrentSlag) {
   Pools p(4096);  // 15 objects per 64 KiB slag
   PageAlloc::Handle h(&p.pages);
