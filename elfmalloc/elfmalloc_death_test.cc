@@ -5,11 +5,10 @@
 // starts "elfmalloc: " and names the pointer (elfmalloc.h): freeing memory
 // elfmalloc did not hand out (stack, globals, glibc's heap, interior
 // pointers of small and large objects, an already freed large object),
-// double frees of small objects (at once when the object is still on top of
-// the thread's cache, where the last freed one stays while allocations take
-// the others, else once it reaches its slag), FreeSized with a size
-// or alignment the block cannot have, and UsableSize of a foreign pointer.
-// Built against both front-ends.
+// double frees of small objects (at once when the object is the one the
+// thread's cache holds back as freed last, else once it reaches its slag),
+// FreeSized with a size or alignment the block cannot have, and UsableSize of a
+// foreign pointer. Built against both front-ends.
 
 #include <cstddef>
 #include <cstdint>
@@ -187,7 +186,7 @@ TEST_F(ElfmallocDeathTest, ReallocOfAForeignPointer) {
                "^elfmalloc: [a-z_]+\\(\\): invalid pointer 0x[0-9a-f]+\n$");
 }
 
-// The object is still on top of the thread's cache: caught at the second
+// The object is the one the thread's cache holds back: caught at the second
 // free, before it can be handed out twice.
 TEST_F(ElfmallocDeathTest, ImmediateDoubleFreeOfASmallObject) {
   EXPECT_DEATH(
@@ -200,9 +199,9 @@ TEST_F(ElfmallocDeathTest, ImmediateDoubleFreeOfASmallObject) {
 }
 
 // A stale pointer's second free after the block was (apparently) reused:
-// the last freed object stays on top of the cache while allocations take
-// the ones below it, so q is another block and the stale free is caught,
-// instead of freeing q's live block for the next malloc to hand out again.
+// the cache holds the last freed object back while allocations take the
+// others, so q is another block and the stale free is caught, instead of
+// freeing q's live block for the next malloc to hand out again.
 TEST_F(ElfmallocDeathTest, DoubleFreeAfterAnAllocationOfTheSameSize) {
   EXPECT_DEATH(
       {

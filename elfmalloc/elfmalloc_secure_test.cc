@@ -135,7 +135,7 @@ TEST_F(SecureDeathTest, DoubleFreeIsCaughtEvenAcrossThreads) {
   EXPECT_DEATH(
       {
         void* p = Alloc(48);
-        void* q = Alloc(48);  // p is no longer on top of the cache
+        void* q = Alloc(48);  // freed after p: p is not the held object
         Free(p);
         Free(q);
         std::thread([p] { Free(p); }).join();

@@ -233,7 +233,7 @@ TEST(MagazineCacheTest, ObjectsReturnedInOrderFreeWholeSlags) {
   }
 }
 
-// A double free that the top-of-stack check cannot see (another free came
+// A double free that the last-freed check cannot see (another free came
 // between) is found when the objects go back to their slag, on the
 // sequential path too: b, a, b returns b's bit twice, the second time as
 // the object right after a.

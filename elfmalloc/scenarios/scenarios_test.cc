@@ -171,8 +171,8 @@ const Scenario kScenarios[] = {
     {"free_sized_wrong_size", "15", Outcome::kAbort, kNone,
      "elfmalloc: free_sized\\(\\): size mismatch {ptr}", "", kNone, kMet, 30},
     // Undetectable once the block has a new owner (the stale pointer frees
-    // it), so reuse is delayed: the last freed block stays on top of the
-    // cache while mallocs take the others, and the stale free is caught.
+    // it), so reuse is delayed: the cache holds the last freed block back
+    // while mallocs take the others, and the stale free is caught.
     {"double_free_after_reuse", "21", Outcome::kAbort, kNone, kDoubleFree, "",
      kNone, kMet, 30},
     // --- E.3 exhaustion ---
