@@ -1194,8 +1194,9 @@ void MappingLimit() {
   before.reserve(kBefore);
   at.reserve(kRounds * 4);
   for (int i = 0; i < kBefore; ++i) {
-    const size_t n = i % 8 == 0 ? (size_t{1} << 20) + size_t(i) * 4096
-                                : size_t{16} << (i % 12);
+    const size_t n = i % 8 == 0
+                         ? (size_t{1} << 20) + static_cast<size_t>(i) * 4096
+                         : size_t{16} << (i % 12);
     void* p = malloc(n);
     if (p == nullptr) SetupFailure("malloc (before)");
     memset(p, 1, n < 4096 ? n : 4096);
@@ -1225,7 +1226,7 @@ void MappingLimit() {
         errno = 0;
         count(malloc(size_t{16} << (r % 12)));
         errno = 0;
-        count(malloc((size_t{1} << 20) + size_t(r % 7) * 65536));
+        count(malloc((size_t{1} << 20) + static_cast<size_t>(r % 7) * 65536));
         errno = 0;
         count(memalign(size_t{2} << 20, size_t{3} << 20));
         void* grown = malloc(100000);

@@ -100,8 +100,12 @@ void* SysMap(size_t len, unsigned perms, bool populate) {
   return nullptr;
 }
 
+namespace {
+
 // Constant-initialised: SysUnmap may run before main.
 std::atomic<size_t> unmaps_refused{0};
+
+}  // namespace
 
 void SysUnmap(void* p, size_t len) {
   const int saved = errno;
