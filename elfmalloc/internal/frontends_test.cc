@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 // Copyright 2026 the allocators authors.
 //
-// The front-ends' stacks: LIFO reuse after the last freed object, which is
-// held back, the magazine's return of its upper
-// half when full, LocalCache's current-slag rule, and Shutdown returning
-// every object and slag (all pages back in the page allocator).
+// The front-ends' stacks: LIFO reuse with the last freed object held back,
+// the magazine's return of its upper half when full, LocalCache's current-slag
+// rule, and Shutdown returning every object and slag (all pages back in the
+// page allocator).
 
 #include "elfmalloc/internal/frontends.h"
 
@@ -95,7 +95,7 @@ TEST(MagazineCacheTest, TheLastFreedObjectIsHeldBack) {
   EXPECT_NE(fresh, last);
   EXPECT_EQ(SlagOf(fresh, kPage), SlagOf(last, kPage));
   EXPECT_TRUE(m.IsLastFreed(last));
-  EXPECT_EQ(m.Alloc(), last);  // the slag is used up: the lone entry
+  EXPECT_EQ(m.Alloc(), last);  // the slag is used up: the held object
   m.Free(objs[0]);
   m.Free(objs[1]);
   m.Free(fresh);
