@@ -252,17 +252,7 @@ void* CacheBase::TakeHeld() {
   // its bit is clear while it is cached, because the cache owns it. A set
   // bit means it was also freed elsewhere, typically by another thread
   // whose cache gave it back. One load of a bitset word.
-  if (kDefaultChecks) {
-    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-    const uintptr_t slag_mask = pool_->slag_bytes() - 1;
-    Slag* s = reinterpret_cast<Slag*>(a & ~slag_mask);
-    BitPos pos;
-    if (BitAt(pool_->geom, a & slag_mask, &pos) &&
-        (s->bitset()[pos.word].load(std::memory_order_relaxed) & pos.mask) !=
-            0) {
-      DoubleFree(p);
-    }
-  }
+  if (kDefaultChecks && IsFreeInSlag(*pool_, p)) DoubleFree(p);
   return p;
 }
 
@@ -382,10 +372,9 @@ bool CacheBase::CheckCached(uint32_t limit, uint32_t extra_at, uint32_t extra,
         DecodeCached(k < top_           ? stack_[k]
                      : k < top_ + extra ? stack_[extra_at + k - top_]
                                         : held_);
-    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-    Slag* s = reinterpret_cast<Slag*>(a & ~slag_mask);
     BitPos pos;
-    if (p == nullptr || s->pool != pool_ || !BitAt(g, a & slag_mask, &pos)) {
+    if (p == nullptr || SlagOf(p, g.slag_bytes)->pool != pool_ ||
+        !BitAt(g, reinterpret_cast<uintptr_t>(p) & slag_mask, &pos)) {
       *what = "cached pointer is not an object of the cache's class";
       return false;
     }
@@ -393,8 +382,7 @@ bool CacheBase::CheckCached(uint32_t limit, uint32_t extra_at, uint32_t extra,
       *what = "cached pointer not tagged with its class in the page map";
       return false;
     }
-    if ((s->bitset()[pos.word].load(std::memory_order_relaxed) & pos.mask) !=
-        0) {
+    if (IsFreeInSlag(*pool_, p)) {
       *what = "cached pointer is also free in its slag";
       return false;
     }

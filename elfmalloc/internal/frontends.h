@@ -214,21 +214,17 @@ class alignas(64) CacheBase {
   // then finds p still held and is reported (CheckNotLastFreed) instead of
   // freeing q's live block for the next malloc to hand out a second time.
   // The allocation fast path is unchanged; the free's is one store more, on
-  // the line it writes anyway, and no branch (an empty held_ pushes
-  // nothing). Builds without checks keep plain LIFO reuse.
+  // the line it writes anyway. Builds without checks keep plain LIFO reuse.
   // REQUIRES: top_ < the front-end's stack limit.
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Push(void* p) {
-    if (!kDefaultChecks) {
-      stack_[top_++] = EncodeCached(p);
+    if (kDefaultChecks && ABSL_PREDICT_FALSE(held_ == nullptr)) {
+      held_ = EncodeCached(p);  // the first object held: nothing to push
       return;
     }
-    void* const old = held_;
-    held_ = EncodeCached(p);
-    stack_[top_] = old;
-    top_ += old != nullptr;
+    PushBehindHeld(p);
   }
   // Push() for a cache that holds an object already, so the one held goes
-  // on the stack unconditionally (MagazineCache's fast path, whose limit is
+  // on the stack without a test (MagazineCache's fast path, whose limit is
   // 0 while nothing is held). REQUIRES: as Push(), and held_ != nullptr
   // when kDefaultChecks.
   ABSL_ATTRIBUTE_ALWAYS_INLINE void PushBehindHeld(void* p) {

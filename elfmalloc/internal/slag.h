@@ -269,6 +269,21 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool BitAt(const SlagGeometry& g,
   return true;
 }
 
+// True if `p`, an object of a slag of `pool`'s class, is free in that slag
+// (its bit is set); false also if no object starts at `p`. One relaxed
+// load: the checks that use it (a cached object must not be free in its
+// slag) look at objects their caller owns, whose bits nobody may set.
+inline bool IsFreeInSlag(const ClassPool& pool, const void* p) {
+  BitPos pos;
+  return BitAt(pool.geom,
+               reinterpret_cast<uintptr_t>(p) & (pool.slag_bytes() - 1),
+               &pos) &&
+         (SlagOf(p, pool.slag_bytes())
+              ->bitset()[pos.word]
+              .load(std::memory_order_relaxed) &
+          pos.mask) != 0;
+}
+
 // The bitset position of `p` in `s`. Fatal (one line, naming the pointer)
 // if p is not the start of an object of `s`: an interior or foreign pointer
 // would otherwise corrupt a neighbour's bit.
