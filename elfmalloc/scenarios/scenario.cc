@@ -7,7 +7,6 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +72,6 @@ const char* ErrnoName(int e) {
   }
 }
 
-const char* RetClass(const void* p) { return p == nullptr ? "null" : "ptr"; }
-
 double NowSeconds() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -106,10 +103,6 @@ void Announce(void* p) {
 void Survived(const char* extra) {
   printf("survived=1 %s\n", extra);
   fflush(stdout);
-}
-
-bool IsAligned(const void* p, size_t a) {
-  return (reinterpret_cast<uintptr_t>(p) & (a - 1)) == 0;
 }
 
 bool CheckFill(const void* p, size_t n, unsigned char b) {
