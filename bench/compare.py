@@ -11,17 +11,19 @@ its throughput and the child's peak RSS (its VmHWM). Every run of a workload
 must report the same `check` value, which proves each allocator did the same
 work. A peer whose library is not installed is skipped and named.
 
-Prints a table per workload and the geometric means, then writes (under the
-workspace when run with `bazel run`, else --out):
+Prints a table per workload and the geometric means, then writes
 
   info/elfmalloc-performance.md   method, machine, tables, plots
   info/perf/results.csv           every run
   info/perf/*.svg                 time and peak RSS per workload (gnuplot)
+
+under --out DIR if given; else a full run writes them in the workspace (the
+committed report; the current directory outside `bazel run`) and a --quick
+run in a fresh temporary directory, whose name it prints.
 """
 
 import argparse
 import csv
-import datetime
 import math
 import os
 import platform
@@ -29,6 +31,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 WORKLOADS = [
@@ -154,6 +157,23 @@ def machine():
       cpu, os.cpu_count(), platform.system(), platform.release(), load)
 
 
+def commit(workspace):
+  """The short hash of the workspace's git commit, followed by "with
+  uncommitted changes" when tracked files outside info/ differ from it;
+  None outside a git checkout."""
+  def git(*argv):
+    r = subprocess.run(["git", "-C", workspace] + list(argv),
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       check=False)
+    return r.stdout.decode().strip() if r.returncode == 0 else None
+  head = git("rev-parse", "--short", "HEAD")
+  if not head:
+    return None
+  dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".",
+              ":(exclude)info")
+  return head + (" with uncommitted changes" if dirty else "")
+
+
 def fmt_ratio(x):
   return "%.2f" % x if x == x else "-"
 
@@ -161,7 +181,8 @@ def fmt_ratio(x):
 def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   ap.add_argument("--quick", action="store_true",
-                  help="seconds-long smoke run: scale 0.05, 1 repetition")
+                  help="seconds-long smoke run: scale 0.05, 1 repetition; "
+                  "writes to a fresh temporary directory unless --out")
   ap.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2,4")
   ap.add_argument("--reps", type=int, default=5)
   ap.add_argument("--scale", type=float, default=1.0)
@@ -169,8 +190,9 @@ def main():
                   help="comma-separated subset (glibc,elfmalloc,...)")
   ap.add_argument("--workloads", default="", help="comma-separated subset")
   ap.add_argument("--out", default="",
-                  help="where info/ goes (default: the workspace under "
-                  "bazel run, else the current directory)")
+                  help="where info/ goes (default: for a full run the "
+                  "workspace under bazel run, else the current directory; "
+                  "for --quick a fresh temporary directory)")
   ap.add_argument("--no-plots", action="store_true")
   ap.add_argument("--pin-cpu", type=int, default=None, metavar="CPU",
                   help="CPU that 1-thread runs are bound to (default: the "
@@ -207,7 +229,16 @@ def main():
     wanted |= set(n for n, _ in extra) if wanted else set()
   allocs, skipped = allocators(wanted, extra)
   names = [a[0] for a in allocs]
-  out_root = args.out or os.environ.get("BUILD_WORKSPACE_DIRECTORY") or "."
+  workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY") or "."
+  if args.out:
+    out_root = args.out
+  elif args.quick:
+    # A smoke run must never replace the committed report.
+    out_root = tempfile.mkdtemp(prefix="elfmalloc-compare-quick-")
+    print("--quick: writing to %s (only a full run writes the committed "
+          "report)" % out_root)
+  else:
+    out_root = workspace
   info = os.path.join(out_root, "info")
   perf = os.path.join(info, "perf")
   os.makedirs(perf, exist_ok=True)
@@ -215,7 +246,7 @@ def main():
   print("allocators: %s" % ", ".join(names))
   if skipped:
     print("skipped (library not installed): %s" % ", ".join(skipped))
-  started = datetime.datetime.utcnow()
+  measured = commit(workspace)
   host = machine()
   rows = []  # every run
   total = len(threads) * args.reps * len(workloads) * len(allocs)
@@ -313,8 +344,8 @@ def main():
   md = os.path.join(info, "elfmalloc-performance.md")
   with open(md, "w") as f:
     f.write("# elfmalloc performance\n\n")
-    f.write("Produced by `%s` on %s UTC.\n\n" % (cmd, started.strftime(
-        "%Y-%m-%d %H:%M")))
+    f.write("Produced by `%s`%s.\n\n" % (
+        cmd, " at commit %s" % measured if measured else ""))
     f.write("## Method\n\n")
     f.write(
         "Each workload in `bench/workloads/` is a small program that times "
@@ -354,7 +385,7 @@ _LAYOUT = (
     "elfmalloc's size classes are powers of two above 256 B (up to 50% "
     "slack) and each class has its own slags, so a mixed-size working set "
     "spans more cache lines and pages than with mimalloc's or tcmalloc's "
-    "finer classes. Four classes per doubling were tried (2026-11-26): "
+    "finer classes. Four classes per doubling were tried: "
     "shbench 13% less RSS and 10% faster, but xmalloc's 2-thread RSS rose "
     "31% (a slag and a magazine per class per thread) and realloc_growth "
     "ran 15% slower, so they are not in")

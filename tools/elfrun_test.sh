@@ -5,7 +5,8 @@
 # Tests tools/elfrun without Bazel: ELFRUN_LIB points it at the libraries
 # built as this test's data. Checks the environment it sets (LD_PRELOAD,
 # the ELFMALLOC_* flags), that programs run preloaded with unchanged output
-# and exit status, --local, --help and usage errors.
+# and exit status, --verbose and --stats output, --local, --help and usage
+# errors.
 #
 # Usage: elfrun_test.sh ELFRUN LIBELFMALLOC_SO LIBELFMALLOC_L_SO
 set -euo pipefail
@@ -62,6 +63,11 @@ err=$(ELFRUN_LIB="$lib" "$elfrun" --verbose true 2>&1 >/dev/null)
 grep -q '^elfmalloc: .*(magazine front-end) active in process' <<<"$err" || fail "no start-up line: $err"
 echo "ok: --verbose: $err"
 
+# --stats: the statistics report is printed when the program exits.
+err=$(ELFRUN_LIB="$lib" "$elfrun" --stats true 2>&1 >/dev/null)
+grep -q 'elfmalloc statistics' <<<"$err" || fail "--stats printed no report: $err"
+echo "ok: --stats prints the statistics report at exit"
+
 # 4. --local picks libelfmalloc-l.so from an ELFRUN_LIB directory.
 mkdir libs
 ln -s "$lib" libs/libelfmalloc.so
@@ -75,6 +81,10 @@ echo "ok: --local selects libelfmalloc-l.so"
 # 5. --help, usage errors, a missing library.
 help=$("$elfrun" --help)
 grep -q '^usage: elfrun' <<<"$help" || fail "--help prints no usage"
+for o in --local --secure --verbose --stats --help ELFRUN_LIB; do
+  grep -q -- "$o" <<<"$help" || fail "--help does not describe $o"
+done
+! grep -qi 'not wired' <<<"$help" || fail "--help calls a wired option unwired"
 set +e
 "$elfrun" >/dev/null 2>&1; c1=$?
 "$elfrun" --bogus true >/dev/null 2>&1; c2=$?

@@ -200,22 +200,30 @@ void FormatValue(const Spec& spec, int64_t v, char* buf, size_t cap) {
   }
 }
 
-void Warn(int fd, const Spec& spec, const char* value, int64_t fallback) {
-  if (fd < 0) return;
-  // Show at most 64 characters of the bad value, so the line stays whole.
-  constexpr size_t kShown = 64;
-  char shown[kShown + 4];
+// At most this many characters of a name or value are shown in a warning,
+// so the line stays whole.
+constexpr size_t kShown = 64;
+
+// Copies `s` up to its first `stop` or NUL into `out`, cut at kShown
+// characters with "..." appended.
+void Shorten(const char* s, char stop, char (&out)[kShown + 4]) {
   size_t n = 0;
-  while (n < kShown && value[n] != '\0') {
-    shown[n] = value[n];
+  while (n < kShown && s[n] != '\0' && s[n] != stop) {
+    out[n] = s[n];
     ++n;
   }
-  if (value[n] != '\0') {
-    shown[n++] = '.';
-    shown[n++] = '.';
-    shown[n++] = '.';
+  if (s[n] != '\0' && s[n] != stop) {
+    out[n++] = '.';
+    out[n++] = '.';
+    out[n++] = '.';
   }
-  shown[n] = '\0';
+  out[n] = '\0';
+}
+
+void Warn(int fd, const Spec& spec, const char* value, int64_t fallback) {
+  if (fd < 0) return;
+  char shown[kShown + 4];
+  Shorten(value, '\0', shown);
 
   char expected[96];
   switch (spec.kind) {
@@ -239,6 +247,125 @@ void Warn(int fd, const Spec& spec, const char* value, int64_t fallback) {
                    spec.name, shown, expected, def);
 }
 
+constexpr size_t kPrefixLength = sizeof("ELFMALLOC_") - 1;
+
+// ELFMALLOC_* names that the test and benchmark programs read for
+// themselves (ELFMALLOC_TEST_SCALE, ELFMALLOC_BENCH_ITERS, ...): not
+// options, and not typos either.
+constexpr const char* kNotOptions[] = {"ELFMALLOC_TEST_", "ELFMALLOC_BENCH_",
+                                       "ELFMALLOC_STRESS_"};
+
+// The length of the name of a "NAME=value" entry; 0 if it has no '='.
+size_t NameLength(const char* entry) {
+  for (size_t n = 0; entry[n] != '\0'; ++n) {
+    if (entry[n] == '=') return n;
+  }
+  return 0;
+}
+
+// The optimal-string-alignment distance (insertions, deletions,
+// substitutions and swaps of neighbours) between a[0, a_len) and the
+// string b, ignoring case, or kFar if it is above kNear. Three rows on the
+// stack: b is a known option's name, never longer than kMaxName.
+constexpr size_t kMaxName = 32;
+constexpr int kNear = 3;
+constexpr int kFar = kNear + 1;
+int Distance(const char* a, size_t a_len, const char* b) {
+  size_t b_len = 0;
+  while (b[b_len] != '\0') ++b_len;
+  if (b_len > kMaxName) return kFar;
+  const size_t diff = a_len > b_len ? a_len - b_len : b_len - a_len;
+  if (diff > static_cast<size_t>(kNear)) return kFar;
+  int rows[3][kMaxName + 1];
+  int* before = rows[0];  // row i - 2
+  int* last = rows[1];    // row i - 1
+  int* row = rows[2];     // row i
+  for (size_t j = 0; j <= b_len; ++j) last[j] = static_cast<int>(j);
+  for (size_t i = 1; i <= a_len; ++i) {
+    row[0] = static_cast<int>(i);
+    int best = row[0];
+    for (size_t j = 1; j <= b_len; ++j) {
+      const bool same = Lower(a[i - 1]) == Lower(b[j - 1]);
+      int d = last[j - 1] + (same ? 0 : 1);
+      if (last[j] + 1 < d) d = last[j] + 1;
+      if (row[j - 1] + 1 < d) d = row[j - 1] + 1;
+      if (i > 1 && j > 1 && Lower(a[i - 1]) == Lower(b[j - 2]) &&
+          Lower(a[i - 2]) == Lower(b[j - 1]) && before[j - 2] + 1 < d) {
+        d = before[j - 2] + 1;
+      }
+      row[j] = d;
+      if (d < best) best = d;
+    }
+    if (best > kNear) return kFar;  // the rows never decrease
+    int* const recycled = before;
+    before = last;
+    last = row;
+    row = recycled;
+  }
+  return last[b_len] > kNear ? kFar : last[b_len];
+}
+
+// Whether the shorter of a[0, a_len) and b, at least 4 characters long, is
+// a prefix of the other, ignoring case.
+bool PrefixMatch(const char* a, size_t a_len, const char* b) {
+  size_t n = 0;
+  while (n < a_len && b[n] != '\0' && Lower(a[n]) == Lower(b[n])) ++n;
+  return n >= 4 && (n == a_len || b[n] == '\0');
+}
+
+// The known option closest to the unknown name name[0, name_len),
+// comparing the parts after "ELFMALLOC_": the first whose name begins the
+// other or is begun by it, else the one within the smallest edit distance
+// up to kNear. nullptr if none is that close.
+const Spec* Closest(const char* name, size_t name_len) {
+  const char* tail = name + kPrefixLength;
+  const size_t tail_len = name_len - kPrefixLength;
+  const Spec* best = nullptr;
+  int best_score = kFar;  // a prefix match scores -1
+  for (const Spec& spec : kSpecs) {
+    const char* known = spec.name + kPrefixLength;
+    const int score = PrefixMatch(tail, tail_len, known)
+                          ? -1
+                          : Distance(tail, tail_len, known);
+    if (score < best_score) {
+      best = &spec;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+// Whether an earlier entry of envp[0, current) has the same name as
+// `entry`, whose name is name_len long.
+bool SeenBefore(const char* const* envp, const char* const* current,
+                const char* entry, size_t name_len) {
+  for (; envp != current; ++envp) {
+    const char* other = *envp;
+    size_t n = 0;
+    while (n < name_len && other[n] == entry[n]) ++n;
+    if (n == name_len && other[n] == '=') return true;
+  }
+  return false;
+}
+
+void WarnUnknown(int fd, const char* entry, size_t name_len) {
+  if (fd < 0) return;
+  char name[kShown + 4];
+  char value[kShown + 4];
+  Shorten(entry, '=', name);
+  Shorten(entry + name_len + 1, '\0', value);
+  const Spec* closest = Closest(entry, name_len);
+  if (closest != nullptr) {
+    alloc_fmt::Print(fd,
+                     "elfmalloc: ignoring unknown option %s=%s (did you mean "
+                     "%s?)\n",
+                     name, value, closest->name);
+  } else {
+    alloc_fmt::Print(fd, "elfmalloc: ignoring unknown option %s=%s\n", name,
+                     value);
+  }
+}
+
 std::atomic<int> g_state{0};  // 0: not parsed, 1: parsing, 2: g_options set
 Options g_options;
 
@@ -249,10 +376,11 @@ int ParseOptions(const char* const* envp, Options* out, int warn_fd) {
   const Options defaults;
   bool seen[kNumSpecs] = {};
   int bad = 0;
-  for (; envp != nullptr && *envp != nullptr; ++envp) {
-    const char* entry = *envp;
+  for (const char* const* it = envp; it != nullptr && *it != nullptr; ++it) {
+    const char* entry = *it;
     if (!StartsWith(entry, "ELFMALLOC_")) continue;
-    for (size_t i = 0; i < kNumSpecs; ++i) {
+    size_t i = 0;
+    for (; i < kNumSpecs; ++i) {
       const Spec& spec = kSpecs[i];
       const char* value = MatchName(entry, spec.name);
       if (value == nullptr) continue;
@@ -274,6 +402,16 @@ int ParseOptions(const char* const* envp, Options* out, int warn_fd) {
       }
       break;
     }
+    if (i < kNumSpecs) continue;  // a known option
+    const size_t name_len = NameLength(entry);
+    if (name_len == 0 || entry[name_len + 1] == '\0') continue;  // unset
+    bool reserved = false;
+    for (const char* prefix : kNotOptions) {
+      reserved = reserved || StartsWith(entry, prefix);
+    }
+    if (reserved || SeenBefore(envp, it, entry, name_len)) continue;
+    WarnUnknown(warn_fd, entry, name_len);
+    ++bad;
   }
   return bad;
 }

@@ -11,6 +11,7 @@
 //   ELFMALLOC_DIRTY_MAX_MB      [0, 1048576]    256
 //   ELFMALLOC_REUSE_THRESHOLD   0-100 (percent) or 0.0-1.0 (a decimal
 //                               with a '.'); 60 %
+//   ELFMALLOC_BACKGROUND_THREAD bool            false
 //
 // A bool is one of 1/0, true/false, yes/no, on/off (any case). An integer is
 // decimal with an optional sign. An empty value counts as unset. Any other
@@ -22,8 +23,18 @@
 //
 // and the default is kept. When a variable appears twice in the
 // environment, the first occurrence counts (as getenv(3) would see it).
-// Other ELFMALLOC_* names are not options (tests use a few) and are
-// ignored silently.
+//
+// Any other ELFMALLOC_* name with a non-empty value is ignored with one
+// line (once per name) that names the closest option if one is close,
+// comparing the parts after "ELFMALLOC_" and ignoring case: one whose name
+// begins the other's or is begun by it (at least 4 characters), else the
+// nearest within edit distance 3. E.g.
+//
+//   elfmalloc: ignoring unknown option ELFMALLOC_DECAY=0 (did you mean
+//   ELFMALLOC_DECAY_MS?)
+//
+// except the names the test and benchmark programs read for themselves,
+// ELFMALLOC_TEST_*, ELFMALLOC_BENCH_* and ELFMALLOC_STRESS_*.
 //
 // This code runs inside malloc: it never allocates (no std::string, no
 // stdio, no copies of the environment); integers and decimals are parsed by
@@ -87,9 +98,9 @@ struct Options {
 
 // Parses the ELFMALLOC_* entries of `envp` (a NULL-terminated array of
 // "NAME=value" strings, like environ; nullptr counts as empty) into `out`,
-// which is first reset to the defaults. Each bad value writes one line to
-// `warn_fd` (none if warn_fd < 0). Returns the number of bad values.
-// Never allocates.
+// which is first reset to the defaults. Each bad value and each unknown
+// name writes one line to `warn_fd` (none if warn_fd < 0). Returns the
+// number of such lines. Never allocates.
 int ParseOptions(const char* const* envp, Options* out, int warn_fd);
 
 // The process's options: parsed from `environ` on the first call (warnings

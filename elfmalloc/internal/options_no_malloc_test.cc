@@ -39,7 +39,8 @@ TEST(OptionsNoMallocTest, InterposerCatchesAllocations) {
 }
 
 TEST(OptionsNoMallocTest, ParsingAndWarningDoNotAllocate) {
-  // Every kind of value, good and bad (so every warning path runs).
+  // Every kind of value, good and bad, and unknown names near an option,
+  // far from all, repeated and reserved (so every warning path runs).
   const char* env[] = {"PATH=/bin",
                        "ELFMALLOC_SHOW_STATS=yes",
                        "ELFMALLOC_VERBOSE=maybe",
@@ -48,6 +49,11 @@ TEST(OptionsNoMallocTest, ParsingAndWarningDoNotAllocate) {
                        "ELFMALLOC_MAGAZINE_SIZE=99999999999999999999999",
                        "ELFMALLOC_DIRTY_MAX_MB=128",
                        "ELFMALLOC_REUSE_THRESHOLD=1.5",
+                       "ELFMALLOC_DECAY=0",
+                       "ELFMALLOC_BACKGROUND=1",
+                       "ELFMALLOC_COLOUR=red",
+                       "ELFMALLOC_DECAY=1",
+                       "ELFMALLOC_TEST_SCALE=full",
                        nullptr};
   const char* env2[] = {"ELFMALLOC_REUSE_THRESHOLD=0.125", nullptr};
   int fds[2];
@@ -63,13 +69,25 @@ TEST(OptionsNoMallocTest, ParsingAndWarningDoNotAllocate) {
   close(fds[0]);
   ASSERT_GT(n, 0);
   buf[n] = '\0';
-  EXPECT_EQ(bad, 4);
+  EXPECT_EQ(bad, 7);
   EXPECT_TRUE(o.show_stats);
   EXPECT_TRUE(o.secure);
   EXPECT_EQ(o.dirty_max_mb, 128);
   EXPECT_EQ(o2.reuse_threshold_ppm, 125000);
   EXPECT_NE(strstr(buf, "ELFMALLOC_DECAY_MS=abc"), nullptr) << buf;
   EXPECT_NE(strstr(buf, "using 60%"), nullptr) << buf;
+  EXPECT_NE(strstr(buf,
+                   "unknown option ELFMALLOC_DECAY=0 (did you mean "
+                   "ELFMALLOC_DECAY_MS?)\n"),
+            nullptr)
+      << buf;
+  EXPECT_NE(strstr(buf,
+                   "ELFMALLOC_BACKGROUND=1 (did you mean "
+                   "ELFMALLOC_BACKGROUND_THREAD?)\n"),
+            nullptr)
+      << buf;
+  EXPECT_NE(strstr(buf, "unknown option ELFMALLOC_COLOUR=red\n"), nullptr)
+      << buf;
 }
 
 TEST(OptionsNoMallocTest, GetOptionsDoesNotAllocate) {

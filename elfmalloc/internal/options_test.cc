@@ -253,13 +253,91 @@ TEST(OptionsTest, EmptyValueIsUnset) {
   EXPECT_EQ(r.warnings, "");
 }
 
-TEST(OptionsTest, OtherNamesAreIgnoredSilently) {
-  Parsed r = Parse({"ELFMALLOC_TEST_SCALE=full", "ELFMALLOC_DECAY=5",
-                    "ELFMALLOC_DECAY_MS_X=5", "ELFMALLOC_decay_ms=5",
-                    "XELFMALLOC_DECAY_MS=5", "ELFMALLOC_DECAY_MS", "ELFMALLOC_"});
+TEST(OptionsTest, NonOptionsAreIgnoredSilently) {
+  // The test and benchmark programs' own variables, other prefixes, entries
+  // without '=' and empty values.
+  Parsed r = Parse({"ELFMALLOC_TEST_SCALE=full", "ELFMALLOC_BENCH_ITERS=5",
+                    "ELFMALLOC_STRESS_SECONDS=60", "XELFMALLOC_DECAY_MS=5",
+                    "ELFMALLOC_DECAY_MS", "ELFMALLOC_",
+                    "ELFMALLOC_DECAY=", "elfmalloc_decay_ms=5"});
   ExpectDefaults(r.options);
   EXPECT_EQ(r.bad, 0);
   EXPECT_EQ(r.warnings, "");
+}
+
+TEST(OptionsTest, UnknownNameNamesTheClosestOption) {
+  const std::vector<std::pair<const char*, const char*>> typos = {
+      {"ELFMALLOC_DECAY=0", "ELFMALLOC_DECAY_MS"},        // 3 missing
+      {"ELFMALLOC_DECAY_MS_X=5", "ELFMALLOC_DECAY_MS"},   // 2 extra
+      {"ELFMALLOC_DEACY_MS=5", "ELFMALLOC_DECAY_MS"},     // a swap
+      {"ELFMALLOC_decay_ms=5", "ELFMALLOC_DECAY_MS"},     // case
+      {"ELFMALLOC_SHOWSTATS=1", "ELFMALLOC_SHOW_STATS"},  // 1 missing
+      {"ELFMALLOC_VERBOS=1", "ELFMALLOC_VERBOSE"},
+      {"ELFMALLOC_MAGAZINE_SIZ=8", "ELFMALLOC_MAGAZINE_SIZE"},
+      {"ELFMALLOC_DIRTY_MAX_MIB=8", "ELFMALLOC_DIRTY_MAX_MB"},
+      {"ELFMALLOC_REUSE_TRESHOLD=50", "ELFMALLOC_REUSE_THRESHOLD"},
+      {"ELFMALLOC_BACKGROUND_THREADS=1", "ELFMALLOC_BACKGROUND_THREAD"},
+      {"ELFMALLOC_SECURED=1", "ELFMALLOC_SECURE"},
+  };
+  for (const auto& [entry, closest] : typos) {
+    Parsed r = Parse1(entry);
+    ExpectDefaults(r.options);
+    EXPECT_EQ(r.bad, 1) << entry;
+    EXPECT_EQ(r.warnings, std::string("elfmalloc: ignoring unknown option ") +
+                              entry + " (did you mean " + closest + "?)\n");
+  }
+}
+
+TEST(OptionsTest, UnknownNameWithAPrefixMatch) {
+  // Too far for the edit distance, but one name begins the other.
+  const std::vector<std::pair<const char*, const char*>> prefixes = {
+      {"ELFMALLOC_BACKGROUND=1", "ELFMALLOC_BACKGROUND_THREAD"},
+      {"ELFMALLOC_REUSE=0.5", "ELFMALLOC_REUSE_THRESHOLD"},
+      {"ELFMALLOC_VERBOSE_LEVEL=2", "ELFMALLOC_VERBOSE"},
+      {"ELFMALLOC_MAGAZINE=16", "ELFMALLOC_MAGAZINE_SIZE"},
+  };
+  for (const auto& [entry, closest] : prefixes) {
+    Parsed r = Parse1(entry);
+    EXPECT_EQ(r.bad, 1) << entry;
+    EXPECT_EQ(r.warnings, std::string("elfmalloc: ignoring unknown option ") +
+                              entry + " (did you mean " + closest + "?)\n");
+  }
+}
+
+TEST(OptionsTest, FarOffUnknownNameSuggestsNothing) {
+  // "ELFMALLOC_DEC" is a prefix of DECAY_MS, but shorter than 4 characters
+  // after "ELFMALLOC_"; "ELFMALLOC_X" is 5 edits from SECURE.
+  for (const char* entry :
+       {"ELFMALLOC_PROFILE_SAMPLING=1", "ELFMALLOC_COLOUR=red",
+        "ELFMALLOC_DEC=5", "ELFMALLOC_X=1", "ELFMALLOC_=1"}) {
+    Parsed r = Parse1(entry);
+    ExpectDefaults(r.options);
+    EXPECT_EQ(r.bad, 1) << entry;
+    EXPECT_EQ(r.warnings, std::string("elfmalloc: ignoring unknown option ") +
+                              entry + "\n");
+  }
+}
+
+TEST(OptionsTest, UnknownNameWarnsOnceAndGoodOnesStillApply) {
+  Parsed r = Parse({"ELFMALLOC_DECAY=0", "ELFMALLOC_DECAY_MS=250",
+                    "ELFMALLOC_DECAY=1", "ELFMALLOC_DECAY2=1"});
+  EXPECT_EQ(r.options.decay_ms, 250);
+  EXPECT_EQ(r.bad, 2);
+  EXPECT_EQ(r.warnings,
+            "elfmalloc: ignoring unknown option ELFMALLOC_DECAY=0 (did you "
+            "mean ELFMALLOC_DECAY_MS?)\n"
+            "elfmalloc: ignoring unknown option ELFMALLOC_DECAY2=1 (did you "
+            "mean ELFMALLOC_DECAY_MS?)\n");
+}
+
+TEST(OptionsTest, LongUnknownNameAndValueAreShortened) {
+  const std::string name = "ELFMALLOC_" + std::string(100, 'Q');
+  const std::string value(100, 'v');
+  Parsed r = Parse1(name + "=" + value);
+  EXPECT_EQ(r.bad, 1);
+  EXPECT_EQ(r.warnings, "elfmalloc: ignoring unknown option " +
+                            name.substr(0, 64) + "...=" + std::string(64, 'v') +
+                            "...\n");
 }
 
 TEST(OptionsTest, LongBadValueIsShortenedToOneLine) {

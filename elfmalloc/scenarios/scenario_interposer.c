@@ -2,14 +2,14 @@
 // Copyright 2026 the allocators authors.
 //
 // A minimal malloc interposer, as profilers and leak checkers write them,
-// for scenario_probe's interposer_dlsym scenario (spec E.4 #35): preloaded
-// before the allocator under test, it wraps malloc and free and resolves
-// the real ones with dlsym(RTLD_NEXT) from its constructor. dlsym itself
-// allocates (glibc's error state, forced here by a failing lookup), and
-// calloc is not wrapped, so the allocator under test is called before its
-// own constructor has run, from inside the dynamic loader (jemalloc #443
-// deadlocked there). Allocations made while resolving come from a static
-// buffer, as in such tools.
+// for scenario_probe's interposer_dlsym scenario (row 35 of
+// info/reliability.md): preloaded before the allocator under test, it wraps
+// malloc and free and resolves the real ones with dlsym(RTLD_NEXT) from its
+// constructor. dlsym itself allocates (glibc's error state, forced here by
+// a failing lookup), and calloc is not wrapped, so the allocator under test
+// is called before its own constructor has run, from inside the dynamic
+// loader (jemalloc #443 deadlocked there). Allocations made while resolving
+// come from a static buffer, as in such tools.
 
 #define _GNU_SOURCE
 #include <dlfcn.h>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 // Copyright 2026 the allocators authors.
 //
-// A library that scenario_probe's dlopen_plugin scenario (spec E.4 #35)
-// loads and unloads: its static constructor allocates (a vector of
-// strings) and its destructor frees at dlclose, and it hands blocks across
-// the library boundary both ways.
+// A library that scenario_probe's dlopen_plugin scenario (row 35 of
+// info/reliability.md) loads and unloads: its static constructor allocates
+// (a vector of strings) and its destructor frees at dlclose, and it hands
+// blocks across the library boundary both ways.
 
 #include <cstddef>
 #include <cstdlib>

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// Invalid frees, double frees and size mismatches (rows 15 and 17-22 of
+// info/reliability.md). Each scenario announces the pointer it is about to
+// misuse ("ptr=0x...") and is expected to die with one diagnostic line
+// naming it; one that survives prints "survived=1 ..." and exits 0.
+//
+// The foreign-mapping and unmapped-address scenarios need memory the
+// allocator never handed out: they map it with mmap_alloc directly.
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cstddef>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "elfmalloc/scenarios/scenario.h"
+#include "mmap_alloc/mmap_alloc.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace scenarios {
+namespace {
+
+constexpr const char* kInvalidFree =
+    "elfmalloc: free\\(\\): invalid pointer {ptr}";
+constexpr const char* kDoubleFree =
+    "elfmalloc: free\\(\\): double free of {ptr}";
+
+char g_global_buffer[256];
+
+void FreeStack() {
+  char buf[64];
+  memset(buf, 0, sizeof(buf));
+  void* p = Launder(static_cast<void*>(buf + 16));
+  Announce(p);
+  g_free(p);
+  Survived("");
+}
+
+void FreeGlobal() {
+  void* p = Launder(static_cast<void*>(g_global_buffer + 64));
+  Announce(p);
+  g_free(p);
+  Survived("");
+}
+
+void FreeInteriorSmall() {
+  char* p = static_cast<char*>(malloc(64));
+  if (p == nullptr) SetupFailure("malloc(64)");
+  void* bad = Launder(p + 16);
+  Announce(bad);
+  g_free(bad);
+  // Survived: is the interior address handed out later?
+  bool reissued = false;
+  std::vector<void*> got;
+  for (int i = 0; i < 10000; ++i) {
+    void* q = malloc(48);
+    if (q == bad) reissued = true;
+    got.push_back(q);
+  }
+  for (void* q : got) free(q);
+  Survived(reissued ? "reissued=1" : "reissued=0");
+}
+
+void FreeInteriorLarge() {
+  char* p = static_cast<char*>(malloc(1 << 20));
+  if (p == nullptr) SetupFailure("malloc(1 MiB)");
+  memset(p, 1, 1 << 20);
+  void* bad = Launder(p + 4096);
+  Announce(bad);
+  g_free(bad);
+  Survived("");
+}
+
+void FreeForeignMmap() {
+  const allocators::mmap_alloc::MapAlloc map;
+  void* m = map.Alloc(1 << 16);
+  if (m == nullptr) SetupFailure("map");
+  void* bad = static_cast<char*>(m) + 64;
+  Announce(bad);
+  g_free(bad);
+  Survived("");
+}
+
+void FreeWild() {
+  // An address that was mapped a moment ago and is not any more.
+  const allocators::mmap_alloc::MapAlloc map;
+  void* m = map.Alloc(1 << 20);
+  if (m == nullptr) SetupFailure("map");
+  map.Dealloc(m, 1 << 20);
+  void* bad = static_cast<char*>(m) + 4096 + 32;
+  Announce(bad);
+  g_free(bad);
+  Survived("");
+}
+
+// After a double free that was not caught: does malloc hand the block out
+// twice?
+bool HandedOutTwice(size_t n, void* block) {
+  std::vector<void*> got;
+  int hits = 0;
+  for (int i = 0; i < 20000; ++i) {
+    void* q = malloc(n);
+    if (q == block) ++hits;
+    got.push_back(q);
+  }
+  for (void* q : got) free(q);
+  return hits >= 2;
+}
+
+void DoubleFreeSmall() {
+  void* p = malloc(48);
+  if (p == nullptr) SetupFailure("malloc(48)");
+  Announce(p);
+  g_free(p);
+  g_free(p);
+  const bool dup = HandedOutTwice(48, p);
+  Survived(dup ? "dup=1" : "dup=0");
+}
+
+void DoubleFreeLarge() {
+  void* p = malloc(4 << 20);
+  if (p == nullptr) SetupFailure("malloc(4 MiB)");
+  memset(p, 1, 4 << 20);
+  Announce(p);
+  g_free(p);
+  g_free(p);
+  Survived("");
+}
+
+void DoubleFreeCrossThread() {
+  void* p = malloc(48);
+  if (p == nullptr) SetupFailure("malloc(48)");
+  Announce(p);
+  OnThread([p] { g_free(p); });
+  g_free(p);
+  // Both frees went to different thread caches; let the freeing thread's
+  // cache reach the shared pools, as it does when it exits.
+  OnThread([] {
+    for (int i = 0; i < 1000; ++i) free(malloc(48));
+  });
+  const bool dup = HandedOutTwice(48, p);
+  Survived(dup ? "dup=1" : "dup=0");
+}
+
+void ReallocFreed(size_t size) {
+  void* p = malloc(size);
+  if (p == nullptr) SetupFailure("malloc");
+  memset(p, 1, size);
+  Announce(p);
+  g_free(p);
+  void* q = g_realloc(p, size * 2 + 100);
+  Survived((std::string("ret=") + RetClass(q)).c_str());
+}
+
+void FreeSizedWrong() {
+  FreeSizedFn fs = GetFreeSized();
+  if (fs == nullptr) SetupFailure("free_sized is not exported");
+  void* p = malloc(64);
+  if (p == nullptr) SetupFailure("malloc(64)");
+  Announce(p);
+  fs(p, Opaque(4000));
+  Survived("");
+}
+
+void SizedDeleteWrong() {
+  void* p = ::operator new(64);
+  Announce(p);
+  ::operator delete(p, Opaque(4000));
+  Survived("");
+}
+
+// If the block was reused, the stale pointer frees its new owner:
+// undetectable in principle. An allocator that delays reuse hands q out
+// from elsewhere, so the stale free is an ordinary double free it may
+// catch. If it survives, the line records whether the block was reused and
+// whether the next allocation hands the live block out a second time.
+void DoubleFreeAfterReuse() {
+  void* p = malloc(48);
+  if (p == nullptr) SetupFailure("malloc(48)");
+  g_free(p);
+  void* q = malloc(48);  // with LIFO reuse, p again: the block's new owner
+  if (q == nullptr) SetupFailure("malloc(48)");
+  Announce(p);
+  g_free(Launder(p));  // the bug: frees q's block if q == p
+  void* x = malloc(48);
+  Survived((std::string("reused=") + (q == p ? "1" : "0") +
+            " next_is_live_block=" + (x == q ? "1" : "0"))
+               .c_str());
+}
+
+const Scenario kScenarios[] = {
+    {"free_sized_wrong_size", 15, FreeSizedWrong,
+     Aborts("elfmalloc: free_sized\\(\\): size mismatch {ptr}")},
+    {"sized_delete_wrong_size", 17, SizedDeleteWrong,
+     Aborts("elfmalloc: operator delete\\(\\): size mismatch {ptr}")},
+    {"free_stack", 18, FreeStack, Aborts(kInvalidFree)},
+    {"free_global", 18, FreeGlobal, Aborts(kInvalidFree)},
+    {"free_foreign_mmap", 18, FreeForeignMmap, Aborts(kInvalidFree)},
+    {"free_wild", 18, FreeWild, Aborts(kInvalidFree)},
+    {"free_interior_small", 19, FreeInteriorSmall, Aborts(kInvalidFree)},
+    {"free_interior_large", 19, FreeInteriorLarge, Aborts(kInvalidFree)},
+    {"double_free_small", 20, DoubleFreeSmall, Aborts(kDoubleFree)},
+    {"double_free_large", 20, DoubleFreeLarge, Aborts(kDoubleFree)},
+    // The owner's free leaves the block held in its cache; it is caught
+    // when the cache runs dry and the held block meets its slag bit, which
+    // the other thread's free had set.
+    {"double_free_cross_thread", 20, DoubleFreeCrossThread,
+     Aborts(kDoubleFree)},
+    // Undetectable once the block has a new owner (the stale pointer frees
+    // it), so reuse is delayed: the cache holds the last freed block back
+    // while mallocs take the others, and the stale free is caught.
+    {"double_free_after_reuse", 21, DoubleFreeAfterReuse, Aborts(kDoubleFree)},
+    {"realloc_freed_small", 22, [] { ReallocFreed(48); },
+     Aborts("elfmalloc: realloc\\(\\): freed pointer {ptr}")},
+    {"realloc_freed_large", 22, [] { ReallocFreed(4 << 20); },
+     Aborts("elfmalloc: realloc\\(\\): freed pointer {ptr}")},
+};
+
+}  // namespace
+
+Table<Scenario> InvalidFreeScenarios() { return TableOf(kScenarios); }
+
+}  // namespace scenarios
+}  // namespace elfmalloc
+}  // namespace allocators

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// The scenario lookup and the probe's helpers (scenario.h).
+
+#include "elfmalloc/scenarios/scenario.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <new>
+#include <string>
+
+namespace allocators {
+namespace elfmalloc {
+namespace scenarios {
+namespace {
+
+// A "<field>: <number> kB" line of a /proc file, in KiB; -1 if missing.
+long ProcKiB(const char* path, const char* field) {
+  FILE* f = fopen(path, "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  long v = -1;
+  const size_t n = strlen(field);
+  while (fgets(line, sizeof(line), f) != nullptr) {
+    if (strncmp(line, field, n) == 0 && line[n] == ':') {
+      v = strtol(line + n + 1, nullptr, 10);
+      break;
+    }
+  }
+  fclose(f);
+  return v;
+}
+
+int g_handler_calls = 0;
+
+void CountingHandler() {
+  if (++g_handler_calls >= 3) std::set_new_handler(nullptr);
+}
+
+}  // namespace
+
+BeforeMainBlocks g_before_main;
+
+const Scenario* FindScenario(const char* name) {
+  for (const auto category : kCategories) {
+    for (const Scenario& s : category()) {
+      if (strcmp(s.name, name) == 0) return &s;
+    }
+  }
+  return nullptr;
+}
+
+const char* ErrnoName(int e) {
+  switch (e) {
+    case 0:
+      return "0";
+    case ENOMEM:
+      return "ENOMEM";
+    case EINVAL:
+      return "EINVAL";
+    case EOVERFLOW:
+      return "EOVERFLOW";
+    default:
+      return "other";
+  }
+}
+
+double NowSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+long StatusKiB(const char* field) {
+  return ProcKiB("/proc/self/status", field);
+}
+
+long MeminfoKiB(const char* field) { return ProcKiB("/proc/meminfo", field); }
+
+void SetupFailure(const char* what) {
+  fprintf(stderr, "scenario_probe: setup failed: %s (errno %d)\n", what, errno);
+  _exit(2);
+}
+
+void Result(const std::string& line) {
+  printf("%s\n", line.c_str());
+  fflush(stdout);
+}
+
+void Announce(void* p) {
+  printf("ptr=%p\n", p);
+  fflush(stdout);
+}
+
+void Survived(const char* extra) {
+  printf("survived=1 %s\n", extra);
+  fflush(stdout);
+}
+
+bool CheckFill(const void* p, size_t n, unsigned char b) {
+  const unsigned char* c = static_cast<const unsigned char*>(p);
+  for (size_t i = 0; i < n; ++i) {
+    if (c[i] != b) return false;
+  }
+  return true;
+}
+
+FreeSizedFn GetFreeSized() {
+  return reinterpret_cast<FreeSizedFn>(dlsym(RTLD_DEFAULT, "free_sized"));
+}
+
+FreeAlignedSizedFn GetFreeAlignedSized() {
+  return reinterpret_cast<FreeAlignedSizedFn>(
+      dlsym(RTLD_DEFAULT, "free_aligned_sized"));
+}
+
+bool AllocWorks() {
+  bool ok = true;
+  for (size_t n : {size_t{16}, size_t{100}, size_t{5000}, size_t{4} << 20}) {
+    char* p = static_cast<char*>(malloc(n));
+    if (p == nullptr) return false;
+    memset(p, 7, n);
+    char* q = static_cast<char*>(realloc(p, n * 2));
+    if (q == nullptr) {
+      free(p);
+      return false;
+    }
+    ok = ok && CheckFill(q, n, 7);
+    free(q);
+  }
+  std::string* s = new std::string(300, 'y');
+  ok = ok && s->size() == 300;
+  delete s;
+  return ok;
+}
+
+void InstallCountingNewHandler() {
+  g_handler_calls = 0;
+  std::set_new_handler(CountingHandler);
+}
+
+int NewHandlerCalls() { return g_handler_calls; }
+
+}  // namespace scenarios
+}  // namespace elfmalloc
+}  // namespace allocators
