@@ -3,7 +3,6 @@
 
 #include "alloc_fmt/format.h"
 
-#include <errno.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -11,6 +10,7 @@
 #include <cstdlib>
 
 #include "alloc_fmt/spin_lock.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace alloc_fmt {
@@ -82,17 +82,6 @@ class Sink {
 };
 
 }  // namespace
-
-bool WriteAll(int fd, const char* buf, size_t len) {
-  while (len > 0) {
-    ssize_t n = ::write(fd, buf, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    buf += n;
-    len -= static_cast<size_t>(n);
-  }
-  return true;
-}
 
 size_t FormatV(char* out, size_t cap, const char* fmt, va_list args) {
   Sink sink(out, cap);
@@ -184,7 +173,7 @@ void PrintV(int fd, const char* fmt, va_list args) {
   char buf[kMaxMessage];
   size_t n = FormatV(buf, sizeof(buf), fmt, args);
   SpinLockHolder holder(fd == STDOUT_FILENO ? &g_stdout_lock : &g_stderr_lock);
-  WriteAll(fd, buf, n);
+  platform::WriteAll(fd, buf, n);
 }
 
 void Print(int fd, const char* fmt, ...) {
@@ -199,7 +188,7 @@ void FatalV(const char* fmt, va_list args) {
     // Either this thread failed again while reporting, or another thread is
     // already reporting. Don't take the lock (we may hold it): write and die.
     static const char kMsg[] = "fatal error while reporting a fatal error\n";
-    WriteAll(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
+    platform::WriteAll(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
     abort();
   }
   char buf[kMaxMessage];
@@ -207,7 +196,7 @@ void FatalV(const char* fmt, va_list args) {
   buf[n++] = '\n';
   {
     SpinLockHolder holder(&g_stderr_lock);
-    WriteAll(STDERR_FILENO, buf, n);
+    platform::WriteAll(STDERR_FILENO, buf, n);
   }
   abort();
 }

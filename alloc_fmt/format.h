@@ -21,11 +21,6 @@ namespace alloc_fmt {
 // ends in "...". A fixed bound keeps everything on the stack.
 inline constexpr size_t kMaxMessage = 1024;
 
-// Writes all `len` bytes of `buf` to `fd`, retrying short writes and EINTR.
-// Returns false if write(2) failed or made no progress (the rest is dropped:
-// there is nowhere better to report it).
-bool WriteAll(int fd, const char* buf, size_t len);
-
 // A small printf subset into `out[0, cap)`, always NUL-terminated when
 // cap > 0. Returns the length written, excluding the NUL. Output that does not
 // fit is truncated and ends in "...".

@@ -93,14 +93,6 @@ TEST(FormatTest, PrintWritesWholeMessageToFd) {
   EXPECT_STREQ(buf, "value=42 name=x\n");
 }
 
-TEST(FormatTest, WriteAllReportsErrors) {
-  EXPECT_FALSE(WriteAll(-1, "x", 1));
-  int fd = open("/dev/null", O_WRONLY);
-  ASSERT_GE(fd, 0);
-  EXPECT_TRUE(WriteAll(fd, "abc", 3));
-  close(fd);
-}
-
 TEST(FormatDeathTest, FatalPrintsOneLineAndAborts) {
   EXPECT_DEATH(Fatal("elfmalloc: invalid free: %p", reinterpret_cast<void*>(0x10)),
                "^elfmalloc: invalid free: 0x10\n$");

@@ -13,12 +13,11 @@
 #ifndef ALLOC_FMT_SPIN_LOCK_H_
 #define ALLOC_FMT_SPIN_LOCK_H_
 
-#include <sched.h>
-
 #include <atomic>
 
 #include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
+#include "platform/platform.h"
 
 namespace allocators {
 
@@ -52,7 +51,7 @@ class ABSL_LOCKABLE SpinLock {
   void SlowLock() {
     for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
       if (spins >= kSpinsBeforeYield) {
-        sched_yield();
+        platform::Yield();
         spins = 0;
       }
     }

@@ -7,10 +7,10 @@ namespace allocators {
 namespace alloc_tls {
 namespace internal {
 
-pthread_key_t CreateKey(void (*destructor)(void*)) {
-  pthread_key_t key;
-  const int err = pthread_key_create(&key, destructor);
-  ALLOC_CHECK(err == 0, "alloc_tls: pthread_key_create failed (error %d)",
+platform::ThreadKey CreateKey(void (*destructor)(void*)) {
+  platform::ThreadKey key;
+  const int err = platform::CreateThreadKey(destructor, &key);
+  ALLOC_CHECK(err == 0, "alloc_tls: creating a thread key failed (error %d)",
               err);
   return key;
 }

@@ -35,14 +35,13 @@
 #ifndef ALLOC_TLS_ALLOC_TLS_H_
 #define ALLOC_TLS_ALLOC_TLS_H_
 
-#include <pthread.h>
-
 #include <new>
 #include <type_traits>
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "alloc_fmt/check.h"
+#include "platform/platform.h"
 
 // Every TlsSlot variable must be declared with this attribute (and
 // ABSL_CONST_INIT), e.g.
@@ -63,10 +62,10 @@ enum class SlotState : unsigned char {
 
 namespace internal {
 
-// Creates the pthread key whose destructor ends every slot of one TlsSlot<T>
+// Creates the thread key whose destructor ends every slot of one TlsSlot<T>
 // type. Fatal if the process has run out of keys (there is no fallback: the
 // thread-exit cleanup would silently never run).
-pthread_key_t CreateKey(void (*destructor)(void*));
+platform::ThreadKey CreateKey(void (*destructor)(void*));
 
 }  // namespace internal
 
@@ -99,25 +98,25 @@ class TlsSlot {
     if (state_ != SlotState::kUninitialized) return nullptr;
     state_ = SlotState::kInitializing;
     T* value = new (&storage_) T();
-    // Registering the destructor may allocate (pthread_setspecific for keys
-    // beyond the first 32 does); the slot still reads as kInitializing, so a
-    // nested Get() returns nullptr.
-    const int err = pthread_setspecific(Key(), this);
-    ALLOC_CHECK(err == 0, "alloc_tls: pthread_setspecific failed (error %d)",
+    // Registering the destructor may allocate (it does for keys beyond the
+    // first 32); the slot still reads as kInitializing, so a nested Get()
+    // returns nullptr.
+    const int err = platform::SetThreadValue(Key(), this);
+    ALLOC_CHECK(err == 0, "alloc_tls: setting the thread key failed (error %d)",
                 err);
     value_ = value;
     state_ = SlotState::kInitialized;
     return value;
   }
 
-  static pthread_key_t Key() {
+  static platform::ThreadKey Key() {
     // A function-local static: its guard (__cxa_guard_acquire) waits on a
-    // futex and never allocates, and pthread_key_create does not allocate.
-    static const pthread_key_t key = internal::CreateKey(&Destroy);
+    // futex and never allocates, and creating a key does not allocate.
+    static const platform::ThreadKey key = internal::CreateKey(&Destroy);
     return key;
   }
 
-  // Runs at thread exit with the pointer given to pthread_setspecific.
+  // Runs at thread exit with the pointer given to SetThreadValue.
   static void Destroy(void* arg) {
     auto* slot = static_cast<TlsSlot*>(arg);
     T* value = slot->value_;

@@ -65,9 +65,9 @@
 #include "absl/base/config.h"
 #include "alloc_fmt/check.h"
 #include "bagpipe/bag.h"
-#include "bagpipe/internal/cpu_count.h"
 #include "bagpipe/internal/ebr.h"
 #include "bsalloc/bsalloc.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace bagpipe {
@@ -84,7 +84,7 @@ struct HasCheckInvariants<
 // The pipe count a default-constructed BagPipe uses: 2 x CPUs (before
 // rounding up to a power of two). Users that keep many bags (one per size
 // class, say) cap it with this as a reference.
-inline size_t DefaultPipeCount() { return 2 * internal::NumCpus(); }
+inline size_t DefaultPipeCount() { return 2 * platform::CpuCount(); }
 
 // Call in the child after fork(), with no bag operation in progress on the
 // calling thread: reclamation records leased by threads that do not exist in
@@ -114,7 +114,7 @@ class BagPipe {
   using value_type = typename Q::value_type;
   using Queue = Q;
 
-  // A bag with 2 x NumCpus() pipes, rounded up to a power of two.
+  // A bag with 2 x CpuCount() pipes, rounded up to a power of two.
   BagPipe() : BagPipe(DefaultPipeCount()) {}
 
   // A bag with `pipes` pipes rounded up to a power of two (at least 1).

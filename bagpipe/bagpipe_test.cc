@@ -17,10 +17,10 @@
 
 #include "bagpipe/boxed_queue.h"
 #include "bagpipe/faa_queue.h"
-#include "bagpipe/internal/cpu_count.h"
 #include "bagpipe/testing/test_util.h"
 #include "bagpipe/yc_queue.h"
 #include "gtest/gtest.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace bagpipe {
@@ -43,9 +43,9 @@ TEST(BagPipeTest, PipeCountIsRoundedUpToAPowerOfTwo) {
   EXPECT_EQ(FaaPipe(5).pipe_count(), 8u);
   EXPECT_EQ(FaaPipe(16).pipe_count(), 16u);
   size_t want = 1;
-  while (want < 2 * internal::NumCpus()) want <<= 1;
+  while (want < 2 * platform::CpuCount()) want <<= 1;
   EXPECT_EQ(FaaPipe().pipe_count(), want);
-  EXPECT_GE(internal::NumCpus(), 1u);
+  EXPECT_GE(platform::CpuCount(), 1u);
 }
 
 TEST(BagPipeTest, HandlesGetOddStridesFromASharedSeed) {

@@ -48,8 +48,6 @@
 #ifndef BAGPIPE_YC_QUEUE_H_
 #define BAGPIPE_YC_QUEUE_H_
 
-#include <sched.h>
-
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -61,6 +59,7 @@
 #include "bagpipe/bag.h"
 #include "bagpipe/internal/ebr.h"
 #include "bagpipe/internal/word.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace bagpipe {
@@ -230,7 +229,7 @@ class YangCrummeyQueue
         Segment* fresh = NewSegment(guard, s->id + 1);
         if (ABSL_PREDICT_FALSE(fresh == nullptr)) {
           if (!wait_for_memory) return nullptr;
-          sched_yield();
+          platform::Yield();
           continue;
         }
         // Release publishes the zeroed segment.

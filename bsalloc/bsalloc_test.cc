@@ -5,9 +5,9 @@
 
 #include <errno.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
-#include <atomic>
 #include <random>
 #include <thread>
 #include <vector>
@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "mmap_alloc/fault_injection.h"
 #include "mmap_alloc/mmap_alloc.h"
+#include "platform/testing/sanitizers.h"
 
 namespace allocators {
 namespace bsalloc {
@@ -50,11 +51,7 @@ TEST(BsallocClassesTest, ClassBoundaries) {
 // Bazel can shard it. Sanitizer runtimes intercept every map and unmap call
 // (TSan costs ~0.5 ms a pair), so those builds take every 97th size instead,
 // plus every class boundary; the default build covers all 262 144 sizes.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr size_t kSizeStep = 8 * 97;
-#else
-constexpr size_t kSizeStep = 8;
-#endif
+constexpr size_t kSizeStep = platform::testing::kSanitized ? 8 * 97 : 8;
 constexpr size_t kMaxSize = size_t{2} << 20;
 constexpr int kSlices = 8;
 

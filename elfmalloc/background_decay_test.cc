@@ -7,7 +7,6 @@
 // stay dirty until the next slow-path call (info/reliability.md row 38).
 // Tagged noasan/notsan: it measures resident memory.
 
-#include <dirent.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,7 +17,8 @@
 #include <vector>
 
 #include "elfmalloc/elfmalloc.h"
-#include "elfmalloc/internal/default_heap.h"
+#include "elfmalloc/internal/config.h"
+#include "elfmalloc/internal/heap.h"
 #include "elfmalloc/testing/test_util.h"
 #include "gtest/gtest.h"
 
@@ -28,17 +28,11 @@ namespace {
 
 constexpr size_t kMiB = size_t{1} << 20;
 
-size_t ThreadCount() {
-  DIR* d = opendir("/proc/self/task");
-  if (d == nullptr) return 0;
-  size_t n = 0;
-  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
-  closedir(d);
-  return n;
-}
+using DefaultHeap = internal::Heap<internal::MagazineConfig>;
+using platform::testing::ThreadCount;
 
 TEST(BackgroundDecayTest, IdleFreePagesGoBackWithoutAllocatorCalls) {
-  ASSERT_TRUE(internal::DefaultHeap::Instance().options().background_thread);
+  ASSERT_TRUE(DefaultHeap::Instance().options().background_thread);
   // 64 MiB of 64-byte objects, allocated and freed by a thread that then
   // exits: its caches go back and the emptied slags become dirty pages.
   std::thread t([] {
@@ -64,8 +58,8 @@ TEST(BackgroundDecayTest, IdleFreePagesGoBackWithoutAllocatorCalls) {
               dirty >> 10, dirty_after >> 10, resident >> 10,
               resident_after >> 10,
               static_cast<unsigned long long>(
-                  internal::DefaultHeap::Instance().background_decay_steps()));
-  EXPECT_GT(internal::DefaultHeap::Instance().background_decay_steps(), 0u);
+                  DefaultHeap::Instance().background_decay_steps()));
+  EXPECT_GT(DefaultHeap::Instance().background_decay_steps(), 0u);
   EXPECT_LE(dirty_after, 4 * kMiB);
   EXPECT_LE(resident_after + dirty / 2, resident);
 }

@@ -4,11 +4,11 @@
 // The C-API conformance suite over elfmalloc through prefixed symbols
 // (elf_malloc, elf_free, ...), which do not replace the test's own malloc.
 
-#include "elfmalloc/malloc_binding.h"
+#include "elfmalloc/testing/api_binding.h"
 #include "malloc_bind/c_api_conformance.h"
 #include "malloc_bind/malloc_bind.h"
 
-MALLOC_BIND_DEFINE_C(elf_, ::allocators::elfmalloc::ElfmallocBinding)
+MALLOC_BIND_DEFINE_C(elf_, ::allocators::elfmalloc::testing::ApiBinding)
 
 namespace allocators {
 namespace elfmalloc {

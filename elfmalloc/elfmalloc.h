@@ -8,9 +8,11 @@
 //   p = allocators::elfmalloc::Realloc(p, 1000);
 //   allocators::elfmalloc::Free(p);
 //
-// Link `//elfmalloc` for the default MagazineCache front-end or
-// `//elfmalloc:elfmalloc_local` for the LocalCache ("elfmalloc-l") one; a
-// program links one of them. The C malloc symbols come from malloc_bind.
+// Link `//elfmalloc` for the default build (MagazineCache front-end),
+// `//elfmalloc:elfmalloc_local` for the LocalCache one ("elfmalloc-l") or
+// `//elfmalloc:elfmalloc_secure` for the hardened one; a program links one
+// of them (two are a duplicate-symbol error at link time). The C malloc
+// symbols come from //elfmalloc:malloc (and its _local, _secure variants).
 //
 // Semantics follow C's malloc family where they overlap:
 // * Allocation failure returns nullptr with errno ENOMEM; nothing aborts.
@@ -120,6 +122,13 @@ void PrintStats(void (*write)(void* opaque, const char* line), void* opaque);
 
 // "magazine" or "local": the front-end this library was built with.
 const char* FrontendName();
+
+// The build this library is: "elfmalloc", "elfmalloc-l", "elfmalloc-secure"
+// (the names of their shared libraries, without "lib" and ".so").
+const char* BuildName();
+
+// True in the hardened build (libelfmalloc-secure.so).
+bool IsHardened();
 
 }  // namespace elfmalloc
 }  // namespace allocators

@@ -11,8 +11,8 @@
 //                   replacement into it (writing a word).
 //
 // Subjects: glibc (std::malloc / std::free: this binary links no
-// replacement malloc), "elfmalloc" = Heap<MagazineCache> and "elfmalloc-l" =
-// Heap<LocalCache>, driven directly through their static Alloc/Free. Each
+// replacement malloc), "elfmalloc" = Heap<MagazineConfig> and "elfmalloc-l" =
+// Heap<LocalConfig>, driven directly through their static Alloc/Free. Each
 // template instance has its own pools and thread caches, so the two heaps
 // coexist; objects never cross from one subject to another.
 //
@@ -51,7 +51,7 @@
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "benchmark/benchmark.h"
-#include "elfmalloc/internal/frontends.h"
+#include "elfmalloc/internal/config.h"
 #include "elfmalloc/internal/heap.h"
 
 namespace allocators {
@@ -98,14 +98,14 @@ struct Glibc {
   static void Free(void* p) { std::free(p); }
 };
 
-template <typename FE>
+template <typename Config>
 struct Elf {
-  static constexpr const char* kName = FE::kName;  // "magazine" / "local"
+  static constexpr const char* kName = Config::kName;
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Alloc(size_t n) {
-    return internal::Heap<FE>::Alloc(n);
+    return internal::Heap<Config>::Alloc(n);
   }
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Free(void* p) {
-    internal::Heap<FE>::Free(p);
+    internal::Heap<Config>::Free(p);
   }
 };
 
@@ -246,8 +246,8 @@ const int kRegistered = [] {
   for (const W& w : workloads) {
     for (int64_t t : thread_counts) {
       Register<Glibc>(w.name, "glibc", w.w, t);
-      Register<Elf<internal::MagazineCache>>(w.name, "elfmalloc", w.w, t);
-      Register<Elf<internal::LocalCache>>(w.name, "elfmalloc-l", w.w, t);
+      Register<Elf<internal::MagazineConfig>>(w.name, "elfmalloc", w.w, t);
+      Register<Elf<internal::LocalConfig>>(w.name, "elfmalloc-l", w.w, t);
     }
   }
   return 0;

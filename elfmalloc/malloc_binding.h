@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 // Copyright 2026 the allocators authors.
 //
-// ElfmallocBinding: the elfmalloc heap as a malloc_bind binding
-// (malloc_bind/malloc_bind.h), for libelfmalloc.so, //elfmalloc:malloc and
-// the C-API tests. It calls the process-wide heap's inline fast paths
-// directly (internal/default_heap.h), so each C entry point is one function;
-// the heap is whichever of //elfmalloc and //elfmalloc:elfmalloc_local the
-// target links (a mismatch fails to link).
+// ElfmallocBinding<Config>: the process-wide Heap<Config> as a malloc_bind
+// binding (malloc_bind/malloc_bind.h). Each variant's malloc library
+// (elfmalloc/variants.bzl) instantiates it for its own Config, so every C
+// entry point inlines that heap's fast paths and is one function.
+//
+// Thread-safe.
 
 #ifndef ELFMALLOC_MALLOC_BINDING_H_
 #define ELFMALLOC_MALLOC_BINDING_H_
@@ -14,13 +14,14 @@
 #include <cstddef>
 
 #include "absl/base/attributes.h"
-#include "elfmalloc/internal/default_heap.h"
+#include "elfmalloc/internal/heap.h"
 
 namespace allocators {
 namespace elfmalloc {
 
+template <typename Config>
 struct ElfmallocBinding {
-  using Heap = internal::DefaultHeap;
+  using Heap = internal::Heap<Config>;
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Alloc(size_t size) {
     return Heap::Alloc(size);

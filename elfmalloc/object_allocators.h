@@ -44,6 +44,7 @@
 
 #include "alloc_fmt/check.h"
 #include "bsalloc/bsalloc.h"
+#include "elfmalloc/internal/config.h"
 #include "elfmalloc/internal/frontends.h"
 #include "elfmalloc/internal/page_alloc.h"
 #include "elfmalloc/internal/slag.h"
@@ -169,8 +170,10 @@ class SizedAllocator {
   FE fe_;
 };
 
-using MagazineAllocator = SizedAllocator<internal::MagazineCache>;
-using LocalAllocator = SizedAllocator<internal::LocalCache>;
+using MagazineAllocator =
+    SizedAllocator<internal::MagazineCache<internal::MagazineConfig>>;
+using LocalAllocator =
+    SizedAllocator<internal::LocalCache<internal::LocalConfig>>;
 
 static_assert(object_alloc::kIsUntypedObjectAlloc<MagazineAllocator>);
 static_assert(object_alloc::kIsUntypedObjectAlloc<LocalAllocator>);

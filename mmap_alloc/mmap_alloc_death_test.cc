@@ -10,18 +10,15 @@
 
 #include "gtest/gtest.h"
 #include "mmap_alloc/fault_injection.h"
-#include "mmap_alloc/internal/proc_self.h"
 #include "mmap_alloc/mmap_alloc.h"
+#include "platform/testing/proc.h"
+#include "platform/testing/sanitizers.h"
 
 namespace allocators {
 namespace mmap_alloc {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
+using platform::testing::kSanitized;
 
 size_t Page() { return PageSize(); }
 
@@ -200,7 +197,7 @@ TEST_F(MapAllocDeathTest, ProtectReadOnlyMakesWritesFault) {
   p[0] = 42;
   p[Page()] = 43;
   ASSERT_TRUE(a.Protect(p, Page(), kPermRead));
-  EXPECT_EQ(internal::PermsAt(p), "r--p");
+  EXPECT_EQ(platform::testing::PermsAt(p), "r--p");
   EXPECT_EQ(static_cast<volatile char*>(p)[0], 42);  // reading still works
   WriteByte(p + Page());  // the neighbouring page is still writable
   if (kSanitized) {
@@ -220,7 +217,7 @@ TEST_F(MapAllocDeathTest, ProtectNoneMakesReadsFault) {
   char* p = static_cast<char*>(a.Alloc(Page()));
   ASSERT_NE(p, nullptr);
   ASSERT_TRUE(a.Protect(p, Page(), kPermNone));
-  EXPECT_FALSE(internal::IsReadable(p));
+  EXPECT_FALSE(platform::testing::IsReadable(p));
   if (kSanitized) {
     EXPECT_DEATH((void)static_cast<volatile char*>(p)[0], "SEGV");
   } else {

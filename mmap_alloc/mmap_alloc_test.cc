@@ -3,12 +3,12 @@
 //
 // Behaviour tests for MapAlloc. Fatal misuse is covered separately in
 // mmap_alloc_death_test.cc. Memory and address-space effects are observed
-// from outside through /proc/self (internal/proc_self.h) rather than trusted
+// from outside through /proc/self (platform/testing/proc.h) rather than trusted
 // from return values. No test depends on timing.
 
 #include "mmap_alloc/mmap_alloc.h"
 
-#include <sys/mman.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,27 +23,27 @@
 
 #include "gtest/gtest.h"
 #include "mmap_alloc/fault_injection.h"
-#include "mmap_alloc/internal/proc_self.h"
 #include "mmap_alloc/testing/mapping_limit.h"
 #include "object_alloc/object_alloc.h"
+#include "platform/platform.h"
+#include "platform/testing/proc.h"
+#include "platform/testing/sanitizers.h"
 
 namespace allocators {
 namespace mmap_alloc {
 namespace {
 
-using internal::FindMapping;
-using internal::IsReadable;
-using internal::MapsEntry;
-using internal::PermsAt;
-using internal::ResidentBytes;
-using internal::TotalMappedBytes;
-using internal::VmFlagsAt;
+using platform::testing::FindMapping;
+using platform::testing::IsReadable;
+using platform::testing::MapsEntry;
+using platform::testing::PermsAt;
+using platform::testing::ResidentBytes;
+using platform::testing::TotalMappedBytes;
+using platform::testing::VmFlagsAt;
 
 constexpr size_t kKiB = size_t{1} << 10;
 constexpr size_t kMiB = size_t{1} << 20;
 constexpr size_t kPtrdiffMax = static_cast<size_t>(PTRDIFF_MAX);
-// Kernel ABI value of MADV_POPULATE_WRITE, which older C libraries lack.
-constexpr int kMadvPopulateWrite = 23;
 
 size_t Page() { return PageSize(); }
 
@@ -99,7 +99,8 @@ bool KernelCanPopulate() {
   const MapAlloc a;
   void* p = a.Alloc(Page());
   if (p == nullptr) return false;
-  const bool ok = madvise(p, Page(), kMadvPopulateWrite) == 0;
+  const bool ok =
+      platform::Advise(p, Page(), platform::Advice::kPopulateWrite) == 0;
   a.Dealloc(p, Page());
   return ok;
 }
@@ -117,8 +118,9 @@ class MapAllocTest : public ::testing::Test {
 
 // --- Page size and builder ---------------------------------------------------
 
-TEST_F(MapAllocTest, PageSizeMatchesSysconf) {
-  EXPECT_EQ(PageSize(), static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+TEST_F(MapAllocTest, PageSizeIsThePlatformsAndAuxvs) {
+  EXPECT_EQ(PageSize(), platform::PageSize());
+  EXPECT_EQ(PageSize(), static_cast<size_t>(getauxval(AT_PAGESZ)));
   EXPECT_EQ(PageSize() & (PageSize() - 1), 0u);
   EXPECT_EQ(PageSize(), PageSize());  // cached value is stable
 }
@@ -907,14 +909,9 @@ TEST_F(MapAllocTest, FailNextMapsIsExactUnderContention) {
 
 TEST_F(MapAllocTest, ConcurrentAllocTouchDealloc) {
   constexpr int kThreads = 4;
-#if defined(__SANITIZE_THREAD__)
-  // TSan's mmap/munmap interceptors reset shadow memory and cost about
-  // 0.5 ms per pair, so 4000 pairs alone would take over 2 s on two cores.
-  // A smaller smoke run still exercises every path concurrently.
-  constexpr int kIters = 400;
-#else
-  constexpr int kIters = 1000;
-#endif
+  // TSan's mmap/munmap interceptors reset shadow memory and are slow; a
+  // smaller smoke run still exercises every path concurrently.
+  constexpr int kIters = platform::testing::kTsan ? 400 : 1000;
   const MapAlloc shared;
   std::atomic<int> errors{0};
   std::vector<std::thread> threads;

@@ -239,7 +239,7 @@ size_t CheckDroppedObjects(const std::vector<const void*>& handed_out,
   size_t inspected = 0;
   for (const void* p : handed_out) {
     if (policy == DropCheck::kBackingOnly && !backing.Owns(p, size)) continue;
-    if (!IsMappedRange(p, size)) continue;
+    if (!platform::testing::IsReadable(p, size)) continue;
     ++inspected;
     const TesterState state = StateAt(p, size);
     if (state != TesterState::kDropped && state != TesterState::kInvalid) {

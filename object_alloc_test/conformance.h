@@ -84,7 +84,7 @@
 //   deallocated (anything else means the object changed while live);
 // - DropAndCheck: after everything was deallocated and the allocator
 //   destroyed, every object ever handed out that may safely be read (see
-//   DropCheck) and is readable (IsMappedRange) is Dropped or Invalid, i.e.
+//   DropCheck) and is readable (IsReadable) is Dropped or Invalid, i.e.
 //   was destroyed. (For untyped allocators the suite itself destroyed every
 //   object, so this step can only catch an allocator that rebuilds one.)
 // The corruption tester itself aborts if the allocator destroys an object
@@ -133,7 +133,7 @@
 #include "object_alloc_test/internal/failure.h"
 #include "object_alloc_test/internal/rng.h"
 #include "object_alloc_test/leaky_alloc.h"
-#include "object_alloc_test/mapped.h"
+#include "platform/testing/proc.h"
 
 namespace allocators {
 namespace object_alloc_test {
@@ -182,8 +182,9 @@ enum class DropCheck {
   // Inspect objects inside the backing LeakyAlloc handed to the factory; skip
   // the rest. The default.
   kBackingOnly,
-  // Also inspect every other object that IsMappedRange reports readable (the
-  // original's rule). Only for allocators that map their memory themselves
+  // Also inspect every other object that platform::testing::IsReadable
+  // reports readable (the original's rule). Only for allocators that map their
+  // memory themselves
   // and never give it to the C++ heap, so that "still mapped" means "still
   // theirs or unmapped".
   kAllReadable,
@@ -399,9 +400,9 @@ class AllocDriver {
 
 // The DropAndCheck step, run after the allocator was destroyed: every
 // address in `handed_out` selected by `policy` (see DropCheck) whose object
-// is readable (IsMappedRange, which also skips ASan-poisoned memory) must
-// hold a Dropped or Invalid object; a Valid or New one was never destroyed.
-// Returns how many objects were inspected.
+// is readable (platform::testing::IsReadable, which also skips ASan-poisoned
+// memory) must hold a Dropped or Invalid object; a Valid or New one was never
+// destroyed. Returns how many objects were inspected.
 template <typename T>
 size_t CheckDropped(const std::vector<const void*>& handed_out,
                     const LeakyAlloc& backing, DropCheck policy) {

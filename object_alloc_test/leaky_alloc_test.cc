@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "object_alloc_test/mapped.h"
+#include "platform/testing/proc.h"
 
 namespace allocators {
 namespace object_alloc_test {
@@ -29,7 +29,8 @@ TEST(LeakyAllocTest, FreedMemoryStaysReadableAndUnchanged) {
   EXPECT_EQ(leaky.blocks(), 100u);
   EXPECT_EQ(leaky.released(), 100u);
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(IsMappedRange(blocks[i], 256));  // not poisoned under ASan
+    // Not poisoned under ASan either.
+    ASSERT_TRUE(platform::testing::IsReadable(blocks[i], 256));
     for (int b = 0; b < 256; ++b) ASSERT_EQ(blocks[i][b], i);
     EXPECT_TRUE(leaky.Owns(blocks[i], 256));
   }

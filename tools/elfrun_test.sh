@@ -5,15 +5,17 @@
 # Tests tools/elfrun without Bazel: ELFRUN_LIB points it at the libraries
 # built as this test's data. Checks the environment it sets (LD_PRELOAD,
 # the ELFMALLOC_* flags), that programs run preloaded with unchanged output
-# and exit status, --verbose and --stats output, --local, --help and usage
-# errors.
+# and exit status, --verbose and --stats output, --local, --secure, --help
+# and usage errors.
 #
 # Usage: elfrun_test.sh ELFRUN LIBELFMALLOC_SO LIBELFMALLOC_L_SO
+#                       LIBELFMALLOC_SECURE_SO
 set -euo pipefail
 
 elfrun=$(realpath "$1")
 lib=$(realpath "$2")
 lib_local=$(realpath "$3")
+lib_secure=$(realpath "$4")
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/elfrun.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -60,7 +62,7 @@ echo "ok: the command's exit status is elfrun's"
 
 # elfmalloc itself says it is active (ELFMALLOC_VERBOSE is wired).
 err=$(ELFRUN_LIB="$lib" "$elfrun" --verbose true 2>&1 >/dev/null)
-grep -q '^elfmalloc: .*(magazine front-end) active in process' <<<"$err" || fail "no start-up line: $err"
+grep -q '^elfmalloc: .*(elfmalloc, magazine front-end) active in process' <<<"$err" || fail "no start-up line: $err"
 echo "ok: --verbose: $err"
 
 # --stats: the statistics report is printed when the program exits.
@@ -72,11 +74,18 @@ echo "ok: --stats prints the statistics report at exit"
 mkdir libs
 ln -s "$lib" libs/libelfmalloc.so
 ln -s "$lib_local" libs/libelfmalloc-l.so
+ln -s "$lib_secure" libs/libelfmalloc-secure.so
 err=$(ELFRUN_LIB="$work/libs" "$elfrun" --local --verbose true 2>&1 >/dev/null)
-grep -q '(local front-end) active' <<<"$err" || fail "--local did not preload the LocalCache library: $err"
+grep -q '(elfmalloc-l, local front-end) active' <<<"$err" || fail "--local did not preload the LocalCache library: $err"
 err=$(ELFRUN_LIB="$work/libs" "$elfrun" --verbose true 2>&1 >/dev/null)
-grep -q '(magazine front-end) active' <<<"$err" || fail "default did not preload the MagazineCache library: $err"
+grep -q '(elfmalloc, magazine front-end) active' <<<"$err" || fail "default did not preload the MagazineCache library: $err"
 echo "ok: --local selects libelfmalloc-l.so"
+# The hardened build names itself in the start-up line and the report.
+err=$(ELFRUN_LIB="$work/libs" "$elfrun" --secure --verbose --stats true 2>&1 >/dev/null)
+grep -q '(elfmalloc-secure, magazine front-end, hardened) active' <<<"$err" || fail "--secure: no hardened start-up line: $err"
+grep -q '^elfmalloc statistics (elfmalloc-secure, magazine front-end, hardened)$' <<<"$err" || fail "--secure: the report does not name the build: $err"
+! grep -q 'has no effect' <<<"$err" || fail "--secure: the hardened library says ELFMALLOC_SECURE has no effect"
+echo "ok: --secure selects libelfmalloc-secure.so, which names itself"
 
 # 5. --help, usage errors, a missing library.
 help=$("$elfrun" --help)

@@ -10,11 +10,10 @@
 #include <cstdint>
 #include <new>
 
-#include <sched.h>
-
 #include "absl/base/attributes.h"
 #include "alloc_fmt/check.h"
 #include "bsalloc/bsalloc.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace bagpipe {
@@ -201,7 +200,7 @@ EbrRecord* EbrLeaseSlow() {
     // to come free. With no record at all there is nothing to wait for.
     ALLOC_CHECK(g_records.load(std::memory_order_acquire) != nullptr,
                 "bagpipe: out of memory (first EBR records)");
-    sched_yield();
+    platform::Yield();
   }
   EbrRecord* batch = static_cast<EbrRecord*>(mem);
   for (size_t i = 0; i < kRecordsPerBatch; ++i) new (&batch[i]) EbrRecord();

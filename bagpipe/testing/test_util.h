@@ -14,8 +14,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -23,23 +23,13 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "platform/testing/sanitizers.h"
 
 namespace allocators {
 namespace bagpipe {
 namespace testing {
 
-// True under ThreadSanitizer or AddressSanitizer (GCC and Clang spellings).
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-inline constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-inline constexpr bool kSanitized = true;
-#else
-inline constexpr bool kSanitized = false;
-#endif
-#else
-inline constexpr bool kSanitized = false;
-#endif
+using platform::testing::kSanitized;
 
 // True if BAGPIPE_TEST_SCALE=large.
 inline bool LargeScale() {

@@ -44,6 +44,8 @@
 #include <thread>
 #include <vector>
 
+#include "platform/testing/proc.h"
+
 namespace allocators {
 namespace bench {
 
@@ -300,15 +302,8 @@ Totals RunThreads(int n, Fn fn) {
 // here rather than by the runner: wait4's ru_maxrss also counts the memory
 // of the runner's process image before exec, which hides small peaks.
 inline unsigned long PeakRssKib() {
-  std::FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return 0;
-  char line[256];
-  unsigned long kib = 0;
-  while (std::fgets(line, sizeof(line), f) != nullptr) {
-    if (std::sscanf(line, "VmHWM: %lu kB", &kib) == 1) break;
-  }
-  std::fclose(f);
-  return kib;
+  const int64_t kib = platform::testing::StatusKib("VmHWM");
+  return kib < 0 ? 0 : static_cast<unsigned long>(kib);
 }
 
 inline int PrintResult(const Options& options, const Totals& totals) {

@@ -2,7 +2,7 @@
 // Copyright 2026 the allocators authors.
 //
 // Fuzz target: the input is a sequence of calls to elfmalloc's C API
-// (malloc_bind's CApi over ElfmallocBinding, as prefixed symbols fuzz_elf_*
+// (malloc_bind's CApi over the public API, as prefixed symbols fuzz_elf_*
 // that leave the process's own malloc alone) on a table of 16 slots. Every
 // live block is filled with a pattern unique to its slot and lifetime and
 // verified before it is freed or reallocated, at every Release() and at the
@@ -36,26 +36,17 @@
 #include <cstring>
 
 #include "elfmalloc/elfmalloc.h"
-#include "elfmalloc/malloc_binding.h"
+#include "elfmalloc/testing/api_binding.h"
 #include "malloc_bind/malloc_bind.h"
+#include "platform/testing/sanitizers.h"
 
-MALLOC_BIND_DEFINE_C(fuzz_elf_, ::allocators::elfmalloc::ElfmallocBinding)
+MALLOC_BIND_DEFINE_C(fuzz_elf_, ::allocators::elfmalloc::testing::ApiBinding)
 
 namespace allocators {
 namespace elfmalloc {
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kTsan = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool kTsan = true;
-#else
-constexpr bool kTsan = false;
-#endif
-#else
-constexpr bool kTsan = false;
-#endif
+using platform::testing::kTsan;
 
 constexpr size_t kSlots = 16;
 constexpr size_t kMaxOps = 2048;

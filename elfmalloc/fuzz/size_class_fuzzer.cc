@@ -2,8 +2,8 @@
 // Copyright 2026 the allocators authors.
 //
 // Fuzz target: the size-class mapping (size_classes.h) and the aligned class
-// choice (internal/heap.h AlignedClass) for sizes and alignments taken from
-// the input, checked against definitions written independently of the
+// choice (internal/class_layout.h AlignedClass) for sizes and alignments taken
+// from the input, checked against definitions written independently of the
 // lookup tables:
 //
 //   SizeToClass(n)       the smallest class whose size is >= n, or
@@ -27,7 +27,7 @@
 
 #include <cstdio>
 
-#include "elfmalloc/internal/heap.h"
+#include "elfmalloc/internal/class_layout.h"
 #include "elfmalloc/size_classes.h"
 
 namespace allocators {

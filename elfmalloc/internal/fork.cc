@@ -3,13 +3,12 @@
 
 #include "elfmalloc/internal/fork.h"
 
-#include <pthread.h>
-
 #include <atomic>
 
 #include "absl/base/thread_annotations.h"
 #include "alloc_fmt/check.h"
 #include "bagpipe/bagpipe.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -40,9 +39,7 @@ void Child() {
 }
 
 void InstallHandlers() {
-  // pthread_atfork keeps its first handlers in static storage (glibc), so
-  // this does not allocate when called early.
-  const int err = pthread_atfork(&Prepare, &UnlockAll, &Child);
+  const int err = platform::AtFork(&Prepare, &UnlockAll, &Child);
   ALLOC_CHECK(err == 0, "elfmalloc: pthread_atfork failed (error %d)", err);
 }
 

@@ -2,7 +2,7 @@
 // Copyright 2026 the allocators authors.
 //
 // The front-ends' stacks: LIFO reuse with the last freed object held back,
-// the magazine's return of its upper half when full, LocalCache's current-slag
+// the magazine's return of its upper half when full, Local's current-slag
 // rule, and Shutdown returning every object and slag (all pages back in the
 // page allocator).
 
@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "elfmalloc/internal/config.h"
 #include "elfmalloc/internal/page_alloc.h"
 #include "elfmalloc/internal/slag.h"
 #include "elfmalloc/internal/slag_geometry.h"
@@ -24,6 +25,9 @@ namespace internal {
 namespace {
 
 constexpr size_t kPage = size_t{64} << 10;
+
+using Magazine = MagazineCache<MagazineConfig>;
+using Local = LocalCache<LocalConfig>;
 
 struct Pools {
   explicit Pools(size_t size)
@@ -51,12 +55,12 @@ struct OneMagazine {
   }
   Pools p;
   PageAlloc::Handle h;
-  MagazineCache m;
+  Magazine m;
 };
 
 TEST(MagazineCacheTest, StackIsLifoAndSpillsItsUpperHalf) {
   OneMagazine one(256, 8);
-  MagazineCache& m = one.m;
+  Magazine& m = one.m;
   std::vector<void*> objs;
   for (int i = 0; i < 20; ++i) objs.push_back(m.Alloc());
   for (int i = 0; i < 8; ++i) m.Free(objs[i]);
@@ -83,7 +87,7 @@ TEST(MagazineCacheTest, StackIsLifoAndSpillsItsUpperHalf) {
 TEST(MagazineCacheTest, TheLastFreedObjectIsHeldBack) {
   Pools p(4096);  // 15 objects per 64 KiB slag
   PageAlloc::Handle h(&p.pages);
-  MagazineCache m;
+  Magazine m;
   m.Setup(&p.pool, &h, 64);
   const size_t n = p.pool.geom.n_objects;
   std::vector<void*> objs;
@@ -113,7 +117,7 @@ TEST(MagazineCacheDeathTest, StaleFreeAfterAnAllocationIsReported) {
   EXPECT_DEATH(
       {
         OneMagazine one(64, 64);
-        MagazineCache& m = one.m;
+        Magazine& m = one.m;
         void* a = m.Alloc();
         void* b = m.Alloc();
         m.Free(a);
@@ -131,7 +135,7 @@ TEST(MagazineCacheDeathTest, StaleFreeAfterAnAllocationIsReported) {
 TEST(MagazineCacheTest, LimitAdaptsToHowTheThreadUsesTheClass) {
   Pools p(256);
   PageAlloc::Handle h(&p.pages);
-  MagazineCache producer, consumer, source;
+  Magazine producer, consumer, source;
   producer.Setup(&p.pool, &h, 4096);
   consumer.Setup(&p.pool, &h, 4096);
   source.Setup(&p.pool, &h, 4096);
@@ -171,15 +175,15 @@ TEST(MagazineCacheTest, LimitAdaptsToHowTheThreadUsesTheClass) {
 TEST(MagazineCacheTest, PassingObjectsBackAndForthKeepsTheLimitBounded) {
   Pools p(256);  // 255 objects per 64 KiB slag
   PageAlloc::Handle h(&p.pages);
-  MagazineCache a, b;
+  Magazine a, b;
   a.Setup(&p.pool, &h, 65536);
   b.Setup(&p.pool, &h, 65536);
   const uint32_t slag = static_cast<uint32_t>(p.pool.geom.n_objects);
   std::vector<void*> batch;
   uint64_t x = 1;
   for (int round = 0; round < 4000; ++round) {
-    MagazineCache& from = round % 2 == 0 ? a : b;
-    MagazineCache& to = round % 2 == 0 ? b : a;
+    Magazine& from = round % 2 == 0 ? a : b;
+    Magazine& to = round % 2 == 0 ? b : a;
     // Batches of 100..299 objects: the caches drift apart and refresh.
     x = x * 6364136223846793005u + 1442695040888963407u;
     const size_t n = 100 + (x >> 33) % 200;
@@ -199,7 +203,7 @@ TEST(MagazineCacheTest, PassingObjectsBackAndForthKeepsTheLimitBounded) {
 // all (Hoard's threadtest) keeps every one of them cached.
 TEST(MagazineCacheTest, OneLongRunIsKeptWhole) {
   OneMagazine one(256, 65536);
-  MagazineCache& m = one.m;
+  Magazine& m = one.m;
   std::vector<void*> objs;
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 5000; ++i) objs.push_back(m.Alloc());
@@ -220,7 +224,7 @@ TEST(MagazineCacheTest, OneLongRunIsKeptWhole) {
 TEST(MagazineCacheTest, ObjectsReturnedInOrderFreeWholeSlags) {
   for (size_t size : {16, 48, 256, 4096}) {
     OneMagazine one(size, 65536);
-    MagazineCache& m = one.m;
+    Magazine& m = one.m;
     const size_t n = 3 * one.p.pool.geom.n_objects + 7;
     std::vector<void*> objs;
     for (size_t i = 0; i < n; ++i) objs.push_back(m.Alloc());
@@ -241,7 +245,7 @@ TEST(MagazineCacheDeathTest, DoubleFreeInAnOrderedReturnIsReported) {
   EXPECT_DEATH(
       {
         OneMagazine one(64, 64);
-        MagazineCache& m = one.m;
+        Magazine& m = one.m;
         void* a = m.Alloc();
         void* b = m.Alloc();
         m.Free(b);
@@ -258,7 +262,7 @@ TEST(MagazineCacheDeathTest, DoubleFreeInAnOrderedReturnIsReported) {
 // work, the stack comes back.
 TEST(MagazineCacheTest, AFailedStackMapIsNotRetriedOnEveryFree) {
   OneMagazine one(64, 4096);
-  MagazineCache& m = one.m;
+  Magazine& m = one.m;
   std::vector<void*> objs;
   for (int i = 0; i < 20000; ++i) objs.push_back(m.Alloc());
   const size_t kForever = size_t{1} << 40;
@@ -275,8 +279,8 @@ TEST(MagazineCacheTest, AFailedStackMapIsNotRetriedOnEveryFree) {
 }
 
 // A cache that shuts down (its thread exited) leaves its stack for the
-// next cache of the class, which then needs no map (spec E.4 #32: thread
-// churn spent 35% of its time mapping and unmapping stacks).
+// next cache of the class, which then needs no map (row 32 of
+// info/reliability.md: short-lived threads).
 TEST(MagazineCacheTest, AShutDownCachesStackServesTheNextCache) {
   Pools p(64);
   StackSpares spares;
@@ -284,7 +288,7 @@ TEST(MagazineCacheTest, AShutDownCachesStackServesTheNextCache) {
   PageAlloc::Handle h(&p.pages);
   std::vector<void*> objs;
   {
-    MagazineCache first;
+    Magazine first;
     first.Setup(&p.pool, &h, 1024);
     for (int i = 0; i < 100; ++i) objs.push_back(first.Alloc());
     for (void* o : objs) first.Free(o);
@@ -298,7 +302,7 @@ TEST(MagazineCacheTest, AShutDownCachesStackServesTheNextCache) {
   }
   const size_t kForever = size_t{1} << 40;
   mmap_alloc::testing::FailNextMaps(kForever);
-  MagazineCache next;
+  Magazine next;
   next.Setup(&p.pool, &h, 1024);
   objs.clear();
   for (int i = 0; i < 10; ++i) objs.push_back(next.Alloc());
@@ -323,15 +327,15 @@ TEST(MagazineCacheTest, SpareStacksAreBounded) {
   p.pool.spares = &spares;
   PageAlloc::Handle h(&p.pages);
   constexpr size_t kCaches = StackSpares::kPerClass + 3;
-  std::vector<MagazineCache> caches(kCaches);
-  for (MagazineCache& c : caches) {
+  std::vector<Magazine> caches(kCaches);
+  for (Magazine& c : caches) {
     c.Setup(&p.pool, &h, 256);
     void* o = c.Alloc();
     void* o2 = c.Alloc();
     c.Free(o);
     c.Free(o2);
   }
-  for (MagazineCache& c : caches) c.Shutdown();
+  for (Magazine& c : caches) c.Shutdown();
   EXPECT_EQ(p.pool.n_spare_stacks, StackSpares::kPerClass);
   EXPECT_EQ(DrainSpareStacks(&p.pool), StackSpares::kPerClass);
   EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
@@ -343,7 +347,7 @@ TEST(MagazineCacheTest, SpareStacksAreBounded) {
 TEST(MagazineCacheTest, FirstFreeOfAForeignObjectGoesBackToItsSlag) {
   Pools p(256);
   PageAlloc::Handle h(&p.pages);
-  MagazineCache owner, other;
+  Magazine owner, other;
   owner.Setup(&p.pool, &h, 64);
   other.Setup(&p.pool, &h, 64);
   void* a = owner.Alloc();
@@ -366,8 +370,8 @@ TEST(MagazineCacheDeathTest, HeldObjectFreedElsewhereIsReportedWhenTaken) {
       {
         Pools p(4096);  // 15 objects per 64 KiB slag
         PageAlloc::Handle h(&p.pages);
-        MagazineCache owner;
-        MagazineCache other;
+        Magazine owner;
+        Magazine other;
         owner.Setup(&p.pool, &h, 64);
         other.Setup(&p.pool, &h, 64);
         void* a = owner.Alloc();
@@ -381,8 +385,8 @@ TEST(MagazineCacheDeathTest, HeldObjectFreedElsewhereIsReportedWhenTaken) {
 TEST(LocalCacheTest, CachesOnlyTheCurrentSlag) {
   Pools p(4096);  // 15 objects per 64 KiB slag
   PageAlloc::Handle h(&p.pages);
-  LocalCache l;
-  l.Setup(&p.pool, &h, LocalCache::CapacityFor(p.pool.geom));
+  Local l;
+  l.Setup(&p.pool, &h, Local::CapacityFor(p.pool.geom));
   const size_t n = p.pool.geom.n_objects;
   std::vector<void*> first, second;
   for (size_t i = 0; i < n; ++i) first.push_back(l.Alloc());
@@ -404,11 +408,11 @@ TEST(LocalCacheTest, CachesOnlyTheCurrentSlag) {
 TEST(LocalCacheTest, BigObjectsFromOtherSlagsGoBackSoon) {
   Pools p(16384);  // 3 objects per 64 KiB slag
   PageAlloc::Handle h(&p.pages);
-  LocalCache owner, other;
-  owner.Setup(&p.pool, &h, LocalCache::CapacityFor(p.pool.geom));
-  other.Setup(&p.pool, &h, LocalCache::CapacityFor(p.pool.geom));
+  Local owner, other;
+  owner.Setup(&p.pool, &h, Local::CapacityFor(p.pool.geom));
+  other.Setup(&p.pool, &h, Local::CapacityFor(p.pool.geom));
   const size_t n = p.pool.geom.n_objects;
-  ASSERT_EQ(LocalCache::RemoteBatchFor(16384), 4u);
+  ASSERT_EQ(RemoteBatchFor(16384), 4u);
   std::vector<void*> objs;
   for (size_t i = 0; i < 10 * n; ++i) objs.push_back(owner.Alloc());
   other.Free(owner.Alloc());  // other's stack exists from here on

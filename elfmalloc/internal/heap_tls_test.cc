@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "elfmalloc/internal/frontends.h"
+#include "elfmalloc/internal/config.h"
 #include "elfmalloc/internal/heap.h"
 #include "gtest/gtest.h"
 
@@ -24,7 +24,7 @@ namespace elfmalloc {
 namespace internal {
 namespace {
 
-template <typename FE>
+template <typename Config>
 struct LateKey {
   static inline pthread_key_t key;
   static inline std::atomic<int> ok{0};
@@ -32,7 +32,7 @@ struct LateKey {
 
   // Runs at thread exit, after the heap's TlsSlot destructor.
   static void Destructor(void* arg) {
-    using H = Heap<FE>;
+    using H = Heap<Config>;
     if (H::Local() == nullptr) tls_was_gone.fetch_add(1);
     auto* early = static_cast<uint64_t*>(arg);
     if (early[0] != 0x1234) return;
@@ -48,10 +48,10 @@ struct LateKey {
   }
 };
 
-template <typename FE>
+template <typename Config>
 class HeapTlsTest : public ::testing::Test {};
-using Frontends = ::testing::Types<MagazineCache, LocalCache>;
-TYPED_TEST_SUITE(HeapTlsTest, Frontends);
+using Configs = ::testing::Types<MagazineConfig, LocalConfig, HardenedConfig>;
+TYPED_TEST_SUITE(HeapTlsTest, Configs);
 
 TYPED_TEST(HeapTlsTest, CallsAfterTheThreadCacheIsGone) {
   using H = Heap<TypeParam>;

@@ -12,8 +12,8 @@
 #include "absl/base/thread_annotations.h"
 #include "alloc_fmt/spin_lock.h"
 #include "elfmalloc/internal/page_alloc.h"
-#include "elfmalloc/internal/slag.h"  // kSecure
 #include "mmap_alloc/mmap_alloc.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -22,15 +22,16 @@ namespace {
 
 struct Record {
   uintptr_t addr;  // 0: empty slot
-  size_t bytes;    // mapped length (page multiple)
+  size_t bytes;    // mapped length (page multiple), guard included
   size_t align;    // alignment asked for (0: page)
+  size_t guard;    // bytes of the inaccessible guard at the end (hardened)
 };
 
 // A freed block kept mapped for reuse.
 struct CachedBlock {
   uintptr_t addr;
   size_t bytes;
-  int64_t freed_ms;  // CoarseNowMs() when it was freed
+  int64_t freed_ms;  // platform::CoarseMonotonicMs() when it was freed
 };
 
 // Blocks taken out of the cache to be unmapped once the lock is dropped
@@ -97,8 +98,8 @@ class Registry {
     }
     recent_[recent_next_++ % kRecent] = addr;
     const int64_t decay = g_decay_ms.load(std::memory_order_relaxed);
-    const int64_t now = CoarseNowMs();
-    if (!kSecure && decay != 0 && r.bytes <= kLargeCacheMaxBlock) {
+    const int64_t now = platform::CoarseMonotonicMs();
+    if (r.guard == 0 && decay != 0 && r.bytes <= kLargeCacheMaxBlock) {
       if (cache_count_ == kLargeCacheEntries) EvictLocked(0, victims);
       cache_[cache_count_++] = CachedBlock{addr, r.bytes, now};
       cache_bytes_ += r.bytes;
@@ -116,8 +117,8 @@ class Registry {
   bool TakeCached(size_t bytes, CachedBlock* out, Victims* victims)
       ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
-    ExpireLocked(g_decay_ms.load(std::memory_order_relaxed), CoarseNowMs(),
-                 victims);
+    ExpireLocked(g_decay_ms.load(std::memory_order_relaxed),
+                 platform::CoarseMonotonicMs(), victims);
     if (cache_count_ == 0) return false;
     size_t best = 0;
     for (size_t i = 1; i < cache_count_; ++i) {
@@ -142,8 +143,8 @@ class Registry {
   // Moves the cached blocks whose decay period has passed to `victims`.
   void ExpireCache(Victims* victims) ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
-    ExpireLocked(g_decay_ms.load(std::memory_order_relaxed), CoarseNowMs(),
-                 victims);
+    ExpireLocked(g_decay_ms.load(std::memory_order_relaxed),
+                 platform::CoarseMonotonicMs(), victims);
   }
 
   size_t cached_bytes() ABSL_LOCKS_EXCLUDED(lock_) {
@@ -378,7 +379,7 @@ void* ReuseBlock(const CachedBlock& b, size_t* bytes) {
 
 }  // namespace
 
-void* LargeAlloc(size_t size, size_t align) {
+void* LargeAlloc(size_t size, size_t align, bool hardened) {
   const size_t page = mmap_alloc::PageSize();
   if (size == 0) size = 1;
   // Refuse what no mapping can satisfy before rounding can overflow.
@@ -390,14 +391,15 @@ void* LargeAlloc(size_t size, size_t align) {
   const size_t map_align = align > page ? align : 0;
   const mmap_alloc::MapAlloc map;
   void* p = nullptr;
-  if (kSecure) {
-    // Hardened build: one inaccessible page after the object, so a linear
-    // overflow faults; no cached blocks (a freed object's pages go back to
-    // the kernel at once, so a use after free faults too).
-    p = map.Alloc(bytes + page, map_align);
+  const size_t guard = hardened ? page : 0;
+  if (hardened) {
+    // One inaccessible page after the object, so a linear overflow faults;
+    // no cached blocks (a freed object's pages go back to the kernel at
+    // once, so a use after free faults too).
+    p = map.Alloc(bytes + guard, map_align);
     if (p == nullptr) return nullptr;
-    map.Protect(static_cast<char*>(p) + bytes, page, 0);
-    bytes += page;
+    map.Protect(static_cast<char*>(p) + bytes, guard, 0);
+    bytes += guard;
   } else if (map_align == 0 && bytes <= kLargeCacheMaxBlock) {
     Victims victims;
     CachedBlock b{};
@@ -410,7 +412,7 @@ void* LargeAlloc(size_t size, size_t align) {
   if (p == nullptr) p = map.Alloc(bytes, map_align);
   if (p == nullptr) return nullptr;
   if (!g_registry.Insert(
-          Record{reinterpret_cast<uintptr_t>(p), bytes, map_align})) {
+          Record{reinterpret_cast<uintptr_t>(p), bytes, map_align, guard})) {
     map.Dealloc(p, bytes);
     errno = ENOMEM;
     return nullptr;
@@ -454,7 +456,7 @@ void LargeDecay() {
 size_t LargeUsableSize(const void* p) {
   Record r;
   if (!g_registry.Lookup(reinterpret_cast<uintptr_t>(p), &r)) return 0;
-  return kSecure ? r.bytes - mmap_alloc::PageSize() : r.bytes;
+  return r.bytes - r.guard;
 }
 
 void* LargeResize(void* p, size_t size) {
@@ -464,8 +466,8 @@ void* LargeResize(void* p, size_t size) {
   if (!g_registry.TakeForResize(reinterpret_cast<uintptr_t>(p), &r)) {
     return nullptr;
   }
-  // The hardened build's mapping ends in the guard page (LargeAlloc).
-  const size_t guard = kSecure ? page : 0;
+  // A hardened object's mapping ends in its guard page (LargeAlloc).
+  const size_t guard = r.guard;
   const size_t bytes = ((size + page - 1) & ~(page - 1)) + guard;
   if (bytes == r.bytes) {
     g_registry.PutBack(r);
@@ -500,7 +502,8 @@ void* LargeResize(void* p, size_t size) {
     g_registry.PutBack(r);
     return nullptr;
   }
-  g_registry.PutBack(Record{reinterpret_cast<uintptr_t>(q), bytes, r.align});
+  g_registry.PutBack(
+      Record{reinterpret_cast<uintptr_t>(q), bytes, r.align, guard});
   return q;
 }
 

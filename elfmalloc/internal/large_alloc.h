@@ -47,9 +47,11 @@ namespace elfmalloc {
 namespace internal {
 
 // Maps a large object of at least `size` bytes aligned to `align` (0 or a
-// power of two). nullptr with errno ENOMEM on failure (including sizes whose
-// rounding would overflow).
-void* LargeAlloc(size_t size, size_t align);
+// power of two). `hardened` (the hardened build): an inaccessible guard
+// page follows the object, and its block is never cached once freed.
+// nullptr with errno ENOMEM on failure (including sizes whose rounding
+// would overflow).
+void* LargeAlloc(size_t size, size_t align, bool hardened);
 
 enum class LargeFreeResult {
   kFreed,       // p was a live large object; it is cached or unmapped
@@ -72,7 +74,7 @@ size_t LargeUsableSize(const void* p);
 // Resizes large object `p` to at least `size` bytes if that can be done by
 // remapping (alignment at most a page, or growing/shrinking in place).
 // Returns the (possibly moved) object, or nullptr if it cannot (p unchanged;
-// the caller copies). In the hardened build the guard page moves to the
+// the caller copies). A hardened object's guard page moves to the
 // new end. REQUIRES: p is a live large object, size > 0.
 void* LargeResize(void* p, size_t size);
 

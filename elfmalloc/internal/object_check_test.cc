@@ -8,8 +8,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
-#include "elfmalloc/internal/heap.h"
+#include "elfmalloc/internal/class_layout.h"
 #include "elfmalloc/size_classes.h"
 #include "gtest/gtest.h"
 
@@ -24,13 +25,25 @@ bool IsObjectStartByDivision(const SlagGeometry& g, uint64_t off) {
   return rel % g.object_size == 0 && rel / g.object_size < g.n_objects;
 }
 
-TEST(ObjectCheckTest, AcceptsExactlyTheObjectStartsOfEveryClass) {
+// Every test runs on the default layout and on the hardened build's (whose
+// slags end in a guard page).
+template <typename Hardened>
+class ObjectCheckTest : public ::testing::Test {
+ protected:
+  static constexpr bool kHardened = Hardened::value;
+  static constexpr const auto& kGeometry = kGeneralGeometry<kHardened>;
+  static constexpr const auto& kChecks = kObjectChecks<kHardened>;
+};
+using Layouts = ::testing::Types<std::false_type, std::true_type>;
+TYPED_TEST_SUITE(ObjectCheckTest, Layouts);
+
+TYPED_TEST(ObjectCheckTest, AcceptsExactlyTheObjectStartsOfEveryClass) {
   for (size_t c = 0; c < kNumClasses; ++c) {
-    const SlagGeometry& g = kGeneralGeometry[c];
+    const SlagGeometry& g = TestFixture::kGeometry[c];
     size_t starts = 0;
     for (uint64_t off = 0; off < g.slag_bytes; ++off) {
       const bool want = IsObjectStartByDivision(g, off);
-      ASSERT_EQ(IsObjectOffset(kObjectChecks[c], off), want)
+      ASSERT_EQ(IsObjectOffset(TestFixture::kChecks[c], off), want)
           << "class " << c << " size " << g.object_size << " offset " << off;
       starts += want;
     }
@@ -38,14 +51,15 @@ TEST(ObjectCheckTest, AcceptsExactlyTheObjectStartsOfEveryClass) {
   }
 }
 
-TEST(ObjectCheckTest, UsesTheAddressWithinItsSlag) {
+TYPED_TEST(ObjectCheckTest, UsesTheAddressWithinItsSlag) {
   for (size_t c = 0; c < kNumClasses; ++c) {
-    const SlagGeometry& g = kGeneralGeometry[c];
+    const SlagGeometry& g = TestFixture::kGeometry[c];
     // A slag-aligned base far from zero: only the offset may matter.
     const uintptr_t base = uintptr_t{0x7f1200000000};
     ASSERT_EQ(base % g.slag_bytes, 0u);
     const auto at = [&](uint64_t off) {
-      return IsObjectStart(c, reinterpret_cast<const void*>(base + off));
+      return IsObjectStart<TestFixture::kHardened>(
+          c, reinterpret_cast<const void*>(base + off));
     };
     EXPECT_TRUE(at(g.objects_offset));
     EXPECT_EQ(at(g.objects_offset + g.object_size), g.n_objects > 1);
@@ -56,10 +70,10 @@ TEST(ObjectCheckTest, UsesTheAddressWithinItsSlag) {
 
 // The check masks after subtracting, so any address works: only its
 // offset within its slag may matter, wherever the slag lies.
-TEST(ObjectCheckTest, OnlyTheOffsetWithinTheSlagMatters) {
+TYPED_TEST(ObjectCheckTest, OnlyTheOffsetWithinTheSlagMatters) {
   for (size_t c = 0; c < kNumClasses; ++c) {
-    const SlagGeometry& g = kGeneralGeometry[c];
-    const ObjectCheck& k = kObjectChecks[c];
+    const SlagGeometry& g = TestFixture::kGeometry[c];
+    const ObjectCheck& k = TestFixture::kChecks[c];
     const uint64_t offsets[] = {0,
                                 1,
                                 g.objects_offset - 1,
@@ -81,21 +95,21 @@ TEST(ObjectCheckTest, OnlyTheOffsetWithinTheSlagMatters) {
 // Every general geometry meets the check's exactness conditions, and the
 // conditions reject what they must (a slag of 2^32 bytes or more would let
 // offsets wrap the multiply).
-TEST(ObjectCheckTest, ExactnessConditions) {
+TYPED_TEST(ObjectCheckTest, ExactnessConditions) {
   for (size_t c = 0; c < kNumClasses; ++c) {
-    EXPECT_TRUE(ObjectCheckIsExact(kGeneralGeometry[c])) << "class " << c;
+    EXPECT_TRUE(ObjectCheckIsExact(TestFixture::kGeometry[c])) << "class " << c;
   }
-  SlagGeometry g = kGeneralGeometry[3];
+  SlagGeometry g = TestFixture::kGeometry[3];
   g.slag_bytes = uint64_t{1} << 33;
   EXPECT_FALSE(ObjectCheckIsExact(g));
-  g = kGeneralGeometry[3];
+  g = TestFixture::kGeometry[3];
   g.object_size = 1;
   EXPECT_FALSE(ObjectCheckIsExact(g));
 }
 
 // Sized free's range check against the definition, at every size up to
 // twice the largest class.
-TEST(ObjectCheckTest, SizedRangeMatchesSizeFitsClassAtEverySize) {
+TEST(SizedRangeTest, MatchesSizeFitsClassAtEverySize) {
   for (size_t c = 0; c < kNumClasses; ++c) {
     for (size_t s = 1; s <= 2 * kMaxSmallSize; ++s) {
       ASSERT_EQ(SizeFitsClassUnaligned(s, c), SizeFitsClass(s, 0, c))

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "alloc_fmt/format.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -422,13 +423,13 @@ Options GetOptions() {
   int expected = 0;
   if (g_state.compare_exchange_strong(expected, 1,
                                       std::memory_order_acq_rel)) {
-    ParseOptions(environ, &o, STDERR_FILENO);
+    ParseOptions(platform::Environment(), &o, STDERR_FILENO);
     g_options = o;
     g_state.store(2, std::memory_order_release);
   } else {
     // Another thread is parsing (or just finished): the same environment
     // gives the same values; its warnings are enough.
-    ParseOptions(environ, &o, -1);
+    ParseOptions(platform::Environment(), &o, -1);
   }
   return o;
 }

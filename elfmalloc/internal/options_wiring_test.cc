@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "elfmalloc/internal/frontends.h"
+#include "elfmalloc/internal/config.h"
 #include "elfmalloc/internal/heap.h"
 #include "gtest/gtest.h"
 
@@ -18,7 +18,7 @@ namespace elfmalloc {
 namespace internal {
 namespace {
 
-using MagHeap = Heap<MagazineCache>;
+using MagHeap = Heap<MagazineConfig>;
 
 TEST(OptionsWiringTest, EveryOptionReachesTheHeap) {
   MagHeap& heap = MagHeap::Instance();
@@ -29,7 +29,7 @@ TEST(OptionsWiringTest, EveryOptionReachesTheHeap) {
   void* p = MagHeap::Alloc(16);
   ASSERT_NE(p, nullptr);
   MagHeap::Free(p);
-  MagHeap::ThreadCache* tc = MagHeap::Local();
+  MagHeap::Cache* tc = MagHeap::Local();
   ASSERT_NE(tc, nullptr);
   EXPECT_EQ(tc->cache(SizeToClass(16)).capacity(), 100u);
 

@@ -4,22 +4,16 @@
 #include "elfmalloc/internal/page_alloc.h"
 
 #include <errno.h>
-#include <time.h>
 
 #include <algorithm>
 
 #include "alloc_fmt/check.h"
 #include "mmap_alloc/mmap_alloc.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace elfmalloc {
 namespace internal {
-
-int64_t CoarseNowMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 PageAlloc::PageAlloc(const PageAllocOptions& options)
     : options_(options),
@@ -36,9 +30,9 @@ PageAlloc::PageAlloc(const PageAllocOptions& options)
   ALLOC_CHECK(options.local_pages <= Handle::kMaxLocalPages,
               "elfmalloc: local_pages %zu is over %zu", options.local_pages,
               Handle::kMaxLocalPages);
-  next_purge_ms_.store(
-      CoarseNowMs() + (options.decay_ms > 0 ? options.decay_ms : 0),
-      std::memory_order_relaxed);
+  next_purge_ms_.store(platform::CoarseMonotonicMs() +
+                           (options.decay_ms > 0 ? options.decay_ms : 0),
+                       std::memory_order_relaxed);
 }
 
 PageAlloc::~PageAlloc() {
@@ -52,7 +46,7 @@ PageAlloc::~PageAlloc() {
 
 void PageAlloc::set_decay_ms(int64_t ms) {
   decay_ms_.store(ms, std::memory_order_relaxed);
-  next_purge_ms_.store(CoarseNowMs() + (ms > 0 ? ms : 0),
+  next_purge_ms_.store(platform::CoarseMonotonicMs() + (ms > 0 ? ms : 0),
                        std::memory_order_relaxed);
 }
 
@@ -132,10 +126,6 @@ char* PageAlloc::Refill(Handle& h) {
   size_t n = options_.pages_per_refill;
   const mmap_alloc::MapAlloc map;
   char* block = static_cast<char*>(map.Alloc(bytes * n, bytes));
-  if (block == nullptr && options_.on_exhausted != nullptr) {
-    options_.on_exhausted(options_.exhausted_arg);
-    block = static_cast<char*>(map.Alloc(bytes * n, bytes));
-  }
   if (block == nullptr && n > 1) {
     n = 1;  // a single page may still fit where a batch does not
     block = static_cast<char*>(map.Alloc(bytes, bytes));
@@ -209,7 +199,7 @@ void PageAlloc::PurgeOld(Handle& h) {
   // From now on frees go to the bag just emptied; the current bag becomes
   // the previous one and is purged one period from now.
   gen_.store(gen + 1, std::memory_order_relaxed);
-  next_purge_ms_.store(CoarseNowMs() + (decay > 0 ? decay : 0),
+  next_purge_ms_.store(platform::CoarseMonotonicMs() + (decay > 0 ? decay : 0),
                        std::memory_order_relaxed);
   purge_lock_.Unlock();
 }

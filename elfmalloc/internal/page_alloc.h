@@ -39,9 +39,9 @@
 // original did for 2 MiB slags.
 //
 // Free pages keep their addresses (only their memory is returned) except
-// under address-space exhaustion: Unmap() then gives back the address space
-// of every free page (see PageAllocOptions::on_exhausted). Destroying a
-// PageAlloc unmaps the pages in its bags.
+// under address-space exhaustion: when an allocation fails, the owner may
+// call Unmap() to give back the address space of every free page, then
+// retry. Destroying a PageAlloc unmaps the pages in its bags.
 //
 // Out of memory: the bags need memory for their nodes (bagpipe), so a push
 // can fail. A page that no bag can take is unmapped at once (UnmapUnfiled):
@@ -63,6 +63,7 @@
 #include "alloc_fmt/spin_lock.h"
 #include "bagpipe/bagpipe.h"
 #include "bagpipe/faa_queue.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -76,12 +77,6 @@ struct PageAllocOptions {
   size_t max_dirty_bytes = size_t{256} << 20;
   // Dirty pages unused this long are uncommitted (-1: never, 0: at once).
   int64_t decay_ms = 1000;
-  // Called (with `exhausted_arg`) when a refill cannot be mapped, before
-  // one more try: the owner gives back address space (Unmap()) that other
-  // allocators hold free, so a process at its RLIMIT_AS or overcommit limit
-  // recovers once memory is freed.
-  void (*on_exhausted)(void* arg) = nullptr;
-  void* exhausted_arg = nullptr;
   // The hardened build's guard: the last `guard_bytes` of every page are
   // made inaccessible when the page is first mapped (and stay so through
   // uncommit and reuse), so a linear overflow off the end of one slag
@@ -92,16 +87,12 @@ struct PageAllocOptions {
   // its own next Alloc (at most Handle::kMaxLocalPages). The general heap
   // turns it on while a thread trims its idle caches: the pages freed then
   // are what the thread's next refreshes need, and taken through the
-  // shared bags they often went to the other thread, whose first writes to
-  // each line then missed to the cache of the core that freed it (Hoard's
-  // threadtest at two threads ran 25% slower with the trim). Kept pages
+  // shared bags they often go to another thread, whose first writes to
+  // each line then miss to the cache of the core that freed it. Kept pages
   // count as dirty and rejoin the bags when their thread next runs a decay
   // step, flushes its caches or exits.
   size_t local_pages = 0;
 };
-
-// Milliseconds on a coarse monotonic clock (a vDSO read, no syscall).
-int64_t CoarseNowMs();
 
 class PageAlloc {
  public:
@@ -169,7 +160,8 @@ class PageAlloc {
   // Runs the decay step if a period has passed since the last one.
   void MaybePurge(Handle& h) {
     if (decay_ms_.load(std::memory_order_relaxed) >= 0 &&
-        CoarseNowMs() >= next_purge_ms_.load(std::memory_order_relaxed)) {
+        platform::CoarseMonotonicMs() >=
+            next_purge_ms_.load(std::memory_order_relaxed)) {
       PurgeOld(h);
     }
   }

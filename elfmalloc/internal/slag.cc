@@ -10,6 +10,7 @@
 #include <new>
 
 #include "bsalloc/bsalloc.h"
+#include "elfmalloc/internal/hardening.h"
 #include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
@@ -388,7 +389,7 @@ Slag* SlagAllocator::ClaimNew() {
   }
   s = reinterpret_cast<Slag*>(page);
   if (s->pool != pool_) {
-    if (kSecure && s->pool != nullptr) {
+    if (pool_->secure_clear_bytes != 0 && s->pool != nullptr) {
       std::memset(page, 0, pool_->secure_clear_bytes);
     }
     InitSlag(s, pool_);

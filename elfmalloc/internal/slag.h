@@ -46,7 +46,7 @@
 //   - from < cutoff (one bulk free jumped straight from floating to full):
 //     nobody else can reach the slag, so return its page at once. The
 //     original called the revoke path here, which always failed, and
-//     leaked the slag (seed inventory §10.4).
+//     leaked the slag.
 // * A pusher re-checks after pushing: if the slag became full meanwhile (its
 //   full transition's revoke ran before the push), it revokes and frees the
 //   page itself.
@@ -120,57 +120,13 @@ struct alignas(kSlagHeaderBytes) Slag {
 };
 static_assert(sizeof(Slag) == kSlagHeaderBytes);
 
-// The hardened build (libelfmalloc-secure.so; see "Hardened variant" in
-// elfmalloc/README.md): encoded and validated thread-cache pointers,
-// randomised allocation and reuse order, tail canaries, zero-on-free, guard
-// pages after every slag and after large objects. The default build
-// compiles all of it out.
-#if defined(ELFMALLOC_SECURE_BUILD)
-inline constexpr bool kSecure = true;
-#else
-inline constexpr bool kSecure = false;
-#endif
-
-// The hardened build's process secret (random, set once when the heap is
-// built): the key of the encoded cache pointers and of the canaries.
-inline uint64_t g_secure_key = 0;
-
-// Thread-cache pointers as stored: XORed with the secret in the hardened
-// build, so a stray write into a cache cannot plant a chosen pointer.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* EncodeCached(void* p) {
-  if (!kSecure) return p;
-  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(p) ^ g_secure_key);
-}
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* DecodeCached(void* p) {
-  return EncodeCached(p);
-}
-
-// The hardened build's cheap randomness for allocation order: a xorshift32
-// step on `*state`, which starts at 0 and is then seeded from the secret and
-// `salt` (the owner's address, so that threads' sequences differ). Not a
-// cryptographic generator; the order only has to be unpredictable to code
-// that cannot read the heap's memory.
-inline uint32_t SecureRandomStep(uint32_t* state, const void* salt) {
-  uint32_t x = *state;
-  if (x == 0) {
-    x = static_cast<uint32_t>(g_secure_key ^
-                              (reinterpret_cast<uintptr_t>(salt) >> 4)) |
-        1;
-  }
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  *state = x;
-  return x;
-}
-
 using AvailableBag = bagpipe::BagPipe<bagpipe::RevocableFAAQueue<Slag*>>;
 
 // Thread-cache stacks whose caches shut down (a thread exited), kept for
 // the next thread's caches of the same class: a stack costs an mmap, page
 // faults on its first writes, and an munmap that flushes the TLB of every
-// CPU the process ran on. 2000 short threads spent 35% of their time on
-// that (spec E.4 #32). Shared by the classes of one heap; each class keeps
+// CPU the process ran on, which dominates programs that start many short
+// threads. Shared by the classes of one heap; each class keeps
 // at most kPerClass (ClassPool::spare_stacks), and all of them together
 // at most kMaxTouchedBytes of memory their owners may have written.
 // Thread-safe: `lock` is a leaf lock (nothing is mapped or unmapped while
@@ -203,15 +159,16 @@ struct ClassPool {
   // Prototype handle of the class's available bag: each thread copies it
   // (a BagPipe handle per thread). Built by the first thread that has a
   // slag to put in it (SlagAllocator::EnsureBag) unless the owner sets it:
-  // an empty bag holds a first node per pipe, 4 KiB each, and building all
-  // 41 classes' bags up front cost every process 650 KiB of resident
-  // memory on two CPUs. Never freed once set.
+  // an empty bag holds a first node per pipe, 4 KiB each, so building every
+  // class's bag up front would cost every process hundreds of KiB of
+  // resident memory. Never freed once set.
   std::atomic<AvailableBag*> available{nullptr};
   // The pipes of the bag EnsureBag builds.
   size_t bag_pipes = 1;
   // Hardened build: bytes at the start of a page to clear before it becomes
   // a slag of this class (the largest header of any class it may have
-  // been), so its objects read as zero like every freed object.
+  // been), so its objects read as zero like every freed object. 0 in other
+  // builds.
   size_t secure_clear_bytes = 0;
   // Pages that are slags of this class now (statistics; slow paths only).
   std::atomic<size_t> slags{0};
@@ -317,7 +274,6 @@ class AllocIter {
  public:
   // The next free object, or nullptr when the slag's words are exhausted.
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* Next() {
-    if (kSecure) return NextRandom();
     if (ABSL_PREDICT_TRUE(word_ != 0)) {
       const unsigned bit = static_cast<unsigned>(__builtin_ctzll(word_));
       word_ &= word_ - 1;
@@ -325,6 +281,12 @@ class AllocIter {
     }
     return NextWord();
   }
+
+  // Next() for the hardened build: a random one of the current word's
+  // objects, so even a fresh slag hands out its objects in an unpredictable
+  // order (which of 64 neighbours comes next cannot be guessed from the
+  // last).
+  void* NextRandom();
 
   // Starts iterating over claimed slag `s` from its first word.
   void Reset(Slag* s);
@@ -339,10 +301,6 @@ class AllocIter {
   // Takes the next non-empty bitset word into word_ (and base_); false when
   // the slag's words are exhausted.
   bool LoadWord();
-  // The hardened build's Next: a random one of the current word's objects,
-  // so even a fresh slag hands out its objects in an unpredictable order
-  // (which of 64 neighbours comes next cannot be guessed from the last).
-  void* NextRandom();
 
   uint64_t word_ = 0;     // untaken objects of the current word
   char* base_ = nullptr;  // address of bit 0 of the current word

@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-#include "elfmalloc/internal/heap.h"
+#include "elfmalloc/internal/class_layout.h"
 #include "elfmalloc/size_classes.h"
 #include "gtest/gtest.h"
 
@@ -36,7 +36,7 @@ TEST(SlagGeometryTest, ReproducesTheOriginalTable) {
   for (const Expected& e : kOriginalTable) {
     const size_t c = SizeToClass(e.size);
     ASSERT_EQ(ClassSize(c), e.size);
-    const SlagGeometry& g = kGeneralGeometry[c];
+    const SlagGeometry& g = kGeneralGeometry<false>[c];
     EXPECT_EQ(g.slag_bytes, e.slag) << e.size;
     EXPECT_EQ(g.n_objects, e.objects) << e.size;
     EXPECT_EQ(size_t{1} << g.bit_shift, e.granule) << e.size;
@@ -45,19 +45,35 @@ TEST(SlagGeometryTest, ReproducesTheOriginalTable) {
 }
 
 TEST(SlagGeometryTest, EveryClassIsValidAndAligned) {
-  for (size_t c = 0; c < kNumClasses; ++c) {
-    const SlagGeometry& g = kGeneralGeometry[c];
-    EXPECT_TRUE(GeometryIsValid(g)) << ClassSize(c);
-    EXPECT_EQ(g.object_size, ClassSize(c));
-    EXPECT_EQ(g.objects_offset % ClassAlignment(c), 0u) << ClassSize(c);
-    EXPECT_EQ(g.object_size % ClassAlignment(c), 0u) << ClassSize(c);
+  for (bool hardened : {false, true}) {
+    for (size_t c = 0; c < kNumClasses; ++c) {
+      const SlagGeometry& g =
+          hardened ? kGeneralGeometry<true>[c] : kGeneralGeometry<false>[c];
+      EXPECT_TRUE(GeometryIsValid(g)) << ClassSize(c);
+      EXPECT_EQ(g.object_size, ClassSize(c));
+      EXPECT_EQ(g.objects_offset % ClassAlignment(c), 0u) << ClassSize(c);
+      EXPECT_EQ(g.object_size % ClassAlignment(c), 0u) << ClassSize(c);
+    }
   }
+}
+
+// The hardened build's slags end in a guard page that no object reaches,
+// and the 1 MiB class is left to large objects.
+TEST(SlagGeometryTest, HardenedObjectsStopBeforeTheGuard) {
+  for (size_t c = 0; c < kSlagClasses<true>; ++c) {
+    const SlagGeometry& g = kGeneralGeometry<true>[c];
+    EXPECT_LE(g.objects_offset + g.n_objects * g.object_size,
+              g.slag_bytes - kHardenedGuardBytes)
+        << ClassSize(c);
+  }
+  EXPECT_EQ(kSlagClasses<true>, kNumClasses - 1);
+  EXPECT_EQ(kSlagClasses<false>, kNumClasses);
 }
 
 // The divisibility constant accepts exactly the object-start bits.
 TEST(SlagGeometryTest, DivMagicMatchesModulo) {
   for (size_t c = 0; c < kNumClasses; ++c) {
-    const SlagGeometry& g = kGeneralGeometry[c];
+    const SlagGeometry& g = kGeneralGeometry<false>[c];
     const size_t bits = g.n_objects * g.bits_per_object;
     for (size_t i = 0; i < bits; ++i) {
       const bool magic = i * g.div_magic <= g.div_magic - 1;
@@ -102,7 +118,8 @@ TEST(SlagGeometryTest, AlignedClassHonoursAlignment) {
         continue;
       }
       EXPECT_GE(ClassSize(c), size);
-      EXPECT_GE(kGeneralGeometry[c].object_align, align) << size << " " << align;
+      EXPECT_GE(kGeneralGeometry<false>[c].object_align, align)
+          << size << " " << align;
     }
   }
 }

@@ -3,14 +3,15 @@
 
 #include "elfmalloc/internal/stats_report.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
 
 #include "alloc_fmt/format.h"
+#include "elfmalloc/internal/config.h"
 #include "mmap_alloc/mmap_alloc.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -89,34 +90,26 @@ bool FindKib(const char* text, const char* key, size_t* out) {
 }  // namespace
 
 void WriteToStderr(void*, const char* text) {
-  alloc_fmt::WriteAll(STDERR_FILENO, text, std::strlen(text));
+  platform::WriteAll(STDERR_FILENO, text, std::strlen(text));
 }
 
 bool ResidentBytes(size_t* current, size_t* peak) {
   *current = 0;
   *peak = 0;
-  const int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
   char text[4096];
-  size_t len = 0;
-  for (;;) {
-    const ssize_t n = read(fd, text + len, sizeof(text) - 1 - len);
-    if (n <= 0) break;
-    len += static_cast<size_t>(n);
-    if (len == sizeof(text) - 1) break;
+  if (platform::ReadFile("/proc/self/status", text, sizeof(text)) < 0) {
+    return false;
   }
-  close(fd);
-  text[len] = '\0';
   return FindKib(text, "VmRSS:", current) && FindKib(text, "VmHWM:", peak);
 }
 
-void WriteStatsReport(const HeapStats& s, const char* frontend,
+void WriteStatsReport(const HeapStats& s, const char* description,
                       StatsWriter write, void* opaque) {
   if (write == nullptr) write = &WriteToStderr;
   Line l;
   l.Text("elfmalloc statistics (");
-  l.Text(frontend);
-  l.Text(" front-end)");
+  l.Text(description);
+  l.Text(")");
   l.Emit(write, opaque);
   l.Text(
       "class     size    allocated        freed         live"

@@ -15,7 +15,7 @@
 
 #include <cstddef>
 
-#include "elfmalloc/internal/heap.h"
+#include "elfmalloc/internal/heap_stats.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -31,8 +31,9 @@ void WriteToStderr(void* opaque, const char* text);
 // False (and zeros) if /proc/self/status cannot be read.
 bool ResidentBytes(size_t* current, size_t* peak);
 
-// Writes the report for `s` of a heap with front-end `frontend`.
-void WriteStatsReport(const HeapStats& s, const char* frontend,
+// Writes the report for `s` of the build `description` (its name and
+// front-end, as in the header line "elfmalloc statistics (<description>)").
+void WriteStatsReport(const HeapStats& s, const char* description,
                       StatsWriter write, void* opaque);
 
 }  // namespace internal

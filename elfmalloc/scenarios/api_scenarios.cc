@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "elfmalloc/scenarios/scenario.h"
+#include "platform/testing/proc.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -51,14 +52,7 @@ long LeakGrowthKiB(int rounds, Op op) {
 // Whether an elfmalloc library is mapped into this process (the test's
 // check that LD_PRELOAD took effect).
 void Preloaded() {
-  FILE* f = fopen("/proc/self/maps", "r");
-  if (f == nullptr) SetupFailure("/proc/self/maps");
-  char line[512];
-  bool found = false;
-  while (fgets(line, sizeof(line), f) != nullptr) {
-    if (strstr(line, "libelfmalloc") != nullptr) found = true;
-  }
-  fclose(f);
+  const bool found = platform::testing::AnyMappingPathContains("libelfmalloc");
   Result(std::string("preloaded=") + (found ? "1" : "0"));
 }
 

@@ -22,6 +22,7 @@
 
 #include "elfmalloc/scenarios/scenario.h"
 #include "mmap_alloc/testing/mapping_limit.h"
+#include "platform/testing/proc.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -31,12 +32,8 @@ namespace {
 // Whether the kernel's overcommit policy must refuse a single private
 // writable mapping of `bytes` on this host.
 bool KernelMustRefuse(size_t bytes) {
-  FILE* f = fopen("/proc/sys/vm/overcommit_memory", "r");
-  int mode = -1;
-  if (f != nullptr) {
-    if (fscanf(f, "%d", &mode) != 1) mode = -1;
-    fclose(f);
-  }
+  const int64_t mode =
+      platform::testing::ReadProcNumber("/proc/sys/vm/overcommit_memory");
   const long total_kib = MeminfoKiB("MemTotal") + MeminfoKiB("SwapTotal");
   const size_t total = static_cast<size_t>(total_kib) * 1024;
   // Mode 0 (heuristic) refuses one request larger than RAM + swap; mode 2
@@ -158,12 +155,7 @@ void NewUnderExhaustion() {
 }
 
 int CountMappings() {
-  FILE* f = fopen("/proc/self/maps", "r");
-  if (f == nullptr) SetupFailure("/proc/self/maps");
-  int n = 0;
-  for (int ch; (ch = fgetc(f)) != EOF;) n += ch == '\n';
-  fclose(f);
-  return n;
+  return static_cast<int>(platform::testing::MappingCount());
 }
 
 // How many mappings (VMAs, which vm.max_map_count limits, 65530 by

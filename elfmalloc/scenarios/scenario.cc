@@ -16,27 +16,12 @@
 #include <new>
 #include <string>
 
+#include "platform/testing/proc.h"
+
 namespace allocators {
 namespace elfmalloc {
 namespace scenarios {
 namespace {
-
-// A "<field>: <number> kB" line of a /proc file, in KiB; -1 if missing.
-long ProcKiB(const char* path, const char* field) {
-  FILE* f = fopen(path, "r");
-  if (f == nullptr) return -1;
-  char line[256];
-  long v = -1;
-  const size_t n = strlen(field);
-  while (fgets(line, sizeof(line), f) != nullptr) {
-    if (strncmp(line, field, n) == 0 && line[n] == ':') {
-      v = strtol(line + n + 1, nullptr, 10);
-      break;
-    }
-  }
-  fclose(f);
-  return v;
-}
 
 int g_handler_calls = 0;
 
@@ -80,10 +65,12 @@ double NowSeconds() {
 }
 
 long StatusKiB(const char* field) {
-  return ProcKiB("/proc/self/status", field);
+  return static_cast<long>(platform::testing::StatusKib(field));
 }
 
-long MeminfoKiB(const char* field) { return ProcKiB("/proc/meminfo", field); }
+long MeminfoKiB(const char* field) {
+  return static_cast<long>(platform::testing::MeminfoKib(field));
+}
 
 void SetupFailure(const char* what) {
   fprintf(stderr, "scenario_probe: setup failed: %s (errno %d)\n", what, errno);

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 // Copyright 2026 the allocators authors.
 //
-// The operating-system layer of mmap_alloc: one thin function per system call
-// (mmap, munmap, mremap, madvise, mprotect, sysconf). The implementation for
-// each OS lives in its own file (sys_linux.cc, ...) chosen by select() in
-// mmap_alloc/BUILD, so this header carries no OS headers or #if chains.
+// The error policy of mmap_alloc over the platform's memory calls
+// (platform/platform.h): one function per call (map, unmap, remap, protect,
+// the advice, the page size). The OS calls themselves are platform's.
 //
 // Every function follows one error policy, so the layer above never has to
 // look at errno values itself:

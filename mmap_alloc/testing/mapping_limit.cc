@@ -3,13 +3,11 @@
 
 #include "mmap_alloc/testing/mapping_limit.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
-#include <cstdlib>
+#include <cstdint>
 
 #include "mmap_alloc/mmap_alloc.h"
+#include "platform/testing/proc.h"
 
 namespace allocators {
 namespace mmap_alloc {
@@ -18,14 +16,9 @@ namespace {
 
 // vm.max_map_count, or 0 if it cannot be read.
 size_t ReadMaxMapCount() {
-  const int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[32];
-  const ssize_t n = read(fd, buf, sizeof(buf) - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  return strtoull(buf, nullptr, 10);
+  const int64_t n =
+      platform::testing::ReadProcNumber("/proc/sys/vm/max_map_count");
+  return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
 // Pages kept whole at the start of the region, beyond one per split.

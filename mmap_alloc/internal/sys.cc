@@ -1,28 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 // Copyright 2026 the allocators authors.
 //
-// Linux implementation of mmap_alloc/internal/sys.h. See that header for the
-// error policy; this file only maps errno values onto it.
+// mmap_alloc/internal/sys.h over the platform contract: the OS calls are
+// platform's; this file decides which of their errors are fatal.
 
-#include <sys/mman.h>
-#include <unistd.h>
+#include "mmap_alloc/internal/sys.h"
 
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
 
 #include "alloc_fmt/check.h"
-#include "mmap_alloc/internal/sys.h"
-
-// The populate advice values are part of the kernel ABI (Linux 5.14). Older C
-// libraries do not name them; the kernel answers EINVAL if it does not know
-// them either, which SysPopulate() handles.
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
+#include "platform/platform.h"
 
 namespace allocators {
 namespace mmap_alloc {
@@ -54,16 +43,17 @@ const char* ErrnoName(int err) {
   }
 }
 
-int ToProt(unsigned perms) {
+unsigned CheckedPerms(unsigned perms) {
   ALLOC_CHECK((perms & ~kSysPermAll) == 0,
               "mmap_alloc: permission mask 0x%x has bits other than R, W, X",
               perms);
-  int prot = PROT_NONE;
-  if (perms & kSysPermRead) prot |= PROT_READ;
-  if (perms & kSysPermWrite) prot |= PROT_WRITE;
-  if (perms & kSysPermExec) prot |= PROT_EXEC;
-  return prot;
+  return perms;
 }
+
+static_assert(kSysPermRead == platform::kPermRead &&
+                  kSysPermWrite == platform::kPermWrite &&
+                  kSysPermExec == platform::kPermExec,
+              "the permission bits pass through unchanged");
 
 // The errno values that mean "the system said no", as opposed to "the caller
 // asked for something impossible".
@@ -72,25 +62,21 @@ bool IsResourceError(int err) { return err == ENOMEM || err == EAGAIN; }
 }  // namespace
 
 size_t SysPageSize() {
-  // glibc answers from the auxiliary vector: no allocation, no system call,
-  // so this is safe before main and inside malloc.
-  const long page = sysconf(_SC_PAGESIZE);
+  const size_t page = platform::PageSize();
   ALLOC_CHECK(page > 0 && (page & (page - 1)) == 0,
-              "mmap_alloc: sysconf(_SC_PAGESIZE) returned %ld", page);
-  return static_cast<size_t>(page);
+              "mmap_alloc: the OS page size is %zu", page);
+  return page;
 }
 
 void* SysMap(size_t len, unsigned perms, bool populate) {
-  int flags = MAP_PRIVATE | MAP_ANONYMOUS;
-  if (populate) flags |= MAP_POPULATE;
-  void* p = mmap(nullptr, len, ToProt(perms), flags, -1, 0);
-  if (p != MAP_FAILED) {
-    // Without MAP_FIXED the kernel never picks page 0 (mmap_min_addr), and a
-    // null result would be indistinguishable from failure to our callers.
+  void* p = nullptr;
+  const int err = platform::Map(len, CheckedPerms(perms), populate, &p);
+  if (err == 0) {
+    // The kernel never picks page 0 (mmap_min_addr), and a null result
+    // would be indistinguishable from failure to our callers.
     ALLOC_CHECK(p != nullptr, "mmap_alloc: mmap returned address 0");
     return p;
   }
-  const int err = errno;
   // EPERM/EACCES: a security policy (SELinux execmem, PaX, seccomp) refused
   // the permissions. Not a bug in the caller, so report it like exhaustion.
   ALLOC_CHECK(IsResourceError(err) || err == EPERM || err == EACCES,
@@ -108,23 +94,20 @@ std::atomic<size_t> unmaps_refused{0};
 }  // namespace
 
 void SysUnmap(void* p, size_t len) {
-  const int saved = errno;
-  if (munmap(p, len) == 0) return;
-  const int err = errno;
+  const int err = platform::Unmap(p, len);
+  if (err == 0) return;
   ALLOC_CHECK(err == ENOMEM,
               "mmap_alloc: munmap(%p, %zu) failed: errno %d (%s)", p, len, err,
               ErrnoName(err));
   // At vm.max_map_count, unmapping the middle of a mapping is refused (it
   // would split it in two). Discarding the pages releases the memory all
   // the same; the range stays mapped, zero-filled on the next touch.
-  const int rc = madvise(p, len, MADV_DONTNEED);
-  const int advise_err = errno;
-  ALLOC_CHECK(rc == 0,
+  const int advise_err = platform::Advise(p, len, platform::Advice::kDontNeed);
+  ALLOC_CHECK(advise_err == 0,
               "mmap_alloc: munmap(%p, %zu) refused (ENOMEM) and "
               "madvise(MADV_DONTNEED) failed: errno %d (%s)",
               p, len, advise_err, ErrnoName(advise_err));
   unmaps_refused.fetch_add(1, std::memory_order_relaxed);
-  errno = saved;
 }
 
 size_t SysUnmapsRefused() {
@@ -132,9 +115,9 @@ size_t SysUnmapsRefused() {
 }
 
 void* SysRemap(void* p, size_t old_len, size_t new_len, bool may_move) {
-  void* q = mremap(p, old_len, new_len, may_move ? MREMAP_MAYMOVE : 0);
-  if (q != MAP_FAILED) return q;
-  int err = errno;
+  void* q = nullptr;
+  int err = platform::Remap(p, old_len, new_len, may_move, &q);
+  if (err == 0) return q;
   // A growth beyond the size of the user address space is refused with
   // EINVAL rather than ENOMEM (mmap says ENOMEM for the same request). The
   // caller has already checked alignment and lengths, so when growing, EINVAL
@@ -149,8 +132,8 @@ void* SysRemap(void* p, size_t old_len, size_t new_len, bool may_move) {
 }
 
 bool SysProtect(void* p, size_t len, unsigned perms) {
-  if (mprotect(p, len, ToProt(perms)) == 0) return true;
-  const int err = errno;
+  const int err = platform::Protect(p, len, CheckedPerms(perms));
+  if (err == 0) return true;
   ALLOC_CHECK(IsResourceError(err) || err == EPERM || err == EACCES,
               "mmap_alloc: mprotect(%p, %zu, 0x%x) failed: errno %d (%s)", p,
               len, perms, err, ErrnoName(err));
@@ -159,20 +142,16 @@ bool SysProtect(void* p, size_t len, unsigned perms) {
 }
 
 void SysAdviseWillNeed(void* p, size_t len) {
-  const int saved = errno;  // a hint must not disturb errno
-  if (madvise(p, len, MADV_WILLNEED) != 0) {
-    const int err = errno;
-    ALLOC_CHECK(err != EINVAL,
-                "mmap_alloc: madvise(%p, %zu, MADV_WILLNEED) failed: errno %d "
-                "(%s)",
-                p, len, err, ErrnoName(err));
-  }
-  errno = saved;
+  const int err = platform::Advise(p, len, platform::Advice::kWillNeed);
+  ALLOC_CHECK(err != EINVAL,
+              "mmap_alloc: madvise(%p, %zu, MADV_WILLNEED) failed: errno %d "
+              "(%s)",
+              p, len, err, ErrnoName(err));
 }
 
 void SysAdviseDontNeed(void* p, size_t len) {
-  if (madvise(p, len, MADV_DONTNEED) == 0) return;
-  const int err = errno;
+  const int err = platform::Advise(p, len, platform::Advice::kDontNeed);
+  if (err == 0) return;
   ALLOC_CHECK(false,
               "mmap_alloc: madvise(%p, %zu, MADV_DONTNEED) failed: errno %d "
               "(%s); is the range mapped and not locked?",
@@ -180,36 +159,29 @@ void SysAdviseDontNeed(void* p, size_t len) {
 }
 
 void SysAdviseHugePage(void* p, size_t len) {
-  const int saved = errno;
   // Ignored on purpose: EINVAL means no transparent huge pages, and the
   // mapping is just as valid without the hint.
-  (void)madvise(p, len, MADV_HUGEPAGE);
-  errno = saved;
+  (void)platform::Advise(p, len, platform::Advice::kHugePage);
 }
 
 void SysPopulate(void* p, size_t len, unsigned perms) {
-  const int saved = errno;
-  int rc = 0;
+  int err = EINVAL;
   if (perms & kSysPermWrite) {
-    rc = madvise(p, len, MADV_POPULATE_WRITE);
+    err = platform::Advise(p, len, platform::Advice::kPopulateWrite);
   } else if (perms & kSysPermRead) {
-    rc = madvise(p, len, MADV_POPULATE_READ);
-  } else {
-    // Nothing the kernel would populate (PROT_NONE, exec-only); MAP_POPULATE
-    // does not populate these either.
-    rc = -1;
-    errno = EINVAL;
+    err = platform::Advise(p, len, platform::Advice::kPopulateRead);
   }
-  if (rc != 0 && errno == EINVAL) {
+  // Otherwise nothing the kernel would populate (PROT_NONE, exec-only);
+  // MAP_POPULATE does not populate these either.
+  if (err == EINVAL) {
     // Pre-5.14 kernel, or permissions the populate advice refuses. The hint
     // is the most we can do without touching the memory ourselves (which
     // would fault on write-only or inaccessible pages).
-    (void)madvise(p, len, MADV_WILLNEED);
+    (void)platform::Advise(p, len, platform::Advice::kWillNeed);
   }
   // Other failures (ENOMEM under memory pressure, EINTR, EFAULT/EHWPOISON)
   // are ignored: the pages stay valid and fault in on first touch, which is
   // exactly what MAP_POPULATE does when it cannot prefault.
-  errno = saved;
 }
 
 }  // namespace internal

@@ -17,7 +17,7 @@ for i in 1 2 3 4 5; do
   set -e
   [ "$code" -eq 0 ] || { cat err.txt >&2; fail "run $i exited with $code"; }
   [ "$out" = "main done" ] || fail "stdout: $out"
-  grep -q '^elfmalloc statistics (magazine front-end)$' err.txt ||
+  grep -q '^elfmalloc statistics (elfmalloc, magazine front-end)$' err.txt ||
     { cat err.txt >&2; fail "no report header"; }
   # The 176-byte class row: 5000 objects allocated by main, never freed.
   row=$(grep -E '^ +[0-9]+ +176 ' err.txt) || fail "no 176-byte row"

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// The middle of the general allocator, between the per-class front-ends
+// and the Heap API:
+//
+// * HeapCore<Config>: what every thread of one heap shares: the options,
+//   the two page allocators (256 KiB and 2 MiB pages), one ClassPool per
+//   size class, the spare cache stacks and the list of live thread caches.
+// * ThreadCache<Config>: one thread's front-end per size class, its page
+//   handles, and the idle-cache trim (Sweep). Heap keeps one per thread in
+//   allocation-safe TLS.
+// * FallbackCache<Config>: one more ThreadCache under a spin lock, for
+//   calls made while a thread's own cache is unavailable (being built, or
+//   destroyed at thread exit), so re-entrant and late calls work without a
+//   background thread.
+//
+// Thread-safety: HeapCore is thread-safe; a ThreadCache belongs to one
+// thread (its counters may be read from any); FallbackCache serialises its
+// users.
+
+#ifndef ELFMALLOC_INTERNAL_THREAD_CACHE_H_
+#define ELFMALLOC_INTERNAL_THREAD_CACHE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+#include "absl/base/thread_annotations.h"
+#include "alloc_fmt/spin_lock.h"
+#include "bagpipe/bagpipe.h"
+#include "elfmalloc/internal/class_layout.h"
+#include "elfmalloc/internal/config.h"
+#include "elfmalloc/internal/frontends.h"
+#include "elfmalloc/internal/options.h"
+#include "elfmalloc/internal/page_alloc.h"
+#include "elfmalloc/internal/slag.h"
+#include "elfmalloc/size_classes.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace internal {
+
+// The idle-cache trim. Whenever a thread has refreshed kIdleSweepBytes of
+// slags since the last look, it looks at its other caches and trims those
+// that still hold memory and were not used since
+//  * the previous look, if they hold at least kIdleTrimBytes of objects;
+//  * the look kIdleSweepsPerFull looks ago, otherwise;
+// so that their objects and slags go back to be reused by the class the
+// thread works with now. Without it a thread that moves from one size to
+// another keeps a full magazine of every size it ever used. Big idle caches
+// go at the next look, or a program that moves on to the next size keeps
+// the previous size's objects while it allocates the next ones; small ones
+// wait several looks, or mixed-size programs pay for trimming classes they
+// use again soon. Counting bytes rather than refreshes keeps the period the
+// same for 256 KiB and 2 MiB slags.
+inline constexpr size_t kIdleSweepBytes = size_t{512} << 10;
+inline constexpr size_t kIdleTrimBytes = size_t{128} << 10;
+inline constexpr uint32_t kIdleSweepsPerFull = 4;
+
+template <typename Config>
+class ThreadCache;
+
+template <typename Config>
+class HeapCore {
+ public:
+  using FE = FrontEndFor<Config>;
+  static constexpr bool kHardened = Config::kHardened;
+
+  HeapCore()
+      : options(GetOptions()),
+        small_pages(PagesOptions(options, kSmallSlagBytes, 8)),
+        big_pages(PagesOptions(options, kBigSlagBytes, 2)) {
+    size_t pipes = bagpipe::DefaultPipeCount();
+    if (pipes > 16) pipes = 16;  // the original's 16 per class at most
+    for (size_t c = 0; c < kNumClasses; ++c) {
+      ClassPool& p = pools[c];
+      p.geom = kGeneralGeometry<kHardened>[c];
+      // ELFMALLOC_REUSE_THRESHOLD: the fraction of free objects that makes
+      // a slag available for reuse (the geometry's cutoff factor).
+      const size_t cut = static_cast<size_t>(
+          static_cast<double>(p.geom.n_objects) * options.reuse_threshold());
+      p.geom.cutoff = cut < 1                  ? 1
+                      : cut > p.geom.n_objects ? p.geom.n_objects
+                                               : cut;
+      const bool big = p.geom.slag_bytes == kBigSlagBytes;
+      p.kind = big ? SlagKind::kBig : SlagKind::kSmall;
+      p.map_tag = static_cast<uint8_t>(c + 1);
+      p.eager_decommit_bytes = kEagerDecommitBytes;
+      if (kHardened) {
+        p.secure_clear_bytes = MaxObjectsOffset<kHardened>(p.geom.slag_bytes);
+      }
+      p.pages = big ? &big_pages : &small_pages;
+      p.bag_pipes = pipes;  // the bag is built on first use (slag.h)
+      p.spares = &stack_spares;
+    }
+  }
+  HeapCore(const HeapCore&) = delete;
+  HeapCore& operator=(const HeapCore&) = delete;
+
+  // Links a new thread cache into the list of live ones.
+  void AddThread(ThreadCache<Config>* tc) ABSL_LOCKS_EXCLUDED(threads_lock) {
+    SpinLockHolder h(&threads_lock);
+    tc->prev_ = nullptr;
+    tc->next_ = threads;
+    if (threads != nullptr) threads->prev_ = tc;
+    threads = tc;
+  }
+
+  // Unlinks an exiting thread's cache, keeping its counts.
+  void RemoveThread(ThreadCache<Config>* tc) ABSL_LOCKS_EXCLUDED(threads_lock) {
+    SpinLockHolder h(&threads_lock);
+    for (size_t c = 0; c < kNumClasses; ++c) {
+      retired_allocs[c].fetch_add(tc->caches_[c].allocs(),
+                                  std::memory_order_relaxed);
+      retired_frees[c].fetch_add(tc->caches_[c].frees(),
+                                 std::memory_order_relaxed);
+    }
+    if (tc->prev_ != nullptr)
+      tc->prev_->next_ = tc->next_;
+    else
+      threads = tc->next_;
+    if (tc->next_ != nullptr) tc->next_->prev_ = tc->prev_;
+    tc->prev_ = tc->next_ = nullptr;
+  }
+
+  // Gives back the address space of everything free that is not in a
+  // thread cache: spare stacks and every free page (large blocks are the
+  // heap's). What an allocation retries after when no memory could be
+  // mapped (RLIMIT_AS, overcommit).
+  void UnmapFree() {
+    for (ClassPool& pool : pools) DrainSpareStacks(&pool);
+    PageAlloc::Handle small(&small_pages);
+    PageAlloc::Handle big(&big_pages);
+    small_pages.Unmap(small);
+    big_pages.Unmap(big);
+  }
+
+  const Options options;  // ELFMALLOC_* as read when the heap was built
+  PageAlloc small_pages;
+  PageAlloc big_pages;
+  ClassPool pools[kNumClasses];
+  // Exited threads' cache stacks, for the next threads (StackSpares).
+  StackSpares stack_spares;
+
+  // Live thread caches, for statistics; exited threads' counts are folded
+  // into retired_*.
+  SpinLock threads_lock;
+  ThreadCache<Config>* threads ABSL_GUARDED_BY(threads_lock) = nullptr;
+  std::atomic<uint64_t> retired_allocs[kNumClasses] = {};
+  std::atomic<uint64_t> retired_frees[kNumClasses] = {};
+
+ private:
+  static PageAllocOptions PagesOptions(const Options& options,
+                                       size_t page_bytes,
+                                       size_t pages_per_refill) {
+    PageAllocOptions o{page_bytes, pages_per_refill, 8,
+                       static_cast<size_t>(options.dirty_max_mb) << 20,
+                       options.decay_ms};
+    o.guard_bytes = kHardened ? kHardenedGuardBytes : 0;
+    // 2 MiB of small pages, one big page.
+    o.local_pages = page_bytes == kSmallSlagBytes ? 8 : 1;
+    return o;
+  }
+};
+
+template <typename Config>
+class ThreadCache {
+ public:
+  using FE = FrontEndFor<Config>;
+
+  explicit ThreadCache(HeapCore<Config>* core)
+      : core_(core), small_(&core->small_pages), big_(&core->big_pages) {
+    core->AddThread(this);
+    for (size_t c = 0; c < kNumClasses; ++c) {
+      ClassPool* pool = &core->pools[c];
+      size_t capacity = FE::CapacityFor(pool->geom);
+      // ELFMALLOC_MAGAZINE_SIZE caps the magazines (LocalCache's stack
+      // is one slag's worth by design and is not capped).
+      const int64_t cap = core->options.magazine_size;
+      if (FE::kCappable && cap > 0 && static_cast<size_t>(cap) < capacity) {
+        capacity = static_cast<size_t>(cap);
+      }
+      caches_[c].Setup(pool, pool->kind == SlagKind::kBig ? &big_ : &small_,
+                       capacity);
+    }
+  }
+  ~ThreadCache() {
+    Flush();
+    core_->small_pages.MaybePurge(small_);
+    core_->big_pages.MaybePurge(big_);
+    core_->RemoveThread(this);
+  }
+  ThreadCache(const ThreadCache&) = delete;
+  ThreadCache& operator=(const ThreadCache&) = delete;
+
+  ABSL_ATTRIBUTE_ALWAYS_INLINE FE& cache(size_t c) { return caches_[c]; }
+
+  // The allocation slow path of class c, once its cache's TryAlloc found
+  // nothing: the held-back object, else a fresh slag (after the idle trim
+  // had its look). nullptr (errno ENOMEM) if no slag could be had; the
+  // caller may free address space and call it again.
+  void* AllocSlow(size_t c) {
+    FE& fe = caches_[c];
+    if (void* p = fe.AllocUnrefreshed()) return p;
+    // Idleness is read from the statistics counters, so a build without
+    // them does not trim.
+    if (Config::kStats) {
+      refreshed_bytes_ += fe.slag_bytes();
+      if (refreshed_bytes_ >= kIdleSweepBytes) {
+        refreshed_bytes_ = 0;
+        Sweep(&fe);
+      }
+    }
+    return fe.AllocRefreshing();
+  }
+
+  // Returns every cached object and claimed slag (the caches restart
+  // lazily on their next use).
+  void Flush() {
+    for (FE& fe : caches_) fe.Shutdown();
+    small_.FlushLocal();
+    big_.FlushLocal();
+  }
+
+  // Checks every front-end of this cache (see their CheckInvariants).
+  bool CheckInvariants(const char** what) const {
+    for (const FE& fe : caches_) {
+      if (!fe.CheckInvariants(what)) return false;
+    }
+    return true;
+  }
+
+  uint64_t allocs(size_t c) const { return caches_[c].allocs(); }
+  uint64_t frees(size_t c) const { return caches_[c].frees(); }
+  ThreadCache* next() const { return next_; }
+
+ private:
+  friend class HeapCore<Config>;
+
+  // The idle-cache trim (see kIdleSweepBytes): trims every cache but
+  // `caller` that still holds objects or a slag and has neither allocated
+  // nor freed since the previous look (if it holds kIdleTrimBytes of
+  // objects) or since the last full look, every kIdleSweepsPerFull-th.
+  void Sweep(const FE* caller) {
+    const bool full = ++sweeps_ % kIdleSweepsPerFull == 0;
+    // The pages the trims free are what the thread's next refreshes take
+    // (PageAllocOptions::local_pages).
+    small_.set_keep_freed(true);
+    big_.set_keep_freed(true);
+    for (size_t c = 0; c < kNumClasses; ++c) {
+      FE& fe = caches_[c];
+      const uint64_t ops = fe.allocs() + fe.frees();
+      if (&fe != caller && fe.HoldsMemory()) {
+        const bool big = fe.cached() * ClassSize(c) >= kIdleTrimBytes;
+        if (big ? ops == recent_ops_[c] : full && ops == full_ops_[c]) {
+          fe.Trim();
+        }
+      }
+      recent_ops_[c] = ops;
+      if (full) full_ops_[c] = ops;
+    }
+    small_.set_keep_freed(false);
+    big_.set_keep_freed(false);
+  }
+
+  HeapCore<Config>* core_;
+  ThreadCache* prev_ = nullptr;  // the core's list of live caches
+  ThreadCache* next_ = nullptr;
+  PageAlloc::Handle small_;
+  PageAlloc::Handle big_;
+  FE caches_[kNumClasses];
+  size_t refreshed_bytes_ = 0;  // slag bytes refreshed since the last look
+  uint32_t sweeps_ = 0;
+  uint64_t recent_ops_[kNumClasses] = {};  // allocs + frees: last look
+  uint64_t full_ops_[kNumClasses] = {};    // and last full look
+};
+
+template <typename Config>
+class FallbackCache {
+ public:
+  FallbackCache() = default;
+  FallbackCache(const FallbackCache&) = delete;
+  FallbackCache& operator=(const FallbackCache&) = delete;
+
+  // The shared cache, built on first use. Its owner must hold lock().
+  ThreadCache<Config>* Get(HeapCore<Config>* core)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    if (cache_ == nullptr) {
+      cache_ = new (storage_) ThreadCache<Config>(core);
+    }
+    return cache_;
+  }
+  // The cache if it was ever built, else nullptr.
+  ThreadCache<Config>* GetIfBuilt() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    return cache_;
+  }
+  SpinLock* lock() ABSL_LOCK_RETURNED(lock_) { return &lock_; }
+
+ private:
+  SpinLock lock_;
+  ThreadCache<Config>* cache_ ABSL_GUARDED_BY(lock_) = nullptr;
+  alignas(
+      ThreadCache<Config>) unsigned char storage_[sizeof(ThreadCache<Config>)];
+};
+
+}  // namespace internal
+}  // namespace elfmalloc
+}  // namespace allocators
+
+#endif  // ELFMALLOC_INTERNAL_THREAD_CACHE_H_

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// What makes a build of elfmalloc out of a Config (config.h):
+//
+// * ELFMALLOC_DEFINE_API(Config) defines the public C++ API
+//   (elfmalloc.h) over Heap<Config>, and the build's one-time set-up;
+// * ElfmallocBinding<Config> (malloc_binding.h) is the same heap as a
+//   malloc_bind binding, for the C malloc symbols and C++ operators.
+//
+// elfmalloc/variants.bzl generates, for each variant, one source file that
+// expands ELFMALLOC_DEFINE_API for its Config and one that expands
+// malloc_bind's MALLOC_BIND_DEFINE_C/CXX for its binding. The API
+// functions are ordinary external symbols, so linking two variants into
+// one program is a duplicate-definition error at link time rather than
+// two heaps silently sharing the program's pointers.
+//
+// Thread-safety: the API is thread-safe (see elfmalloc.h).
+
+#ifndef ELFMALLOC_INTERNAL_VARIANT_H_
+#define ELFMALLOC_INTERNAL_VARIANT_H_
+
+#include <elfmalloc.h>  // ELFMALLOC_VERSION_STRING
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+
+#include "alloc_fmt/format.h"
+#include "elfmalloc/elfmalloc.h"
+#include "elfmalloc/internal/heap.h"
+#include "elfmalloc/internal/stats_report.h"
+#include "platform/platform.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace internal {
+
+// The pieces of the API of variant Config that are more than a forward.
+template <typename Config>
+class Variant {
+ public:
+  using Heap = internal::Heap<Config>;
+
+  // "<name>, <front-end> front-end" and what else sets the build apart
+  // (", hardened", ", checks off", ", counters off"): for the start-up line
+  // and the statistics header.
+  static const char* Description() {
+    struct Text {
+      char s[128];
+    };
+    // A function-local static: its guard never allocates.
+    static const Text text = [] {
+      Text t;
+      alloc_fmt::Format(t.s, sizeof(t.s), "%s, %s front-end%s%s%s",
+                        Config::kName, Heap::FE::kFrontEndName,
+                        Config::kHardened ? ", hardened" : "",
+                        Config::kChecks ? "" : ", checks off",
+                        Config::kStats ? "" : ", counters off");
+      return t;
+    }();
+    return text.s;
+  }
+
+  // One-time set-up, at load time (a static initializer: never inside an
+  // allocation, and nothing on the allocation paths): fork() safety (the
+  // handlers take the heap's few spin locks), the statistics report at
+  // exit (ELFMALLOC_SHOW_STATS), and the start-up line (ELFMALLOC_VERBOSE).
+  // The heap reads the other ELFMALLOC_* options when it is built.
+  static bool Initialize() {
+    Heap& heap = Heap::Instance();
+    heap.RegisterForkLocks();
+    if (heap.options().show_stats) std::atexit(&PrintStatsAtExit);
+    if (heap.options().secure && !Config::kHardened) {
+      // Hardening is a build, not a switch; say so rather than let the
+      // user believe it is on.
+      alloc_fmt::Print(2,
+                       "elfmalloc: ELFMALLOC_SECURE=1 has no effect in this "
+                       "library; preload libelfmalloc-secure.so (tools/elfrun "
+                       "--secure)\n");
+    }
+    if (heap.options().verbose) {
+      alloc_fmt::Print(2,
+                       "elfmalloc: %s (%s) active in process %d; "
+                       "decay_ms=%lld\n",
+                       ELFMALLOC_VERSION_STRING, Description(),
+                       platform::ProcessId(),
+                       static_cast<long long>(heap.decay_ms()));
+    }
+    return true;
+  }
+
+  static elfmalloc::Stats GetStats() {
+    const HeapStats s = Heap::Instance().Stats();
+    return elfmalloc::Stats{s.small_pages_mapped * kSmallSlagBytes +
+                                s.big_pages_mapped * kBigSlagBytes,
+                            s.dirty_bytes, s.large_bytes, s.large_count,
+                            s.large_cached_bytes};
+  }
+
+  static elfmalloc::ClassStats GetClassStats(size_t c) {
+    const HeapStats s = Heap::Instance().Stats();
+    const internal::ClassStats& k = s.classes[c < kNumClasses ? c : 0];
+    return elfmalloc::ClassStats{k.object_size, k.allocs, k.frees, k.slags};
+  }
+
+  static void PrintStats(void (*write)(void* opaque, const char* line),
+                         void* opaque) {
+    WriteStatsReport(Heap::Instance().Stats(), Description(), write, opaque);
+  }
+
+ private:
+  // ELFMALLOC_SHOW_STATS: the report on stderr when the process exits
+  // normally. Other threads may still be allocating; it only reads
+  // counters.
+  static void PrintStatsAtExit() { PrintStats(nullptr, nullptr); }
+};
+
+}  // namespace internal
+}  // namespace elfmalloc
+}  // namespace allocators
+
+// Defines the functions of elfmalloc.h over Heap<Config> (a fully
+// qualified Config type), once per program. Expand at global scope.
+#define ELFMALLOC_DEFINE_API(Config)                                          \
+  namespace allocators {                                                      \
+  namespace elfmalloc {                                                       \
+  namespace {                                                                 \
+  using VariantHeap = internal::Heap<Config>;                                 \
+  using VariantApi = internal::Variant<Config>;                               \
+  [[maybe_unused]] const bool g_variant_initialized =                         \
+      VariantApi::Initialize();                                               \
+  }                                                                           \
+  void* Alloc(size_t size) { return VariantHeap::Alloc(size); }               \
+  void* AlignedAlloc(size_t size, size_t align) {                             \
+    return VariantHeap::AlignedAlloc(size, align);                            \
+  }                                                                           \
+  void Free(void* p) { VariantHeap::Free(p); }                                \
+  void* Realloc(void* p, size_t size) {                                       \
+    return VariantHeap::Realloc(p, size, 1);                                  \
+  }                                                                           \
+  void* AlignedRealloc(void* p, size_t size, size_t align) {                  \
+    return VariantHeap::Realloc(p, size, align);                              \
+  }                                                                           \
+  void FreeSized(void* p, size_t size, size_t align, const char* fn) {        \
+    if (p != nullptr) VariantHeap::FreeSized(p, size, align, fn);             \
+  }                                                                           \
+  size_t UsableSize(const void* p) { return VariantHeap::UsableSize(p); }     \
+  bool Release() { return VariantHeap::Instance().Release(); }                \
+  bool CheckInvariants() {                                                    \
+    VariantHeap::Instance().CheckInvariants();                                \
+    return true;                                                              \
+  }                                                                           \
+  void SetDecayMs(int64_t ms) { VariantHeap::Instance().SetDecayMs(ms); }     \
+  int64_t DecayMs() { return VariantHeap::Instance().decay_ms(); }            \
+  Stats GetStats() { return VariantApi::GetStats(); }                         \
+  size_t ClassCount() { return kNumClasses; }                                 \
+  ClassStats GetClassStats(size_t c) { return VariantApi::GetClassStats(c); } \
+  void PrintStats(void (*write)(void* opaque, const char* line),              \
+                  void* opaque) {                                             \
+    VariantApi::PrintStats(write, opaque);                                    \
+  }                                                                           \
+  const char* FrontendName() { return VariantHeap::FE::kFrontEndName; }       \
+  const char* BuildName() { return Config::kName; }                           \
+  bool IsHardened() { return Config::kHardened; }                             \
+  }                                                                           \
+  }
+
+#endif  // ELFMALLOC_INTERNAL_VARIANT_H_
