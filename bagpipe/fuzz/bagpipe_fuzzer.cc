@@ -2,7 +2,7 @@
 // Copyright 2026 the allocators authors.
 //
 // Fuzz target: op sequences on BagPipes, single-threaded, checked against a
-// multiset model. Unlike bag_fuzz.cc (which drives one handle of a 4-pipe
+// multiset model. Unlike queue_fuzzer.cc (which drives one handle of a 4-pipe
 // BagPipe next to the queues), this target varies what the BagPipe adds on
 // top of its pipes:
 //

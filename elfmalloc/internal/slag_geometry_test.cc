@@ -14,7 +14,7 @@ namespace elfmalloc {
 namespace internal {
 namespace {
 
-// The original's derived geometry table (seed inventory §10.6): class size,
+// The original's derived geometry table for its size classes: class size,
 // slag bytes, objects, granule, cutoff.
 struct Expected {
   size_t size, slag, objects, granule, cutoff;

@@ -17,9 +17,8 @@
 //                                               on the BagPipe)
 //   7    pop (arg % 16) times
 // Single-threaded, so every try must succeed, queues must be FIFO, and a
-// pop must report empty exactly when the model is empty.
-
-#include "bagpipe/bag_fuzz.h"
+// pop must report empty exactly when the model is empty. A mismatch is
+// fatal ("bagpipe fuzz: ..."), which a fuzzer reports as a crash.
 
 #include <algorithm>
 #include <atomic>
