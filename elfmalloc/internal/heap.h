@@ -115,8 +115,9 @@ class Heap {
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* AllocClass(size_t c) {
     void* p;
     if (Cache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
-      p = tc->cache(c).TryAlloc();
-      if (ABSL_PREDICT_FALSE(p == nullptr)) p = AllocSlow(tc, c);
+      FE& fe = tc->cache(c);
+      p = fe.TryAlloc();
+      if (ABSL_PREDICT_FALSE(p == nullptr)) p = AllocSlowLocal(&fe);
     } else {
       p = FallbackAlloc(c);
     }
@@ -279,6 +280,14 @@ class Heap {
     if constexpr (kHardened) InitSecret();
   }
   ~Heap() = delete;  // never destroyed
+
+  // AllocSlow for `fe`, a cache of this thread's ThreadCache. Only the
+  // cache crosses the call, so the fast path keeps one value live across
+  // it.
+  ABSL_ATTRIBUTE_NOINLINE static void* AllocSlowLocal(FE* fe) {
+    Cache* tc = Local();
+    return AllocSlow(tc, tc->ClassOf(fe));
+  }
 
   // Class c's slow path on `tc`, once its fast path found nothing. If no
   // slag could be had (out of memory or address space), every free page's

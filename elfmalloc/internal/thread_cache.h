@@ -196,6 +196,10 @@ class ThreadCache {
   ThreadCache& operator=(const ThreadCache&) = delete;
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE FE& cache(size_t c) { return caches_[c]; }
+  // The class of `fe`, one of this thread cache's caches.
+  size_t ClassOf(const FE* fe) const {
+    return static_cast<size_t>(fe - caches_);
+  }
 
   // The allocation slow path of class c, once its cache's TryAlloc found
   // nothing: the held-back object, else a fresh slag (after the idle trim
