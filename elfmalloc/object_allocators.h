@@ -89,7 +89,7 @@ class SizedAllocator {
   object_alloc::Layout layout() const { return shared_->layout; }
 
   // An object of layout(), or nullptr (errno ENOMEM) if no memory is left.
-  void* Alloc() { return fe_.Alloc(); }
+  void* Alloc() { return internal::AllocFrom(fe_); }
 
   // REQUIRES: p came from Alloc() on a handle of the same pools.
   void Dealloc(void* p) { fe_.Free(p); }

@@ -235,6 +235,20 @@ class alignas(64) CacheBase {
   size_t stack_touched_ = 0;
 };
 
+// The whole allocation path of front-end `fe` (a MagazineCache or
+// LocalCache) used on its own, as size-specific allocators do: Heap runs
+// the same steps itself, with the idle sweep and reclaim-and-retry between
+// them. nullptr (errno ENOMEM) if no memory could be had.
+template <typename FE>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* AllocFrom(FE& fe) {
+  void* p = fe.TryAlloc();
+  if (ABSL_PREDICT_FALSE(p == nullptr)) {
+    p = fe.AllocUnrefreshed();
+    if (p == nullptr) p = fe.AllocRefreshing();
+  }
+  return p;
+}
+
 // --- Slow paths ------------------------------------------------------------
 
 template <typename Config>

@@ -62,7 +62,7 @@ TEST(MagazineCacheTest, StackIsLifoAndSpillsItsUpperHalf) {
   OneMagazine one(256, 8);
   Magazine& m = one.m;
   std::vector<void*> objs;
-  for (int i = 0; i < 20; ++i) objs.push_back(m.Alloc());
+  for (int i = 0; i < 20; ++i) objs.push_back(AllocFrom(m));
   for (int i = 0; i < 8; ++i) m.Free(objs[i]);
   EXPECT_EQ(m.cached(), 8u);  // objs[7] held back, the others stacked
   EXPECT_EQ(m.capacity(), 8u);
@@ -71,8 +71,8 @@ TEST(MagazineCacheTest, StackIsLifoAndSpillsItsUpperHalf) {
   m.Free(objs[9]);  // full: objects 4..7 go back to the slag
   EXPECT_EQ(m.cached(), 6u);
   EXPECT_TRUE(m.IsLastFreed(objs[9]));
-  EXPECT_EQ(m.Alloc(), objs[8]);  // last in, first out, after the held one
-  EXPECT_EQ(m.Alloc(), objs[3]);
+  EXPECT_EQ(AllocFrom(m), objs[8]);  // last in, first out, after the held one
+  EXPECT_EQ(AllocFrom(m), objs[3]);
   for (int i = 10; i < 20; ++i) m.Free(objs[i]);
   m.Free(objs[3]);
   m.Free(objs[8]);
@@ -91,22 +91,22 @@ TEST(MagazineCacheTest, TheLastFreedObjectIsHeldBack) {
   m.Setup(&p.pool, &h, 64);
   const size_t n = p.pool.geom.n_objects;
   std::vector<void*> objs;
-  for (size_t i = 0; i < n - 1; ++i) objs.push_back(m.Alloc());
+  for (size_t i = 0; i < n - 1; ++i) objs.push_back(AllocFrom(m));
   void* last = objs.back();
   m.Free(last);
   EXPECT_TRUE(m.IsLastFreed(last));
-  void* fresh = m.Alloc();  // the slag's last object, not `last`
+  void* fresh = AllocFrom(m);  // the slag's last object, not `last`
   EXPECT_NE(fresh, last);
   EXPECT_EQ(SlagOf(fresh, kPage), SlagOf(last, kPage));
   EXPECT_TRUE(m.IsLastFreed(last));
-  EXPECT_EQ(m.Alloc(), last);  // the slag is used up: the held object
+  EXPECT_EQ(AllocFrom(m), last);  // the slag is used up: the held object
   m.Free(objs[0]);
   m.Free(objs[1]);
   m.Free(fresh);
-  EXPECT_EQ(m.Alloc(), objs[1]);
-  EXPECT_EQ(m.Alloc(), objs[0]);
+  EXPECT_EQ(AllocFrom(m), objs[1]);
+  EXPECT_EQ(AllocFrom(m), objs[0]);
   EXPECT_TRUE(m.IsLastFreed(fresh));
-  EXPECT_EQ(m.Alloc(), fresh);
+  EXPECT_EQ(AllocFrom(m), fresh);
   m.Free(fresh);
   for (void* o : objs) m.Free(o);
   m.Shutdown();
@@ -118,11 +118,11 @@ TEST(MagazineCacheDeathTest, StaleFreeAfterAnAllocationIsReported) {
       {
         OneMagazine one(64, 64);
         Magazine& m = one.m;
-        void* a = m.Alloc();
-        void* b = m.Alloc();
+        void* a = AllocFrom(m);
+        void* b = AllocFrom(m);
         m.Free(a);
         m.Free(b);
-        if (m.Alloc() != a) abort();
+        if (AllocFrom(m) != a) abort();
         m.Free(b);
       },
       "elfmalloc: free\\(\\): double free of 0x");
@@ -141,13 +141,13 @@ TEST(MagazineCacheTest, LimitAdaptsToHowTheThreadUsesTheClass) {
   source.Setup(&p.pool, &h, 4096);
 
   std::vector<void*> objs;
-  for (int i = 0; i < 2000; ++i) objs.push_back(producer.Alloc());
+  for (int i = 0; i < 2000; ++i) objs.push_back(AllocFrom(producer));
   for (void* o : objs) consumer.Free(o);
   EXPECT_EQ(consumer.limit(), kMagazineMinLimit);
   EXPECT_LE(consumer.cached(), kMagazineMinLimit);
 
   objs.clear();
-  for (int i = 0; i < 2000; ++i) objs.push_back(producer.Alloc());
+  for (int i = 0; i < 2000; ++i) objs.push_back(AllocFrom(producer));
   for (void* o : objs) producer.Free(o);
   EXPECT_EQ(producer.cached(), 2000u);
   const uint32_t grown = producer.limit();
@@ -156,7 +156,7 @@ TEST(MagazineCacheTest, LimitAdaptsToHowTheThreadUsesTheClass) {
 
   // Now the producer only frees objects another cache allocated.
   objs.clear();
-  for (int i = 0; i < 20000; ++i) objs.push_back(source.Alloc());
+  for (int i = 0; i < 20000; ++i) objs.push_back(AllocFrom(source));
   for (void* o : objs) producer.Free(o);
   EXPECT_LT(producer.limit(), grown);
 
@@ -188,7 +188,7 @@ TEST(MagazineCacheTest, PassingObjectsBackAndForthKeepsTheLimitBounded) {
     x = x * 6364136223846793005u + 1442695040888963407u;
     const size_t n = 100 + (x >> 33) % 200;
     batch.clear();
-    for (size_t i = 0; i < n; ++i) batch.push_back(from.Alloc());
+    for (size_t i = 0; i < n; ++i) batch.push_back(AllocFrom(from));
     for (void* o : batch) to.Free(o);
   }
   EXPECT_LE(a.limit(), 2 * slag);
@@ -206,7 +206,7 @@ TEST(MagazineCacheTest, OneLongRunIsKeptWhole) {
   Magazine& m = one.m;
   std::vector<void*> objs;
   for (int round = 0; round < 3; ++round) {
-    for (int i = 0; i < 5000; ++i) objs.push_back(m.Alloc());
+    for (int i = 0; i < 5000; ++i) objs.push_back(AllocFrom(m));
     for (void* o : objs) m.Free(o);
     objs.clear();
     // From the second round on, the last allocation may come from the
@@ -227,7 +227,7 @@ TEST(MagazineCacheTest, ObjectsReturnedInOrderFreeWholeSlags) {
     Magazine& m = one.m;
     const size_t n = 3 * one.p.pool.geom.n_objects + 7;
     std::vector<void*> objs;
-    for (size_t i = 0; i < n; ++i) objs.push_back(m.Alloc());
+    for (size_t i = 0; i < n; ++i) objs.push_back(AllocFrom(m));
     for (void* o : objs) m.Free(o);
     ASSERT_EQ(m.cached(), n) << size;
     m.Trim();
@@ -246,8 +246,8 @@ TEST(MagazineCacheDeathTest, DoubleFreeInAnOrderedReturnIsReported) {
       {
         OneMagazine one(64, 64);
         Magazine& m = one.m;
-        void* a = m.Alloc();
-        void* b = m.Alloc();
+        void* a = AllocFrom(m);
+        void* b = AllocFrom(m);
         m.Free(b);
         m.Free(a);
         m.Free(b);
@@ -264,7 +264,7 @@ TEST(MagazineCacheTest, AFailedStackMapIsNotRetriedOnEveryFree) {
   OneMagazine one(64, 4096);
   Magazine& m = one.m;
   std::vector<void*> objs;
-  for (int i = 0; i < 20000; ++i) objs.push_back(m.Alloc());
+  for (int i = 0; i < 20000; ++i) objs.push_back(AllocFrom(m));
   const size_t kForever = size_t{1} << 40;
   mmap_alloc::testing::FailNextMaps(kForever);
   for (int i = 0; i < 9000; ++i) m.Free(objs[i]);
@@ -290,7 +290,7 @@ TEST(MagazineCacheTest, AShutDownCachesStackServesTheNextCache) {
   {
     Magazine first;
     first.Setup(&p.pool, &h, 1024);
-    for (int i = 0; i < 100; ++i) objs.push_back(first.Alloc());
+    for (int i = 0; i < 100; ++i) objs.push_back(AllocFrom(first));
     for (void* o : objs) first.Free(o);
     EXPECT_GT(first.cached(), 0u);
     first.Shutdown();
@@ -305,7 +305,7 @@ TEST(MagazineCacheTest, AShutDownCachesStackServesTheNextCache) {
   Magazine next;
   next.Setup(&p.pool, &h, 1024);
   objs.clear();
-  for (int i = 0; i < 10; ++i) objs.push_back(next.Alloc());
+  for (int i = 0; i < 10; ++i) objs.push_back(AllocFrom(next));
   for (void* o : objs) next.Free(o);
   const size_t maps = kForever - mmap_alloc::testing::PendingMapFailures();
   mmap_alloc::testing::ClearMapFailures();
@@ -330,8 +330,8 @@ TEST(MagazineCacheTest, SpareStacksAreBounded) {
   std::vector<Magazine> caches(kCaches);
   for (Magazine& c : caches) {
     c.Setup(&p.pool, &h, 256);
-    void* o = c.Alloc();
-    void* o2 = c.Alloc();
+    void* o = AllocFrom(c);
+    void* o2 = AllocFrom(c);
     c.Free(o);
     c.Free(o2);
   }
@@ -350,8 +350,8 @@ TEST(MagazineCacheTest, FirstFreeOfAForeignObjectGoesBackToItsSlag) {
   Magazine owner, other;
   owner.Setup(&p.pool, &h, 64);
   other.Setup(&p.pool, &h, 64);
-  void* a = owner.Alloc();
-  void* b = owner.Alloc();
+  void* a = AllocFrom(owner);
+  void* b = AllocFrom(owner);
   other.Free(a);
   EXPECT_EQ(other.cached(), 0u);
   other.Free(b);
@@ -374,10 +374,10 @@ TEST(MagazineCacheDeathTest, HeldObjectFreedElsewhereIsReportedWhenTaken) {
         Magazine other;
         owner.Setup(&p.pool, &h, 64);
         other.Setup(&p.pool, &h, 64);
-        void* a = owner.Alloc();
+        void* a = AllocFrom(owner);
         other.Free(a);  // its first operation: straight back to the slag
         owner.Free(a);  // the second free: held
-        for (size_t i = 0; i < p.pool.geom.n_objects; ++i) owner.Alloc();
+        for (size_t i = 0; i < p.pool.geom.n_objects; ++i) AllocFrom(owner);
       },
       "elfmalloc: free\\(\\): double free of 0x");
 }
@@ -389,14 +389,14 @@ TEST(LocalCacheTest, CachesOnlyTheCurrentSlag) {
   l.Setup(&p.pool, &h, Local::CapacityFor(p.pool.geom));
   const size_t n = p.pool.geom.n_objects;
   std::vector<void*> first, second;
-  for (size_t i = 0; i < n; ++i) first.push_back(l.Alloc());
-  for (size_t i = 0; i < n; ++i) second.push_back(l.Alloc());  // new slag
+  for (size_t i = 0; i < n; ++i) first.push_back(AllocFrom(l));
+  for (size_t i = 0; i < n; ++i) second.push_back(AllocFrom(l));  // new slag
   ASSERT_NE(SlagOf(first[0], kPage), SlagOf(second[0], kPage));
   for (void* o : first) l.Free(o);  // not the current slag: batched
   EXPECT_EQ(l.cached(), 0u);
   for (void* o : second) l.Free(o);  // current slag: stacked
   EXPECT_EQ(l.cached(), n);
-  EXPECT_EQ(l.Alloc(), second[n - 2]);  // the last freed one is held back
+  EXPECT_EQ(AllocFrom(l), second[n - 2]);  // the last freed one is held back
   l.Free(second[n - 2]);
   l.Shutdown();
   EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
@@ -414,8 +414,8 @@ TEST(LocalCacheTest, BigObjectsFromOtherSlagsGoBackSoon) {
   const size_t n = p.pool.geom.n_objects;
   ASSERT_EQ(RemoteBatchFor(16384), 4u);
   std::vector<void*> objs;
-  for (size_t i = 0; i < 10 * n; ++i) objs.push_back(owner.Alloc());
-  other.Free(owner.Alloc());  // other's stack exists from here on
+  for (size_t i = 0; i < 10 * n; ++i) objs.push_back(AllocFrom(owner));
+  other.Free(AllocFrom(owner));  // other's stack exists from here on
   // The first five slags' objects, freed by a thread that owns none of
   // them: at most four wait in its batch, so at least three whole slags are
   // free pages again (with a 256-object batch none would be).

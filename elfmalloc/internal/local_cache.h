@@ -59,17 +59,6 @@ class LocalCache : public CacheBase<Config> {
     return g.n_objects + RemoteBatchFor(g.object_size);
   }
 
-  // The whole allocation path, for a cache used on its own (size-specific
-  // allocators); Heap runs the steps itself (see cache_base.h).
-  ABSL_ATTRIBUTE_ALWAYS_INLINE void* Alloc() {
-    void* p = Base::TryAlloc();
-    if (ABSL_PREDICT_FALSE(p == nullptr)) {
-      p = AllocUnrefreshed();
-      if (p == nullptr) p = AllocRefreshing();
-    }
-    return p;
-  }
-
   // The held-back object, if any: it goes before the slag is replaced,
   // because the stack holds only the current slag's objects.
   void* AllocUnrefreshed() {

@@ -71,17 +71,6 @@ class MagazineCache : public CacheBase<Config> {
     return MagazineCapacity(g.object_size);
   }
 
-  // The whole allocation path, for a cache used on its own (size-specific
-  // allocators); Heap runs the steps itself (see cache_base.h).
-  ABSL_ATTRIBUTE_ALWAYS_INLINE void* Alloc() {
-    void* p = Base::TryAlloc();
-    if (ABSL_PREDICT_FALSE(p == nullptr)) {
-      p = AllocUnrefreshed();
-      if (p == nullptr) p = AllocRefreshing();
-    }
-    return p;
-  }
-
   // The held-back object, if any (nullptr otherwise).
   void* AllocUnrefreshed() {
     if (held_ == nullptr) return nullptr;
