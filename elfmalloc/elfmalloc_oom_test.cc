@@ -154,7 +154,7 @@ class OomTest : public ::testing::Test {
       ExpectKeepersIntact();
       EXPECT_TRUE(CheckInvariants());
     }
-    std::printf("oom %s (%s): k=1..%zu:%s\n", path, FrontendName(), kMaxK,
+    std::printf("oom %s (%s): k=1..%zu:%s\n", path, BuildName(), kMaxK,
                 outcome.c_str());
     return nulls;
   }
@@ -358,7 +358,7 @@ TEST_F(OomTest, ThreadWhoseFirstAllocationFails) {
     ExpectKeepersIntact();
     EXPECT_TRUE(CheckInvariants());
   }
-  std::printf("oom thread first allocation (%s): k=1..%zu:%s\n", FrontendName(),
+  std::printf("oom thread first allocation (%s): k=1..%zu:%s\n", BuildName(),
               kMaxK, outcome.c_str());
 }
 

@@ -318,7 +318,7 @@ TEST(ElfmallocStressTest, RandomOpsAcrossThreadGenerations) {
   const std::chrono::duration<double> took =
       std::chrono::steady_clock::now() - start;
   std::printf("%s: %zu slots, %zu workers, %zu operations in %.2f s\n",
-              FrontendName(), config.slots, stress.generations(),
+              BuildName(), config.slots, stress.generations(),
               stress.operations(), took.count());
   EXPECT_FALSE(stress.failed());
   EXPECT_GE(stress.generations(), config.slots);

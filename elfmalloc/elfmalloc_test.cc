@@ -89,15 +89,24 @@ size_t NextPow2(size_t n) {
 // The alignment elfmalloc.h promises for Alloc(size).
 size_t PromisedAlign(size_t size) { return size >= 16 ? 16 : 8; }
 
-// The test code is compiled once and linked against both front-ends; the
+// The test code is compiled once and linked against every variant; the
 // target's name (Bazel's TEST_TARGET) says which one this binary has.
-TEST(ElfmallocTest, FrontendMatchesTheLinkedTarget) {
+TEST(ElfmallocTest, BuildMatchesTheLinkedTarget) {
   const char* target = std::getenv("TEST_TARGET");
   if (target == nullptr) GTEST_SKIP() << "not run by Bazel";
   const std::string name(target);
-  const bool local =
-      name.size() >= 6 && name.compare(name.size() - 6, 6, "_local") == 0;
+  const auto ends_with = [&name](const std::string& suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) ==
+               0;
+  };
+  const bool local = ends_with("_local");
+  const bool secure = ends_with("_secure");
   EXPECT_STREQ(FrontendName(), local ? "local" : "magazine");
+  EXPECT_STREQ(BuildName(), local    ? "elfmalloc-l"
+                            : secure ? "elfmalloc-secure"
+                                     : "elfmalloc");
+  EXPECT_EQ(IsHardened(), secure);
 }
 
 // --- Sizes and alignment -----------------------------------------------------

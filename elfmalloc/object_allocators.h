@@ -14,9 +14,10 @@
 //   a.Dealloc(p);
 //
 // MagazineAllocator uses the MagazineCache front-end and LocalAllocator the
-// LocalCache one (internal/frontends.h). Every handle owns a front-end; the
-// pools (page allocator, available-slag bag, geometry) are shared by all
-// handles copied from the same original and live until the last handle goes.
+// LocalCache one (internal/magazine_cache.h, internal/local_cache.h). Every
+// handle owns a front-end; the pools (page allocator, available-slag bag,
+// geometry) are shared by all handles copied from the same original and
+// live until the last handle goes.
 //
 // Builder defaults are the original's AllocBuilder's: reuse cutoff 0.6 of a
 // slag's objects, slag size max(32 KiB, 4 x object size) rounded up to a
