@@ -41,6 +41,7 @@
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "alloc_fmt/check.h"
+#include "alloc_fmt/once.h"
 #include "platform/platform.h"
 
 // Every TlsSlot variable must be declared with this attribute (and
@@ -109,11 +110,11 @@ class TlsSlot {
     return value;
   }
 
+  // The key of this slot type, created on first use (creating a key does
+  // not allocate).
   static platform::ThreadKey Key() {
-    // A function-local static: its guard (__cxa_guard_acquire) waits on a
-    // futex and never allocates, and creating a key does not allocate.
-    static const platform::ThreadKey key = internal::CreateKey(&Destroy);
-    return key;
+    key_once_.Run([] { key_ = internal::CreateKey(&Destroy); });
+    return key_;
   }
 
   // Runs at thread exit with the pointer given to SetThreadValue.
@@ -129,6 +130,9 @@ class TlsSlot {
 
   static_assert(std::is_default_constructible_v<T>,
                 "TlsSlot<T> builds T with its default constructor");
+
+  ABSL_CONST_INIT static inline Once key_once_;
+  static inline platform::ThreadKey key_ = 0;
 
   T* value_ = nullptr;
   SlotState state_ = SlotState::kUninitialized;

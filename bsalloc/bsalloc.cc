@@ -27,14 +27,6 @@ using internal::ClassOf;
 ABSL_CONST_INIT internal::SlotCache<internal::kSmallSlots> g_small_cache;
 ABSL_CONST_INIT internal::SlotCache<internal::kMediumSlots> g_medium_cache;
 
-// The mapping configuration: read/write, lazily committed.
-const mmap_alloc::MapAlloc& Map() {
-  // Built on first use; the thread-safe static guard (__cxa_guard_*) waits on
-  // a futex and never allocates. MapAlloc is trivially destructible.
-  static const mmap_alloc::MapAlloc map;
-  return map;
-}
-
 // A per-thread-ish probe hint that needs no thread-local storage: the address
 // of the current stack frame differs between threads' stacks. (The frame
 // address rather than a local's: clang rejects returning a local's address,
@@ -81,7 +73,8 @@ void* Alloc(size_t size, size_t align) {
   if (align <= mmap_alloc::PageSize()) {
     if (void* p = TakeCached(c, ProbeHint())) return p;
   }
-  return Map().Alloc(c.bytes, align);
+  // Read/write, lazily committed (MapAlloc's defaults).
+  return mmap_alloc::MapAlloc().Alloc(c.bytes, align);
 }
 
 void Free(void* p, size_t size) {
@@ -92,7 +85,7 @@ void Free(void* p, size_t size) {
   ALLOC_CHECK(c.bytes != 0, "bsalloc: Free of %p with impossible size %zu", p,
               size);
   if (void* spill = PutCached(c, p, ProbeHint())) {
-    Map().Dealloc(spill, c.bytes);
+    mmap_alloc::MapAlloc().Dealloc(spill, c.bytes);
   }
 }
 
@@ -137,15 +130,16 @@ size_t ReleaseCachedBlocks() {
   size_t released = 0;
   const size_t small = ClassOf(kSmallLimit).bytes;
   const size_t medium = ClassOf(kMediumLimit).bytes;
+  const mmap_alloc::MapAlloc map;
   for (size_t i = 0; i < g_small_cache.slots(); ++i) {
     if (void* p = g_small_cache.TakeSlot(i)) {
-      Map().Dealloc(p, small);
+      map.Dealloc(p, small);
       ++released;
     }
   }
   for (size_t i = 0; i < g_medium_cache.slots(); ++i) {
     if (void* p = g_medium_cache.TakeSlot(i)) {
-      Map().Dealloc(p, medium);
+      map.Dealloc(p, medium);
       ++released;
     }
   }

@@ -148,7 +148,12 @@ def elfmalloc_variant(v):
     cc_binary(
         name = "lib%s.so" % v.lib,
         additional_linker_inputs = ["libelfmalloc.lds"],
-        linkopts = ["-Wl,--version-script=$(location libelfmalloc.lds)"],
+        # --as-needed: the C++ runtime is only referenced weakly
+        # (malloc_bind/internal/cxx_runtime.h), so it is not a dependency.
+        linkopts = [
+            "-Wl,--version-script=$(location libelfmalloc.lds)",
+            "-Wl,--as-needed",
+        ],
         linkshared = True,
         linkstatic = True,
         tags = tags,

@@ -64,6 +64,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "malloc_bind/internal/cxx_runtime.h"
 #include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
@@ -199,30 +200,28 @@ class CApi {
 
   // --- C++ ---------------------------------------------------------------
 
+  // The C++ runtime's part (the new_handler, std::bad_alloc) is in
+  // internal/cxx_runtime.h, so that this header needs no exceptions.
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* New(size_t n) {
     if (void* p = TryAlloc(n); ABSL_PREDICT_TRUE(p != nullptr)) return p;
     return NewRetry(n);
   }
   static void* NewNothrow(size_t n) noexcept {
-    try {
-      return New(n);
-    } catch (...) {
-      return nullptr;
+    for (;;) {
+      if (void* p = TryAlloc(n)) return p;
+      if (!internal::CallNewHandlerNothrow()) return nullptr;
     }
   }
   static void* NewAligned(size_t n, std::align_val_t align) {
     for (;;) {
       if (void* p = Aligned(static_cast<size_t>(align), n)) return p;
-      std::new_handler handler = std::get_new_handler();
-      if (handler == nullptr) throw std::bad_alloc();
-      handler();
+      if (!internal::CallNewHandler()) internal::ThrowBadAlloc(n);
     }
   }
   static void* NewAlignedNothrow(size_t n, std::align_val_t align) noexcept {
-    try {
-      return NewAligned(n, align);
-    } catch (...) {
-      return nullptr;
+    for (;;) {
+      if (void* p = Aligned(static_cast<size_t>(align), n)) return p;
+      if (!internal::CallNewHandlerNothrow()) return nullptr;
     }
   }
 
@@ -237,9 +236,7 @@ class CApi {
   // handler.
   ABSL_ATTRIBUTE_NOINLINE static void* NewRetry(size_t n) {
     for (;;) {
-      std::new_handler handler = std::get_new_handler();
-      if (handler == nullptr) throw std::bad_alloc();
-      handler();
+      if (!internal::CallNewHandler()) internal::ThrowBadAlloc(n);
       if (void* p = TryAlloc(n)) return p;
     }
   }

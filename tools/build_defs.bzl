@@ -8,8 +8,20 @@ benchmark tagging convention live in one place.
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
 load("//tools:copts.bzl", "ALLOC_DEFAULT_COPTS", "ALLOC_TEST_COPTS")
 
-def alloc_cc_library(name, copts = [], **kwargs):
-    cc_library(name = name, copts = ALLOC_DEFAULT_COPTS + copts, **kwargs)
+def alloc_cc_library(name, copts = [], testonly = False, **kwargs):
+    """A library; built without exceptions unless it is testonly.
+
+    Nothing an allocator runs may throw (only operator new, whose one
+    exception-using file opts back in with copts = ["-fexceptions"]), and
+    code built without exceptions needs no C++ runtime for them.
+    """
+    mode = [] if testonly else ["-fno-exceptions"]
+    cc_library(
+        name = name,
+        copts = ALLOC_DEFAULT_COPTS + mode + copts,
+        testonly = testonly,
+        **kwargs
+    )
 
 def alloc_cc_test(name, copts = [], deps = [], size = "small", **kwargs):
     """A GoogleTest test; links gtest_main unless the test brings its own main."""

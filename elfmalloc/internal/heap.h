@@ -48,6 +48,7 @@
 #include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
 #include "alloc_fmt/format.h"
+#include "alloc_fmt/once.h"
 #include "alloc_fmt/spin_lock.h"
 #include "alloc_tls/alloc_tls.h"
 #include "elfmalloc/internal/class_layout.h"
@@ -78,14 +79,10 @@ class Heap {
   // The hardened build's canary at the end of every small object.
   static constexpr size_t kCanary = kCanaryBytes<kHardened>;
 
-  // The process-wide instance for Config: built on first use (from static
+  // The process-wide instance for Config: built on first use (in static
   // storage; no malloc), never destroyed, so calls from other static
   // destructors and late thread exits still work.
-  static Heap& Instance() {
-    alignas(Heap) static unsigned char storage[sizeof(Heap)];
-    static Heap* const heap = new (storage) Heap();
-    return *heap;
-  }
+  static Heap& Instance();
 
   // This thread's cache, or nullptr while TLS is unavailable.
   ABSL_ATTRIBUTE_ALWAYS_INLINE static Cache* Local() { return tls_.Get(); }
@@ -404,7 +401,24 @@ class Heap {
           tls_;
 };
 
+// The static storage of Heap<Config>::Instance(), and its one-time guard
+// (Once rather than a function-local static, whose guard is the C++
+// runtime's).
+template <typename Config>
+struct HeapInstance {
+  ABSL_CONST_INIT static inline Once once;
+  alignas(Heap<Config>) static inline unsigned char storage[sizeof(
+      Heap<Config>)];
+};
+
 // --- Out-of-line members
+
+template <typename Config>
+Heap<Config>& Heap<Config>::Instance() {
+  using Storage = HeapInstance<Config>;
+  Storage::once.Run([] { new (Storage::storage) Heap(); });
+  return *std::launder(reinterpret_cast<Heap*>(Storage::storage));
+}
 // ------------------------------------------------------
 
 template <typename Config>

@@ -27,6 +27,7 @@
 #include <cstdlib>
 
 #include "alloc_fmt/format.h"
+#include "alloc_fmt/once.h"
 #include "elfmalloc/elfmalloc.h"
 #include "elfmalloc/internal/heap.h"
 #include "elfmalloc/internal/stats_report.h"
@@ -46,20 +47,15 @@ class Variant {
   // (", hardened", ", checks off", ", counters off"): for the start-up line
   // and the statistics header.
   static const char* Description() {
-    struct Text {
-      char s[128];
-    };
-    // A function-local static: its guard never allocates.
-    static const Text text = [] {
-      Text t;
-      alloc_fmt::Format(t.s, sizeof(t.s), "%s, %s front-end%s%s%s",
-                        Config::kName, Heap::FE::kFrontEndName,
+    description_once_.Run([] {
+      alloc_fmt::Format(description_, sizeof(description_),
+                        "%s, %s front-end%s%s%s", Config::kName,
+                        Heap::FE::kFrontEndName,
                         Config::kHardened ? ", hardened" : "",
                         Config::kChecks ? "" : ", checks off",
                         Config::kStats ? "" : ", counters off");
-      return t;
-    }();
-    return text.s;
+    });
+    return description_;
   }
 
   // One-time set-up, at load time (a static initializer: never inside an
@@ -110,6 +106,9 @@ class Variant {
   }
 
  private:
+  ABSL_CONST_INIT static inline Once description_once_;
+  static inline char description_[128] = {};
+
   // ELFMALLOC_SHOW_STATS: the report on stderr when the process exits
   // normally. Other threads may still be allocating; it only reads
   // counters.

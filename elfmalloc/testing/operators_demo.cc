@@ -20,6 +20,8 @@ struct alignas(128) Wide {
   int v;
 };
 
+int g_handler_calls = 0;
+
 int Aligned(const void* p, size_t a) {
   return reinterpret_cast<uintptr_t>(p) % a == 0 ? 1 : 0;
 }
@@ -69,6 +71,28 @@ int main() {
     std::printf("no bad_alloc\n");
   } catch (const std::bad_alloc&) {
     std::printf("bad_alloc\n");
+  }
+  // The new_handler runs until it removes itself, then bad_alloc is thrown;
+  // the nothrow forms return nullptr when the handler throws.
+  std::set_new_handler([] {
+    if (++g_handler_calls == 3) std::set_new_handler(nullptr);
+  });
+  try {
+    static_cast<void>(operator new(SIZE_MAX / 2));
+  } catch (const std::bad_alloc&) {
+    std::printf("bad_alloc after %d new_handler calls\n", g_handler_calls);
+  }
+  std::set_new_handler([] { throw std::bad_alloc(); });
+  std::printf("nothrow: %s, aligned nothrow: %s\n",
+              operator new(SIZE_MAX / 2, std::nothrow) ? "ptr" : "null",
+              operator new(SIZE_MAX / 2, std::align_val_t{64}, std::nothrow)
+                  ? "ptr"
+                  : "null");
+  std::set_new_handler(nullptr);
+  try {
+    static_cast<void>(operator new(SIZE_MAX / 2, std::align_val_t{64}));
+  } catch (const std::bad_alloc&) {
+    std::printf("aligned bad_alloc\n");
   }
   std::printf("sum %ld\n", sum);
   return 0;
