@@ -217,22 +217,6 @@ class Heap {
   uint64_t background_decay_steps() const { return decay_thread_.steps(); }
   const Options& options() const { return core_.options; }
 
-  // Registers the locks this heap's slow paths take with the fork handlers
-  // (fork.h), in lock order. Call once, outside any allocation (e.g. from
-  // a static initializer), for the heap a process uses as its malloc.
-  void RegisterForkLocks() {
-    // The order in which a thread may hold them: the fallback cache's lock
-    // is held while that cache is built (AddThread: the thread list) and
-    // while it refills (a refill that runs out of address space releases
-    // the large-block cache and unmaps pages under the purge locks).
-    RegisterForkLock(fallback_.lock());
-    RegisterForkLock(&core_.threads_lock);
-    RegisterForkLock(LargeRegistryLock());
-    RegisterForkLock(core_.small_pages.purge_lock());
-    RegisterForkLock(core_.big_pages.purge_lock());
-    RegisterForkLock(&core_.stack_spares.lock);  // a leaf: last
-  }
-
   // A snapshot of the counters. Each is read atomically, but not all at one
   // instant: under concurrent use, frees may briefly exceed allocations of
   // a class (an object freed on one thread after the reader summed the
@@ -277,6 +261,20 @@ class Heap {
     if constexpr (kHardened) InitSecret();
   }
   ~Heap() = delete;  // never destroyed
+
+  // Registers the locks this heap's slow paths take with the fork handlers
+  // (fork.h), at the levels at which they nest: the fallback cache's lock
+  // is held while that cache is built (AddThread: the thread list) and
+  // while it refills (a refill that runs out of address space releases the
+  // large-block cache and unmaps pages under the purge locks).
+  void RegisterForkLocks(ForkLockRegistry& locks) {
+    locks.Add(fallback_.lock(), ForkLockLevel::kFallback);
+    locks.Add(&core_.threads_lock, ForkLockLevel::kThreads);
+    locks.Add(LargeRegistryLock(), ForkLockLevel::kLarge);
+    locks.Add(core_.small_pages.purge_lock(), ForkLockLevel::kPurge);
+    locks.Add(core_.big_pages.purge_lock(), ForkLockLevel::kPurge);
+    locks.Add(&core_.stack_spares.lock, ForkLockLevel::kLeaf);
+  }
 
   // AllocSlow for `fe`, a cache of this thread's ThreadCache. Only the
   // cache crosses the call, so the fast path keeps one value live across
@@ -416,7 +414,14 @@ struct HeapInstance {
 template <typename Config>
 Heap<Config>& Heap<Config>::Instance() {
   using Storage = HeapInstance<Config>;
-  Storage::once.Run([] { new (Storage::storage) Heap(); });
+  if (ABSL_PREDICT_FALSE(!Storage::once.done())) {
+    // Built with fork() held off, so a child gets no heap or a whole one.
+    WithForkHeldOff([](ForkLockRegistry& locks) {
+      Storage::once.Run([&locks] {
+        (new (Storage::storage) Heap())->RegisterForkLocks(locks);
+      });
+    });
+  }
   return *std::launder(reinterpret_cast<Heap*>(Storage::storage));
 }
 // ------------------------------------------------------

@@ -37,6 +37,7 @@
 #include "elfmalloc/internal/page_alloc.h"
 #include "elfmalloc/internal/slag.h"
 #include "elfmalloc/size_classes.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -155,7 +156,11 @@ class HeapCore {
   static PageAllocOptions PagesOptions(const Options& options,
                                        size_t page_bytes,
                                        size_t pages_per_refill) {
-    PageAllocOptions o{page_bytes, pages_per_refill, 8,
+    // A pipe per CPU, at most 8: pages move a page (256 KiB or more) at a
+    // time, so the bags see little contention, and each pipe of each of a
+    // page allocator's three bags costs a 4 KiB node from the start.
+    const size_t pipes = platform::CpuCount() < 8 ? platform::CpuCount() : 8;
+    PageAllocOptions o{page_bytes, pages_per_refill, pipes,
                        static_cast<size_t>(options.dirty_max_mb) << 20,
                        options.decay_ms};
     o.guard_bytes = kHardened ? kHardenedGuardBytes : 0;

@@ -59,15 +59,16 @@ class Variant {
   }
 
   // One-time set-up, at load time (a static initializer: never inside an
-  // allocation, and nothing on the allocation paths): fork() safety (the
-  // handlers take the heap's few spin locks), the statistics report at
-  // exit (ELFMALLOC_SHOW_STATS), and the start-up line (ELFMALLOC_VERBOSE).
-  // The heap reads the other ELFMALLOC_* options when it is built.
+  // allocation, and nothing on the allocation paths): the fork handlers
+  // (fork.h), the statistics report at exit (ELFMALLOC_SHOW_STATS) and the
+  // start-up line (ELFMALLOC_VERBOSE). The heap itself is built by the
+  // first allocation, so a process that never allocates pays nothing for
+  // it.
   static bool Initialize() {
-    Heap& heap = Heap::Instance();
-    heap.RegisterForkLocks();
-    if (heap.options().show_stats) std::atexit(&PrintStatsAtExit);
-    if (heap.options().secure && !Config::kHardened) {
+    InstallForkHandlers();
+    const Options options = GetOptions();
+    if (options.show_stats) std::atexit(&PrintStatsAtExit);
+    if (options.secure && !Config::kHardened) {
       // Hardening is a build, not a switch; say so rather than let the
       // user believe it is on.
       alloc_fmt::Print(2,
@@ -75,13 +76,13 @@ class Variant {
                        "library; preload libelfmalloc-secure.so (tools/elfrun "
                        "--secure)\n");
     }
-    if (heap.options().verbose) {
+    if (options.verbose) {
       alloc_fmt::Print(2,
                        "elfmalloc: %s (%s) active in process %d; "
                        "decay_ms=%lld\n",
                        ELFMALLOC_VERSION_STRING, Description(),
                        platform::ProcessId(),
-                       static_cast<long long>(heap.decay_ms()));
+                       static_cast<long long>(options.decay_ms));
     }
     return true;
   }
