@@ -39,7 +39,7 @@ echo "bazel $*" >> "$CALLS"
 STUB
 chmod +x "$tmp/bin/"*
 export CALLS="$tmp/calls"
-all="bazel-bootstrap bazel-rules-java bazel-skylib libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev python3 git pkg-config libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 gnuplot-nox"
+all="bazel-bootstrap bazel-rules-java bazel-skylib libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev python3 git pkg-config libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 gnuplot-nox sqlite3 lua5.4 xz-utils redis-server redis-tools time"
 
 run() { PATH="$tmp/bin:/usr/bin:/bin" "$tmp/ws/bazelw" "$@"; }
 
@@ -57,14 +57,14 @@ out=$(INSTALLED="bazel-bootstrap bazel-skylib" FAKE_UID=1000 run test //... 2>&1
 code=$?
 set -e
 [ "$code" -eq 1 ] || { echo "FAIL 2: exit $code, want 1"; exit 1; }
-echo "$out" | grep -q 'apt-get install -y --no-install-recommends bazel-rules-java libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev python3 git pkg-config libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 gnuplot-nox' \
+echo "$out" | grep -q 'apt-get install -y --no-install-recommends bazel-rules-java libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev python3 git pkg-config libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 gnuplot-nox sqlite3 lua5.4 xz-utils redis-server redis-tools time' \
   || { echo "FAIL 2: exact apt-get line not printed:"; echo "$out"; exit 1; }
 [ ! -s "$CALLS" ] || { echo "FAIL 2: something was run:"; cat "$CALLS"; exit 1; }
 echo "ok 2: not root -> prints the apt-get line, exits 1"
 
 # 3. Missing, root.
 : > "$CALLS"
-INSTALLED="bazel-bootstrap bazel-rules-java bazel-skylib libabsl-dev libgtest-dev python3 git pkg-config libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 gnuplot-nox" FAKE_UID=0 run build //x 2>/dev/null
+INSTALLED="bazel-bootstrap bazel-rules-java bazel-skylib libabsl-dev libgtest-dev python3 git pkg-config libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 gnuplot-nox sqlite3 lua5.4 xz-utils redis-server redis-tools time" FAKE_UID=0 run build //x 2>/dev/null
 grep -q 'apt-get install -y -qq --no-install-recommends libgmock-dev libbenchmark-dev$' "$CALLS" \
   || { echo "FAIL 3: wrong install:"; cat "$CALLS"; exit 1; }
 tail -n 1 "$CALLS" | grep -qx 'bazel build //x' || { echo "FAIL 3: bazel not run last"; cat "$CALLS"; exit 1; }
