@@ -11,11 +11,22 @@ its throughput and the child's peak RSS (its VmHWM). Every run of a workload
 must report the same `check` value, which proves each allocator did the same
 work. A peer whose library is not installed is skipped and named.
 
-Prints a table per workload and the geometric means, then writes
+Thread counts above the CPUs this process may use (4 and 8 of the default
+1,2,4,8 on a 2-CPU machine) form a table of their own, "oversubscribed".
+`long_churn` runs at 8 threads and reports its resident memory against time.
+The "programs" table runs real Debian programs (program_runs.py) the same
+way, through the //bench:measure launcher, and checks that their output
+agrees under every allocator. A program that is not installed is skipped
+and named.
+
+Prints the tables and the geometric means, then writes
 
   info/elfmalloc-performance.md   method, machine, tables, plots
-  info/perf/results.csv           every run
-  info/perf/*.svg                 time and peak RSS per workload (gnuplot)
+  info/perf/results.csv           every workload run
+  info/perf/programs.csv          every program run
+  info/perf/long_churn.csv        long_churn's RSS samples
+  info/perf/*.svg                 time and peak RSS per workload, program,
+                                  thread count; RSS against time (gnuplot)
 
 under --out DIR if given; else a full run writes them in the workspace (the
 committed report; the current directory outside `bazel run`) and a --quick
@@ -34,11 +45,15 @@ import sys
 import tempfile
 import time
 
+import program_runs
+
 WORKLOADS = [
     "threadtest_small", "threadtest_medium", "shbench", "larson", "prodcons",
     "xmalloc", "cache_thrash", "cache_scratch", "churn_small",
     "realloc_growth", "large_blocks", "containers",
 ]
+# Long mixed-size churn with RSS sampled against time; its own section.
+LONG_CHURN = "long_churn"
 
 LIBDIR = "/usr/lib/x86_64-linux-gnu"
 PEERS = [  # name, library
@@ -89,7 +104,8 @@ def allocators(wanted, extra=()):
 
 
 def run_child(binary, lib, threads, scale, pin_cpu=None):
-  """Runs one workload; returns (seconds, ops, check, peak RSS KiB).
+  """Runs one workload; returns its RESULT fields (seconds, ops, check,
+  rss_kib) and, if it printed one, its SERIES line's fields ("series").
 
   `pin_cpu`: a CPU to bind the child to (None: no binding).
   """
@@ -124,16 +140,23 @@ def run_child(binary, lib, threads, scale, pin_cpu=None):
     raise RuntimeError("%s under %s failed (%d): %s" %
                        (os.path.basename(binary), lib or "glibc", code,
                         err.decode(errors="replace")[-500:]))
-  fields = {}
+  fields, series = {}, None
   for line in out.decode().splitlines():
     if line.startswith("RESULT "):
       fields = dict(kv.split("=", 1) for kv in line.split()[1:])
+    elif line.startswith("SERIES "):
+      series = dict(kv.split("=", 1) for kv in line.split()[1:])
   if "seconds" not in fields:
     raise RuntimeError("%s printed no RESULT line" % binary)
   # The workload's own VmHWM; wait4's ru_maxrss also counts this runner's
   # image before the exec, a floor of ~10 MiB that hides small peaks.
   rss = int(fields.get("peak_rss_kib", 0)) or usage.ru_maxrss
-  return (float(fields["seconds"]), int(fields["ops"]), fields["check"], rss)
+  result = dict(seconds=float(fields["seconds"]), ops=int(fields["ops"]),
+                check=fields["check"], rss_kib=rss)
+  if series is not None:
+    result["series"] = ([int(x) for x in series["rounds"].split(",") if x],
+                        [int(x) for x in series["rss_kib"].split(",") if x])
+  return result
 
 
 def geomean(xs):
@@ -178,17 +201,74 @@ def fmt_ratio(x):
   return "%.2f" % x if x == x else "-"
 
 
+def plural(n, word="thread"):
+  return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
+def launcher_floor(measure):
+  """Peak RSS of /bin/true through the launcher, and through /usr/bin/time
+  (None if that is not installed), in KiB: the smallest of three runs."""
+  def ours():
+    r, w = os.pipe()
+    subprocess.run([measure, "--report-fd", str(w), "--", "/bin/true"],
+                   pass_fds=(w,), check=True)
+    os.close(w)
+    with os.fdopen(r) as f:
+      line = f.read()
+    return int(line.split("maxrss_kib=")[1].split()[0])
+  def theirs():
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", "/bin/true"],
+                       stderr=subprocess.PIPE, check=True)
+    return int(r.stderr.decode().split()[-1])
+  ref = None
+  if os.path.exists("/usr/bin/time"):
+    ref = min(theirs() for _ in range(3))
+  return min(ours() for _ in range(3)), ref
+
+
+class Progress(object):
+  """The one-line progress counter on stdout."""
+
+  def __init__(self, total):
+    self.total = total
+    self.done = 0
+    self.t0 = time.time()
+
+  def step(self, what, detail, seconds):
+    self.done += 1
+    sys.stdout.write("\r[%d/%d] %-22s %-22s %8.3f s  (%.0f s elapsed)" % (
+        self.done, self.total, what, detail, seconds, time.time() - self.t0))
+    sys.stdout.flush()
+
+
 def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   ap.add_argument("--quick", action="store_true",
                   help="seconds-long smoke run: scale 0.05, 1 repetition; "
                   "writes to a fresh temporary directory unless --out")
-  ap.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2,4")
+  ap.add_argument("--threads", default="1,2,4,8",
+                  help="thread counts of the workloads, e.g. 1,2,4; counts "
+                  "above the CPUs this process may use form the "
+                  "\"oversubscribed\" table")
   ap.add_argument("--reps", type=int, default=5)
-  ap.add_argument("--scale", type=float, default=1.0)
+  ap.add_argument("--scale", type=float, default=1.0,
+                  help="work multiplier of the workloads and the programs' "
+                  "inputs")
   ap.add_argument("--allocators", default="",
                   help="comma-separated subset (glibc,elfmalloc,...)")
-  ap.add_argument("--workloads", default="", help="comma-separated subset")
+  ap.add_argument("--workloads", default="",
+                  help="comma-separated subset (long_churn included)")
+  ap.add_argument("--no-workloads", action="store_true",
+                  help="leave out the workload tables (1, 2 threads and "
+                  "oversubscribed)")
+  ap.add_argument("--no-long-churn", action="store_true",
+                  help="leave out long_churn")
+  ap.add_argument("--long-churn-threads", type=int, default=8)
+  ap.add_argument("--programs", default="",
+                  help="comma-separated subset of the programs table, by "
+                  "row (git-gc) or program (git)")
+  ap.add_argument("--no-programs", action="store_true",
+                  help="leave out the programs table")
   ap.add_argument("--out", default="",
                   help="where info/ goes (default: for a full run the "
                   "workspace under bazel run, else the current directory; "
@@ -210,12 +290,21 @@ def main():
     args.scale = min(args.scale, 0.05)
     args.reps = 1
   threads = [int(t) for t in args.threads.split(",") if t]
+  cpus = len(os.sched_getaffinity(0))
+  main_threads = [n for n in threads if n <= cpus]
+  over_threads = [n for n in threads if n > cpus]
   if args.pin_cpu is None:
     args.pin_cpu = min(os.sched_getaffinity(0))
   pin = None if args.pin_cpu < 0 else args.pin_cpu
   wanted = set(a for a in args.allocators.split(",") if a)
+  chosen = [w for w in args.workloads.split(",") if w]
+  unknown = [w for w in chosen if w not in WORKLOADS + [LONG_CHURN]]
+  if unknown:
+    raise SystemExit("compare: unknown workload(s) %s" % ", ".join(unknown))
   workloads = [w for w in WORKLOADS
-               if not args.workloads or w in args.workloads.split(",")]
+               if not args.no_workloads and (not chosen or w in chosen)]
+  long_churn = (not args.no_long_churn and
+                (not chosen or LONG_CHURN in chosen))
   extra = []
   for e in args.extra:
     name, sep, path = e.partition("=")
@@ -230,6 +319,9 @@ def main():
   allocs, skipped = allocators(wanted, extra)
   names = [a[0] for a in allocs]
   workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY") or "."
+  programs = [] if args.no_programs else program_runs.select(
+      program_runs.all_programs(),
+      [p for p in args.programs.split(",") if p])
   if args.out:
     out_root = args.out
   elif args.quick:
@@ -248,29 +340,39 @@ def main():
     print("skipped (library not installed): %s" % ", ".join(skipped))
   measured = commit(workspace)
   host = machine()
-  rows = []  # every run
-  total = len(threads) * args.reps * len(workloads) * len(allocs)
-  done = 0
-  t0 = time.time()
-  for n in threads:
-    for rep in range(args.reps):
-      for w in workloads:
-        binary = runfile("bench/" + w)
-        checks = {}
-        for name, lib in allocs:  # interleaved: A B C A B C ...
-          secs, ops, check, rss = run_child(binary, lib, n, args.scale,
-                                            pin if n == 1 else None)
-          checks[name] = check
-          rows.append(dict(workload=w, threads=n, rep=rep, allocator=name,
-                           seconds=secs, ops=ops, check=check, rss_kib=rss))
-          done += 1
-          sys.stdout.write("\r[%d/%d] %-18s %d thr rep %d %-12s %8.4f s  "
-                           "(%.0f s elapsed)" % (done, total, w, n, rep + 1,
-                                                 name, secs, time.time() - t0))
-          sys.stdout.flush()
-        if len(set(checks.values())) != 1:
-          raise SystemExit("\ncompare: %s at %d threads did different work "
-                           "under different allocators: %s" % (w, n, checks))
+
+  # The programs' inputs, made before anything is measured.
+  scratch = tempfile.mkdtemp(prefix="elfmalloc-programs-")
+  try:
+    ctx = program_runs.Context(runfile("bench/measure"), scratch, args.scale,
+                               os.path.abspath(workspace),
+                               os.path.dirname(
+                                   runfile("bench/programs/objects.py")))
+    ready, prog_skipped = [], []  # prog_skipped: (row, reason)
+    for p in programs:
+      missing = p.missing()
+      if missing:
+        prog_skipped.append((p.name, "not installed: %s (Debian %s)" % (
+            ", ".join(missing), ", ".join(p.packages))))
+        continue
+      try:
+        p.prepare(ctx)
+        ready.append(p)
+      except (program_runs.Skip, program_runs.Failed) as e:
+        prog_skipped.append((p.name, str(e)))
+    for name, reason in prog_skipped:
+      print("skipped program %s: %s" % (name, reason))
+    floor = launcher_floor(ctx.measure) if ready else None
+
+    progress = Progress(
+        len(threads) * args.reps * len(workloads) * len(allocs) +
+        (args.reps * len(allocs) if long_churn else 0) +
+        args.reps * len(ready) * len(allocs))
+    rows = run_workloads(args, threads, workloads, allocs, pin, progress)
+    churn = (run_long_churn(args, allocs, progress) if long_churn else [])
+    prog_rows = run_programs(args, ready, allocs, ctx, progress)
+  finally:
+    shutil.rmtree(scratch, ignore_errors=True)
   print()
 
   # Medians per (workload, threads, allocator).
@@ -287,57 +389,79 @@ def main():
   peers = [a for a in names
            if a not in OURS and a != "glibc" and a not in extra_names]
 
-  lines = []
+  lines = []  # the Results sections, printed and written
   def emit(s=""):
     print(s)
     lines.append(s)
 
-  for n in threads:
-    emit("### %d thread%s" % (n, "" if n == 1 else "s"))
-    emit()
-    header = "| workload | " + " | ".join(
-        "%s s (x glibc) | RSS MiB" % a for a in names) + " | elfmalloc / best peer |"
-    emit(header)
-    emit("|" + "---|" * (2 * len(names) + 2))
-    for w in workloads:
-      base = med[w, n, "glibc"][0] if "glibc" in names else float("nan")
-      cells = []
-      for a in names:
-        s, rss, _ = med[w, n, a]
-        cells.append("%.4f (%s) | %.1f" % (s, fmt_ratio(s / base), rss / 1024))
-      best_peer = min((med[w, n, p][0] for p in peers), default=float("nan"))
-      ours = med[w, n, "elfmalloc"][0] if "elfmalloc" in names else float("nan")
-      emit("| %s | %s | %s |" % (w, " | ".join(cells),
-                                 fmt_ratio(ours / best_peer)))
-    emit()
-    emit("Geometric means at %d thread%s (time ratio; RSS ratio):" %
-         (n, "" if n == 1 else "s"))
-    emit()
-    for a in names:
-      parts = []
-      for ref in ("glibc", "mimalloc"):
-        if ref in names and ref != a:
-          parts.append("time/%s %.3f, RSS/%s %.3f" % (
-              ref, geomean([med[w, n, a][0] / med[w, n, ref][0]
-                            for w in workloads]),
-              ref, geomean([med[w, n, a][1] / max(med[w, n, ref][1], 1)
-                            for w in workloads])))
-      if parts:
-        emit("- %s: %s" % (a, "; ".join(parts)))
-    emit()
+  def workload_tables(counts):
+    for n in counts:
+      emit("### %s" % plural(n))
+      emit()
+      emit_table("workload", workloads, n, names, peers, med, emit)
+      emit()
+      emit("Geometric means at %s (time ratio; RSS ratio):" % plural(n))
+      emit()
+      emit_geomeans([(w, n) for w in workloads], names, med, emit)
+      emit()
 
-  # CSV of every run.
+  if not workloads:
+    main_threads, over_threads = [], []
+  workload_tables(main_threads)
+  if over_threads:
+    emit("## Oversubscribed")
+    emit()
+    emit("More threads than the %d CPUs this run could use: the same total "
+         "work split across %s, so the scheduler switches threads that "
+         "hold allocator state." % (cpus, " and ".join(
+             plural(n) for n in over_threads)))
+    emit()
+    workload_tables(over_threads)
+
+  churn_plot = None
+  if churn:
+    emit("## Long churn")
+    emit()
+    churn_plot = long_churn_section(churn, names, emit)
+  prog_med = {}
+  if ready or prog_skipped:
+    emit("## Programs")
+    emit()
+    prog_med = programs_section(ready, prog_rows, prog_skipped, names, peers,
+                                floor, emit)
+
+  # CSVs of every run.
   csv_path = os.path.join(perf, "results.csv")
   with open(csv_path, "w", newline="") as f:
     wr = csv.DictWriter(f, fieldnames=["workload", "threads", "rep",
                                        "allocator", "seconds", "ops", "check",
                                        "rss_kib"])
     wr.writeheader()
-    wr.writerows(rows)
+    wr.writerows(rows + [{k: v for k, v in r.items() if k != "series"}
+                         for r in churn])
+  if prog_rows:
+    with open(os.path.join(perf, "programs.csv"), "w", newline="") as f:
+      wr = csv.DictWriter(f, fieldnames=["program", "rep", "allocator",
+                                         "seconds", "rss_kib", "output"],
+                          extrasaction="ignore")
+      wr.writeheader()
+      wr.writerows(prog_rows)
+  if churn:
+    with open(os.path.join(perf, "long_churn.csv"), "w", newline="") as f:
+      wr = csv.writer(f)
+      wr.writerow(["allocator", "rep", "round", "rss_kib"])
+      for r in churn:
+        for rnd, kib in zip(*r["series"]):
+          wr.writerow([r["allocator"], r["rep"], rnd, kib])
 
   plots = []
   if not args.no_plots and shutil.which("gnuplot"):
-    plots = make_plots(perf, workloads, threads, names, med)
+    plots = make_plots(perf, workloads, main_threads + over_threads, names,
+                       med)
+    if prog_med:
+      plots += program_plots(perf, [p.name for p in ready], names, prog_med)
+    if churn_plot:
+      plots.append(plot_series(perf, "long_churn_rss.svg", churn_plot, names))
 
   cmd = "./bazelw run -c opt //bench:compare" + (
       " -- " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
@@ -347,35 +471,260 @@ def main():
     f.write("Produced by `%s`%s.\n\n" % (
         cmd, " at commit %s" % measured if measured else ""))
     f.write("## Method\n\n")
-    f.write(
-        "Each workload in `bench/workloads/` is a small program that times "
-        "its own measured part and prints a checksum of its work. The runner "
-        "starts it once per allocator (glibc: plain; others: `LD_PRELOAD` of "
-        "the shared library), interleaving allocators within each repetition "
-        "so that machine noise spreads evenly, %d repetition(s) per thread "
-        "count, scale %g. Cells are medians: seconds of the measured part, "
-        "the ratio to glibc in parentheses, and the child's peak resident "
-        "memory (`VmHWM`, reported by the workload itself). The last column "
-        "is elfmalloc's time over the fastest peer's. Every allocator's "
-        "checksum must agree. %s\n\n" %
-        (args.reps, args.scale,
-         "1-thread runs are bound to CPU %d (the virtual CPUs of a shared "
-         "machine can differ in speed; unbound, a 1-thread time depends on "
-         "where the scheduler put it); runs with more threads are not "
-         "bound." % pin if pin is not None else "No run is bound to a CPU."))
+    if workloads:
+      f.write(
+          "Each workload in `bench/workloads/` is a small program that times "
+          "its own measured part and prints a checksum of its work. The runner "
+          "starts it once per allocator (glibc: plain; others: `LD_PRELOAD` of "
+          "the shared library), interleaving allocators within each repetition "
+          "so that machine noise spreads evenly, %d repetition(s) per thread "
+          "count (%s), scale %g. Cells are medians: seconds of the measured "
+          "part, the ratio to glibc in parentheses, and the child's peak "
+          "resident memory (`VmHWM`, reported by the workload itself). The "
+          "last column is elfmalloc's time over the fastest peer's. Every "
+          "allocator's checksum must agree. %s%s\n\n" %
+          (args.reps, ", ".join(str(n) for n in threads), args.scale,
+           "1-thread runs are bound to CPU %d (the virtual CPUs of a shared "
+           "machine can differ in speed; unbound, a 1-thread time depends on "
+           "where the scheduler put it); runs with more threads are not "
+           "bound." % pin if pin is not None else "No run is bound to a CPU.",
+           " Thread counts above the machine's %d CPUs are reported apart, "
+           "as oversubscribed." % cpus if over_threads else ""))
+    if churn:
+      f.write(
+          "`long_churn` runs at %s, once per allocator in each repetition "
+          "like the workloads: worker threads allocate objects of many sizes "
+          "with lifetimes from none to 300 rounds, hand a quarter of the "
+          "survivors to another thread to free, and drift their size mix up "
+          "and back down in each of 5 cycles; the workload samples its own "
+          "`VmRSS` (through `//platform:proc`) at fixed round intervals. "
+          "The table gives medians over the repetitions, and RSS at the end "
+          "of the first cycle (20%% of the run) and of the last, two points "
+          "of the same phase; the plot shows each allocator's per-sample "
+          "median.\n\n" % plural(args.long_churn_threads))
+    if ready:
+      f.write(
+          "Each row of the programs table runs a command of a Debian "
+          "program through `bench/measure`, a small C launcher: it forks, "
+          "sets `LD_PRELOAD` in the child only, execs the command and "
+          "reports the wall time and `wait4`'s `ru_maxrss`, the peak RSS "
+          "of the largest single process of the command's tree (children "
+          "it waited for included; not a sum). A child forked from the "
+          "Python runner would keep Python's ~10 MiB in `ru_maxrss`; "
+          "through the launcher `/bin/true` peaks at %d KiB%s. Allocators "
+          "are interleaved within each repetition as for the workloads, "
+          "cells are medians of %d repetition(s) at scale %g, and the "
+          "inputs are made once per run in a scratch directory, every run "
+          "writing into a fresh copy. The last column is a digest of the "
+          "output that must not depend on the allocator (below, per row); "
+          "every run of a row must give the same digest.\n\n" %
+          (floor[0], " (`/usr/bin/time -f %%M`: %d KiB)" % floor[1]
+           if floor[1] is not None else "", args.reps, args.scale))
     f.write("Machine: %s.\n\n" % host)
     if skipped:
       f.write("Skipped (not installed): %s.\n\n" % ", ".join(skipped))
     f.write("## Results\n\n")
     f.write("\n".join(lines) + "\n")
-    f.write("\n".join(targets_section(workloads, threads, names, med)) + "\n")
+    if workloads:
+      f.write("\n".join(targets_section(workloads, main_threads, names, med))
+              + "\n")
     if plots:
       f.write("## Plots\n\n")
       for p in plots:
         f.write("![%s](perf/%s)\n\n" % (p, p))
-    f.write("Raw data: [perf/results.csv](perf/results.csv).\n")
+    f.write("Raw data: [perf/results.csv](perf/results.csv)%s%s.\n" % (
+        ", [perf/programs.csv](perf/programs.csv)" if prog_rows else "",
+        ", [perf/long_churn.csv](perf/long_churn.csv)" if churn else ""))
   print("wrote %s, %s%s" % (md, csv_path,
                             (" and %d plots" % len(plots)) if plots else ""))
+
+
+def run_workloads(args, threads, workloads, allocs, pin, progress):
+  """Every workload at every thread count, interleaved; the runs."""
+  rows = []
+  for n in threads:
+    for rep in range(args.reps):
+      for w in workloads:
+        binary = runfile("bench/" + w)
+        checks = {}
+        for name, lib in allocs:  # interleaved: A B C A B C ...
+          r = run_child(binary, lib, n, args.scale, pin if n == 1 else None)
+          checks[name] = r["check"]
+          rows.append(dict(workload=w, threads=n, rep=rep, allocator=name,
+                           seconds=r["seconds"], ops=r["ops"],
+                           check=r["check"], rss_kib=r["rss_kib"]))
+          progress.step(w, "%s %s rep %d" % (name, plural(n, "thr"),
+                                             rep + 1), r["seconds"])
+        if len(set(checks.values())) != 1:
+          raise SystemExit("\ncompare: %s at %d threads did different work "
+                           "under different allocators: %s" % (w, n, checks))
+  return rows
+
+
+def run_long_churn(args, allocs, progress):
+  """long_churn under every allocator, interleaved, --reps times."""
+  binary = runfile("bench/" + LONG_CHURN)
+  runs = []
+  for rep in range(args.reps):
+    for name, lib in allocs:
+      r = run_child(binary, lib, args.long_churn_threads, args.scale)
+      if "series" not in r:
+        raise SystemExit("\ncompare: %s printed no SERIES line" % LONG_CHURN)
+      runs.append(dict(workload=LONG_CHURN, threads=args.long_churn_threads,
+                       rep=rep, allocator=name, seconds=r["seconds"],
+                       ops=r["ops"], check=r["check"], rss_kib=r["rss_kib"],
+                       series=r["series"]))
+      progress.step(LONG_CHURN, "%s rep %d" % (name, rep + 1), r["seconds"])
+  checks = set(r["check"] for r in runs)
+  if len(checks) != 1:
+    raise SystemExit("\ncompare: %s did different work under different "
+                     "allocators: %s" % (LONG_CHURN, sorted(
+                         set((r["allocator"], r["check"]) for r in runs))))
+  return runs
+
+
+def run_programs(args, programs, allocs, ctx, progress):
+  """Every program row under every allocator, interleaved, --reps times;
+  stops with a message naming the row and allocator whose output differs
+  or whose command failed."""
+  rows = []
+  digests = {p.name: [] for p in programs}
+  for rep in range(args.reps):
+    for p in programs:
+      for name, lib in allocs:
+        try:
+          run = p.run(ctx, name, lib)
+        except program_runs.Failed as e:
+          raise SystemExit("\ncompare: program %s: %s" % (p.name, e))
+        digests[p.name].append((name, rep, run.digest))
+        program_runs.check_agreement(p.name, digests[p.name])
+        rows.append(dict(program=p.name, rep=rep, allocator=name,
+                         seconds=run.seconds, rss_kib=run.rss_kib,
+                         output=run.digest, _run=run))
+        progress.step(p.name, "%s rep %d" % (name, rep + 1), run.seconds)
+  return rows
+
+
+def emit_table(label, keys, n, names, peers, med, emit, digits=4,
+               last=None):
+  """A table of median time (ratio to glibc) and RSS per allocator, one row
+  per key of `med[key, n, allocator]`; `last` adds a column."""
+  header = "| %s | " % label + " | ".join(
+      "%s s (x glibc) | RSS MiB" % a for a in names) + \
+      " | elfmalloc / best peer |" + (" %s |" % last[0] if last else "")
+  emit(header)
+  emit("|" + "---|" * (2 * len(names) + 2 + (1 if last else 0)))
+  for k in keys:
+    base = med[k, n, "glibc"][0] if "glibc" in names else float("nan")
+    cells = []
+    for a in names:
+      s, rss = med[k, n, a][0], med[k, n, a][1]
+      cells.append("%.*f (%s) | %.1f" % (digits, s, fmt_ratio(s / base),
+                                         rss / 1024))
+    best_peer = min((med[k, n, p][0] for p in peers), default=float("nan"))
+    ours = med[k, n, "elfmalloc"][0] if "elfmalloc" in names else float("nan")
+    emit("| %s | %s | %s |%s" % (k, " | ".join(cells),
+                                 fmt_ratio(ours / best_peer),
+                                 " %s |" % last[1](k) if last else ""))
+
+
+def emit_geomeans(keys, names, med, emit):
+  """Per allocator, the geometric means of its time and RSS ratios to glibc
+  and mimalloc over `keys` ([(row, n)])."""
+  for a in names:
+    parts = []
+    for ref in ("glibc", "mimalloc"):
+      if ref in names and ref != a:
+        parts.append("time/%s %.3f, RSS/%s %.3f" % (
+            ref, geomean([med[k, n, a][0] / med[k, n, ref][0]
+                          for k, n in keys]),
+            ref, geomean([med[k, n, a][1] / max(med[k, n, ref][1], 1)
+                          for k, n in keys])))
+    if parts:
+      emit("- %s: %s" % (a, "; ".join(parts)))
+
+
+def long_churn_section(runs, names, emit):
+  """The long-churn table; returns {allocator: (rounds, median RSS KiB per
+  sample)} for the plot."""
+  emit("| allocator | s (x glibc) | peak RSS MiB | RSS at 20% MiB | "
+       "RSS at end MiB | growth 20% to end |")
+  emit("|---|---|---|---|---|---|")
+  series = {}
+  base = None
+  rounds_total = 0
+  for a in names:
+    rs = [r for r in runs if r["allocator"] == a]
+    rounds = rs[0]["series"][0]
+    rounds_total = rounds[-1]
+    # The sample at the end of the first of the five cycles.
+    i20 = min(range(len(rounds)), key=lambda i: abs(rounds[i] * 5 -
+                                                    rounds[-1]))
+    at20 = statistics.median(r["series"][1][i20] for r in rs)
+    end = statistics.median(r["series"][1][-1] for r in rs)
+    growth = statistics.median(r["series"][1][-1] - r["series"][1][i20]
+                               for r in rs)
+    secs = statistics.median(r["seconds"] for r in rs)
+    if a == "glibc":
+      base = secs
+    emit("| %s | %.3f (%s) | %.1f | %.1f | %.1f | %+.1f MiB (%+.0f%%) |" % (
+        a, secs, fmt_ratio(secs / base) if base else "-",
+        statistics.median(r["rss_kib"] for r in rs) / 1024, at20 / 1024,
+        end / 1024, growth / 1024, 100.0 * growth / max(at20, 1)))
+    series[a] = (rounds, [statistics.median(r["series"][1][i] for r in rs)
+                          for i in range(len(rounds))])
+  emit()
+  emit("%d rounds at %s; growth is the median over the repetitions of "
+       "each run's RSS at its end minus its RSS at 20%%." % (
+           rounds_total, plural(runs[0]["threads"])))
+  emit()
+  return series
+
+
+def programs_section(programs, rows, skipped, names, peers, floor, emit):
+  """The programs table, its geometric means and the notes on each row;
+  returns the medians {(row, 0, allocator): (seconds, KiB, None)}."""
+  med = {}
+  by_row = {}
+  for p in programs:
+    by_row[p.name] = {}
+    for a in names:
+      rs = [r for r in rows if r["program"] == p.name and r["allocator"] == a]
+      by_row[p.name][a] = [r["_run"] for r in rs]
+      med[p.name, 0, a] = (statistics.median(r["seconds"] for r in rs),
+                           statistics.median(r["rss_kib"] for r in rs), None)
+  if programs:
+    outputs = {p.name: [r["output"] for r in rows if r["program"] == p.name][0]
+               for p in programs}
+    emit_table("program", [p.name for p in programs], 0, names, peers, med,
+               emit, digits=3,
+               last=("output", lambda k: "`%s`" % outputs[k][:12]))
+    emit()
+    emit("Every run of a row wrote the output with the digest shown. "
+         "Launcher floor: `/bin/true` peaks at %d KiB through `bench/measure`"
+         "%s." % (floor[0], " and at %d KiB under `/usr/bin/time`" % floor[1]
+                  if floor[1] is not None else ""))
+    emit()
+    emit("Geometric means over the programs (time ratio; RSS ratio):")
+    emit()
+    emit_geomeans([(p.name, 0) for p in programs], names, med, emit)
+    emit()
+    emit("What each row runs, and how the program manages its own memory:")
+    emit()
+    for p in programs:
+      note = "- `%s`: %s." % (p.name, p.what)
+      if p.memory:
+        note += " Own memory management: %s." % p.memory
+      finding = p.finding(by_row[p.name])
+      if finding:
+        note += " %s." % finding
+      emit(note)
+    emit()
+  if skipped:
+    emit("Skipped programs: %s." % "; ".join(
+        "%s (%s)" % (n, why) for n, why in skipped))
+    emit()
+  return med
 
 
 # Why elfmalloc misses a target on a workload, from profiling (perf record
@@ -502,34 +851,77 @@ def targets_section(workloads, threads, names, med):
   return out
 
 
+
+def bar_plot(perf, svg, title, label, keys, names, value):
+  """A clustered bar chart (log scale) of value(key, allocator) with gnuplot;
+  returns the SVG's name."""
+  dat = os.path.join(perf, svg[:-4] + ".dat")
+  with open(dat, "w") as f:
+    f.write("row " + " ".join(names) + "\n")
+    for k in keys:
+      f.write(k + " " + " ".join("%.6g" % max(value(k, a), 1e-6)
+                                 for a in names) + "\n")
+  script = (
+      "set terminal svg size 1100,500 dynamic\n"
+      "set output '%s'\n"
+      "set title '%s'\n"
+      "set style data histograms\nset style histogram clustered gap 1\n"
+      "set style fill solid 0.8 border -1\nset key autotitle columnhead\n"
+      "set xtics rotate by -30\nset logscale y\nset ylabel '%s'\n"
+      "plot for [i=2:%d] '%s' using i:xtic(1)\n" %
+      (os.path.join(perf, svg), title, label, len(names) + 1, dat))
+  subprocess.run(["gnuplot"], input=script.encode(), check=True)
+  os.remove(dat)
+  return svg
+
+
 def make_plots(perf, workloads, threads, names, med):
   """One SVG per thread count and metric: bars per workload and allocator."""
   made = []
   for n in threads:
     for metric, idx, label in (("time", 0, "seconds (lower is better)"),
                                ("rss", 1, "peak RSS MiB (lower is better)")):
-      dat = os.path.join(perf, "%s_%dt.dat" % (metric, n))
-      with open(dat, "w") as f:
-        f.write("workload " + " ".join(names) + "\n")
-        for w in workloads:
-          vals = [med[w, n, a][idx] / (1024.0 if idx == 1 else 1.0)
-                  for a in names]
-          f.write(w + " " + " ".join("%.6g" % v for v in vals) + "\n")
-      svg = "%s_%dt.svg" % (metric, n)
-      script = (
-          "set terminal svg size 1100,500 dynamic\n"
-          "set output '%s'\n"
-          "set title '%s, %d thread%s'\n"
-          "set style data histograms\nset style histogram clustered gap 1\n"
-          "set style fill solid 0.8 border -1\nset key autotitle columnhead\n"
-          "set xtics rotate by -30\nset logscale y\nset ylabel '%s'\n"
-          "plot for [i=2:%d] '%s' using i:xtic(1)\n" %
-          (os.path.join(perf, svg), metric, n, "" if n == 1 else "s", label,
-           len(names) + 1, dat))
-      subprocess.run(["gnuplot"], input=script.encode(), check=True)
-      os.remove(dat)
-      made.append(svg)
+      made.append(bar_plot(
+          perf, "%s_%dt.svg" % (metric, n), "%s, %s" % (metric, plural(n)),
+          label, workloads, names,
+          lambda w, a: med[w, n, a][idx] / (1024.0 if idx == 1 else 1.0)))
   return made
+
+
+def program_plots(perf, rows, names, med):
+  """Time and peak RSS of the programs table, one SVG each."""
+  return [
+      bar_plot(perf, "time_programs.svg", "programs: wall time",
+               "seconds (lower is better)", rows, names,
+               lambda k, a: med[k, 0, a][0]),
+      bar_plot(perf, "rss_programs.svg", "programs: peak RSS",
+               "peak RSS MiB (lower is better)", rows, names,
+               lambda k, a: med[k, 0, a][1] / 1024.0),
+  ]
+
+
+def plot_series(perf, svg, series, names):
+  """RSS against rounds, one line per allocator; returns the SVG's name."""
+  dat = os.path.join(perf, svg[:-4] + ".dat")
+  with open(dat, "w") as f:
+    for a in names:
+      rounds, kib = series[a]
+      f.write("# %s\n" % a)
+      for r, k in zip(rounds, kib):
+        f.write("%d %.3f\n" % (r, k / 1024.0))
+      f.write("\n\n")
+  plots = ", ".join("'%s' index %d using 1:2 with lines lw 2 title '%s'" %
+                    (dat, i, a) for i, a in enumerate(names))
+  script = (
+      "set terminal svg size 1100,500 dynamic\n"
+      "set output '%s'\n"
+      "set title '%s: resident memory against time'\n"
+      "set xlabel 'round'\nset ylabel 'RSS MiB (lower is better)'\n"
+      "set key left top\nset yrange [0:*]\n"
+      "plot %s\n" % (os.path.join(perf, svg), LONG_CHURN, plots))
+  subprocess.run(["gnuplot"], input=script.encode(), check=True)
+  os.remove(dat)
+  return svg
 
 
 if __name__ == "__main__":

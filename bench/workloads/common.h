@@ -14,17 +14,24 @@
 //   <name> [--threads N] [--scale S]
 //
 // N is the thread count (default 1) and S multiplies the amount of work
-// (default 1.0). The only output on stdout is the final line
+// (default 1.0). The last line on stdout is
 //
 //   RESULT name=<name> threads=<N> ops=<count> seconds=<%.6f> check=<hex>
+//          peak_rss_kib=<k>
 //
 // where `ops` counts the allocation calls, `seconds` is the wall time of the
-// measured (threaded) part, and `check` is a checksum of the data the
-// workload wrote and read back. `ops` and `check` depend only on N and S,
-// never on the allocator, on addresses or on timing, so equal values prove
-// that every allocator did the same work. Exit status: 0 on success, 1 on
-// allocation failure, 2 on a bad command line, 3 if data read back differs
-// from what was written (a corrupting allocator).
+// measured (threaded) part, `check` is a checksum of the data the workload
+// wrote and read back, and `peak_rss_kib` is the process's VmHWM. `ops` and
+// `check` depend only on N and S, never on the allocator, on addresses or on
+// timing, so equal values prove that every allocator did the same work. A
+// workload may print one line before it,
+//
+//   SERIES interval=<rounds> rounds=<r,r,...> rss_kib=<k,k,...>
+//
+// its resident memory sampled against time (long_churn); nothing else goes
+// to stdout. Exit status: 0 on success, 1 on allocation failure, 2 on a bad
+// command line, 3 if data read back differs from what was written (a
+// corrupting allocator).
 
 #ifndef BENCH_WORKLOADS_COMMON_H_
 #define BENCH_WORKLOADS_COMMON_H_
@@ -297,7 +304,6 @@ Totals RunThreads(int n, Fn fn) {
   return totals;
 }
 
-// Prints the RESULT line (the only line on stdout) and returns exit status 0.
 // This process's peak resident memory in KiB (VmHWM), or 0 if unknown. Read
 // here rather than by the runner: wait4's ru_maxrss also counts the memory
 // of the runner's process image before exec, which hides small peaks.
@@ -306,6 +312,7 @@ inline unsigned long PeakRssKib() {
   return kib < 0 ? 0 : static_cast<unsigned long>(kib);
 }
 
+// Prints the RESULT line (the last line on stdout) and returns exit status 0.
 inline int PrintResult(const Options& options, const Totals& totals) {
   std::printf("RESULT name=%s threads=%d ops=%" PRIu64
               " seconds=%.6f check=%016" PRIx64 " peak_rss_kib=%lu\n",
