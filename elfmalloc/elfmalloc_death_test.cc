@@ -245,6 +245,9 @@ TEST_F(ElfmallocDeathTest, FreeSizedOfALargeObjectWithTheWrongSize) {
   ASSERT_NE(p, nullptr);
   EXPECT_DEATH(FreeSized(p, 64, 0, "free_sized"), kSizeMismatch);
   EXPECT_DEATH(FreeSized(p, 8 << 20, 0, "free_sized"), kSizeMismatch);
+  // Two pages short of the request: the block could hold it, but it was
+  // not what the caller asked for.
+  EXPECT_DEATH(FreeSized(p, (3 << 20) - 8192, 0, "free_sized"), kSizeMismatch);
   Free(p);
 }
 

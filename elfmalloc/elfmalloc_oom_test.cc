@@ -164,8 +164,11 @@ class OomTest : public ::testing::Test {
 };
 
 constexpr size_t kDrainSmall[] = {48 << 10, 0};
-constexpr size_t kDrainBig[] = {1 << 20, 0};
-constexpr size_t kDrainBoth[] = {48 << 10, 1 << 20, 0};
+// 100 KiB: the 128 KiB class, in 2 MiB slags (its largest request in the
+// hardened build, whose canary adds 8 bytes).
+constexpr size_t kBigSlagSize = 100 << 10;
+constexpr size_t kDrainBig[] = {kBigSlagSize, 0};
+constexpr size_t kDrainBoth[] = {48 << 10, kBigSlagSize, 0};
 
 // A fresh thread whose first use of a class needs its thread cache, the
 // class's slag and (for a class nobody used) a page.
@@ -197,7 +200,8 @@ TEST_F(OomTest, MediumObjectInBigSlags) {
   const size_t nulls = ForEachK(
       "medium (2 MiB slags)",
       [&](size_t* n) {
-        *n = (64 << 10) + (++k % (kMaxK + 1)) * (100 << 10);  // a new class
+        // The drained class, a different size each time.
+        *n = (64 << 10) + (++k % (kMaxK + 1)) * (7 << 10);
         return Alloc(*n);
       },
       kDrainBig);
@@ -330,19 +334,21 @@ TEST_F(OomTest, ManyClassesAtOnce) {
 TEST_F(OomTest, ThreadWhoseFirstAllocationFails) {
   std::string outcome;
   for (size_t k = 1; k <= kMaxK; ++k) {
-    Drain(1 << 20);
+    Drain(kBigSlagSize);
     void* first = nullptr;
     int err = 0;
     void* second = nullptr;
     std::thread t([&] {
       fi::FailNextMaps(k);
       errno = 0;
-      first = Alloc(256 << 10);  // a 2 MiB-slag class
+      first = Alloc(kBigSlagSize);
       err = errno;
       fi::ClearMapFailures();
-      second = Alloc(256 << 10);
-      if (second != nullptr) Fill(second, 256 << 10, 4);
-      if (second != nullptr && !Intact(second, 256 << 10, 4)) second = nullptr;
+      second = Alloc(kBigSlagSize);
+      if (second != nullptr) Fill(second, kBigSlagSize, 4);
+      if (second != nullptr && !Intact(second, kBigSlagSize, 4)) {
+        second = nullptr;
+      }
       Free(first);
       Free(second);
     });

@@ -595,12 +595,13 @@ TEST(ElfmallocTest, ReallocPreservesContents) {
       {"small->small grow across slag kinds", 4000, 100 * kKiB, 0},
       {"small->small same class", 100, 110, 0},
       {"small->large", 1000, 3 * kMiB, 0},
-      {"largest class->large", kMiB, kMiB + 1, 0},
+      {"largest class->large", 128 * kKiB, 128 * kKiB + 1, 0},
+      {"large->large grow a little", kMiB, kMiB + 1, 0},
       {"large->large grow", 3 * kMiB, 9 * kMiB, 0},
       {"large->large grow by a page", 2 * kMiB, 2 * kMiB + 1, 0},
       {"large->large shrink", 9 * kMiB, 2 * kMiB, 0},
       {"large->small", 3 * kMiB, 1000, 0},
-      {"large->largest class", 3 * kMiB, kMiB, 0},
+      {"large->largest class", 3 * kMiB, 128 * kKiB, 0},
       {"small->small shrink", 4000, 100, 0},
       {"small->small shrink a little", 4000, 3000, 0},
       {"aligned small->small", 100, 5000, 4096},
@@ -652,6 +653,50 @@ TEST(ElfmallocTest, ReallocChainThroughEveryTier) {
     size = next;
   }
   Free(p);
+}
+
+// A buffer grown in small steps (a string builder) is moved or remapped a
+// logarithmic number of times: it gets room to grow once it is a large
+// object, and keeps it while it grows or shrinks a little. The hardened
+// build fits every large object to its request instead, so that its guard
+// page stays next to it.
+TEST(ElfmallocTest, ReallocGrowthLeavesRoomToGrow) {
+  constexpr size_t kStep = 4 * kKiB;
+  const size_t final_size = (FullScale() ? 16 : 4) * kMiB;
+  size_t size = kStep;
+  void* p = Alloc(size);
+  ASSERT_NE(p, nullptr);
+  Fill(p, size, 9);
+  size_t changes = 0;  // steps after which the usable size changed
+  for (size_t next = size + kStep; next <= final_size; next += kStep) {
+    const size_t before = UsableSize(p);
+    void* q = Realloc(p, next);
+    ASSERT_NE(q, nullptr) << next;
+    if (UsableSize(q) != before) ++changes;
+    if (IsHardened() && next > 256 * kKiB) {  // a large object
+      ASSERT_LE(UsableSize(q), (next + 4095) / 4096 * 4096) << next;
+    }
+    // The old bytes nearest each end survived.
+    const auto* b = static_cast<const unsigned char*>(q);
+    ASSERT_EQ(FirstMismatch(b + size - kStep, kStep, 9 + size - kStep), kStep);
+    Fill(static_cast<unsigned char*>(q) + size, kStep, 9 + size);
+    p = q;
+    size = next;
+  }
+  if (!IsHardened()) {
+    // 16 KiB .. 128 KiB in the power-of-two classes, then half as much
+    // again each time: 32 at most to 16 MiB.
+    EXPECT_LE(changes, 32u);
+    // Shrinking a little keeps the block and its room.
+    const size_t usable = UsableSize(p);
+    void* q = Realloc(p, size - kStep);
+    ASSERT_EQ(q, p);
+    EXPECT_EQ(UsableSize(q), usable);
+    size -= kStep;
+  } else {
+    EXPECT_GE(changes, final_size / kStep - 64);
+  }
+  FreeSized(p, size, 0, "free_sized");
 }
 
 TEST(ElfmallocTest, ReallocFailureLeavesTheBlockIntact) {

@@ -9,7 +9,7 @@
 //
 //   8                      word class (requests 0..8)
 //   16, 32, ..., 192       multiples of 16 (12 classes)
-//   256, 512, ..., 1 MiB   powers of two (13 classes)
+//   256, 512, ..., 128 KiB powers of two (10 classes)
 //
 // Every class except the word class is a multiple of 16, so malloc results
 // of 16 bytes or more keep glibc's 16-byte alignment. Powers of two are
@@ -32,14 +32,14 @@
 namespace allocators {
 namespace elfmalloc {
 
-inline constexpr size_t kMaxSmallSize = size_t{1} << 20;
+inline constexpr size_t kMaxSmallSize = size_t{128} << 10;
 
-inline constexpr std::array<uint32_t, 26> kClassSizes = {
-    8,                                                            // word
-    16,    32,    48,    64,     80,     96,     112,   128,      // x16
-    144,   160,   176,   192,                                     // x16
-    256,   512,   1024,  2048,   4096,   8192,   16384,           // 2^k
-    32768, 65536, 131072, 262144, 524288, 1048576,                // 2^k
+inline constexpr std::array<uint32_t, 23> kClassSizes = {
+    8,                                                    // word
+    16,    32,     48,   64,   80,   96,   112,   128,    // x16
+    144,   160,    176,  192,                             // x16
+    256,   512,    1024, 2048, 4096, 8192, 16384, 32768,  // 2^k
+    65536, 131072,                                        // 2^k
 };
 
 inline constexpr size_t kNumClasses = kClassSizes.size();

@@ -8,8 +8,7 @@
 // class.
 //
 // The tables depend on one switch only, kHardened: the hardened build ends
-// every slag with a guard page, which takes objects from the slag, and
-// leaves the 1 MiB class to large objects (below).
+// every slag with a guard page, which takes objects from the slag.
 //
 // Thread-safety: constants and pure functions.
 
@@ -30,23 +29,12 @@ namespace allocators {
 namespace elfmalloc {
 namespace internal {
 
-// Classes served from slags; requests above them are large objects. The
-// hardened build excludes the 1 MiB class: its objects are 1 MiB aligned,
-// so the only one in a 2 MiB slag fills the slag's second half and leaves
-// no room for the guard page. (Large objects have their own.)
-template <bool kHardened>
-inline constexpr size_t kSlagClasses =
-    kHardened ? kNumClasses - 1 : kNumClasses;
-
 // The slag layout of class c.
 constexpr SlagGeometry GeneralGeometry(size_t c, bool hardened) {
   const size_t size = ClassSize(c);
   const size_t slag =
       size < kSmallSlagMaxObject ? kSmallSlagBytes : kBigSlagBytes;
-  // A class above the slag classes is never used; its layout only has to
-  // be valid.
-  const size_t slag_classes = hardened ? kNumClasses - 1 : kNumClasses;
-  const size_t guard = hardened && c < slag_classes ? kHardenedGuardBytes : 0;
+  const size_t guard = hardened ? kHardenedGuardBytes : 0;
   return ComputeGeometry(size, slag, kCutoffFactor, slag - guard,
                          c == 0 ? 8 : 16);
 }
@@ -212,12 +200,17 @@ constexpr bool SizedRangesMatch() {
 }
 static_assert(SizedRangesMatch());
 
-// The same for a large object of `usable` bytes: at most that, and not so
-// small that the block (page-rounded, or a cached block at most four times
-// the request; large_alloc.h) could not have been handed out for it.
-constexpr bool SizeFitsLarge(size_t size, size_t usable) {
-  return size <= usable && usable / 4 <= size + (size_t{64} << 10);
+// The same for a large object of `usable` bytes last allocated or resized
+// to `requested` bytes (large_alloc.h records both): at most its usable
+// size, and less than 4 KiB short of the request.
+constexpr bool SizeFitsLarge(size_t size, size_t usable, size_t requested) {
+  return size <= usable && size + 4096 > requested;
 }
+static_assert(SizeFitsLarge(5000, 8192, 5000) &&
+              SizeFitsLarge(8192, 8192, 5000) &&
+              SizeFitsLarge(905, 8192, 5000) &&
+              !SizeFitsLarge(904, 8192, 5000) &&
+              !SizeFitsLarge(8193, 8192, 5000));
 
 // The largest header (objects_offset) of any class whose slags are
 // `slag_bytes` long: what the hardened build clears of a reused page.

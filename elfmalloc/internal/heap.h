@@ -16,7 +16,7 @@
 //        |                    (page_alloc.h)
 //   mmap_alloc            pages from the OS
 //
-//   Large objects (> 1 MiB, or alignment the classes cannot give): one
+//   Large objects (> 128 KiB, or alignment the classes cannot give): one
 //   mapping each, registered out of band (large_alloc.h).
 //
 // Calls only go down: a lower tier reports failure (nullptr, ENOMEM) and
@@ -74,8 +74,6 @@ class Heap {
   using Cache = ThreadCache<Config>;
   static constexpr bool kHardened = Config::kHardened;
   static constexpr bool kChecks = Config::kChecks;
-  // Classes served from slags; larger requests are large objects.
-  static constexpr size_t kSlagClassCount = kSlagClasses<kHardened>;
   // The hardened build's canary at the end of every small object.
   static constexpr size_t kCanary = kCanaryBytes<kHardened>;
 
@@ -93,7 +91,7 @@ class Heap {
   // with errno ENOMEM on exhaustion. Size 0 gives a unique minimal object.
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Alloc(size_t size) {
     const size_t c = SizeToClass(Padded(size));
-    if (ABSL_PREDICT_TRUE(c < kSlagClassCount)) return AllocClass(c);
+    if (ABSL_PREDICT_TRUE(c < kNumClasses)) return AllocClass(c);
     return LargeAllocOrReclaim(size, 0);
   }
 
@@ -105,7 +103,7 @@ class Heap {
       return nullptr;
     }
     const size_t c = AlignedClass(Padded(size), align);
-    if (c < kSlagClassCount) return AllocClass(c);
+    if (c < kNumClasses) return AllocClass(c);
     return LargeAllocOrReclaim(size, align);
   }
 
@@ -304,14 +302,16 @@ class Heap {
 
   // LargeAlloc, retried once after the calling thread's cached objects went
   // back to their slags and every free page was unmapped.
-  ABSL_ATTRIBUTE_NOINLINE static void* LargeAllocOrReclaim(size_t size,
-                                                           size_t align) {
-    if (void* p = LargeAlloc(size, align, kHardened)) return p;
+  // `grow_room`: see LargeAllocOptions.
+  ABSL_ATTRIBUTE_NOINLINE static void* LargeAllocOrReclaim(
+      size_t size, size_t align, size_t grow_room = 0) {
+    const LargeAllocOptions options{kHardened, grow_room};
+    if (void* p = LargeAlloc(size, align, options)) return p;
     if (size > PTRDIFF_MAX) return nullptr;
     Heap& heap = Instance();
     if (Cache* tc = Local()) tc->Flush();
     heap.ReclaimAddressSpace();
-    void* p = LargeAlloc(size, align, kHardened);
+    void* p = LargeAlloc(size, align, options);
     if (p == nullptr) errno = ENOMEM;
     return p;
   }
@@ -358,12 +358,23 @@ class Heap {
                                                      bool misaligned,
                                                      const char* fn) {
     // An unknown pointer falls through to the free below, which names it.
-    const size_t usable = LargeUsableSize(p);
-    if (usable != 0 &&
-        (misaligned || (size != 0 && !SizeFitsLarge(size, usable)))) {
+    size_t usable, requested;
+    if (LargeSizes(p, &usable, &requested) &&
+        (misaligned ||
+         (size != 0 && !SizeFitsLarge(size, usable, requested)))) {
       SizeMismatch(fn, p);
     }
     FreeUntagged(p);
+  }
+
+  // The size to give a slag object of `old_size` usable bytes that realloc
+  // grows to `size`: GrowthRoom when it becomes a large object, so that a
+  // buffer grown in small steps moves into a block with room to grow
+  // (LargeResize keeps that room). Slag classes leave room already. The
+  // hardened build keeps the guard page next to the request.
+  static constexpr size_t GrownSize(size_t old_size, size_t size) {
+    if (kHardened || size <= old_size || size <= kMaxSmallSize) return size;
+    return GrowthRoom(old_size, size);
   }
 
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void BadPointer(const char* fn,
@@ -469,7 +480,7 @@ void* Heap<Config>::Realloc(void* p, size_t size, size_t align) {
       }
       BadPointer("realloc", p);
     }
-    if (AlignedClass(Padded(size), align) >= kSlagClassCount &&
+    if (AlignedClass(Padded(size), align) >= kNumClasses &&
         (a & (align - 1)) == 0) {
       if (void* q = LargeResize(p, size)) {
         if ((reinterpret_cast<uintptr_t>(q) & (align - 1)) == 0) return q;
@@ -478,7 +489,14 @@ void* Heap<Config>::Realloc(void* p, size_t size, size_t align) {
       }
     }
   }
-  void* q = align <= 16 ? Alloc(size) : AlignedAlloc(size, align);
+  // A buffer growing into a large object gets room to grow (GrownSize).
+  const size_t room = GrownSize(old_size, size);
+  void* q;
+  if (room > size) {
+    q = LargeAllocOrReclaim(size, align > 16 ? align : 0, room);
+  } else {
+    q = align <= 16 ? Alloc(size) : AlignedAlloc(size, align);
+  }
   if (q == nullptr) return nullptr;
   std::memcpy(q, p, old_size < size ? old_size : size);
   Free(p);

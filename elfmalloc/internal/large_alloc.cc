@@ -21,10 +21,11 @@ namespace internal {
 namespace {
 
 struct Record {
-  uintptr_t addr;  // 0: empty slot
-  size_t bytes;    // mapped length (page multiple), guard included
-  size_t align;    // alignment asked for (0: page)
-  size_t guard;    // bytes of the inaccessible guard at the end (hardened)
+  uintptr_t addr;    // 0: empty slot
+  size_t bytes;      // mapped length (page multiple), guard included
+  size_t align;      // alignment asked for (0: page)
+  size_t guard;      // bytes of the inaccessible guard at the end (hardened)
+  size_t requested;  // the size last asked for (allocation or resize)
 };
 
 // A freed block kept mapped for reuse.
@@ -357,17 +358,18 @@ class Registry {
 ABSL_CONST_INIT Registry g_registry;
 
 // Fits cached block `b` to a request of `*bytes` (page multiple): used as
-// it is when at most four times the request (`*bytes` becomes its size:
-// keeping resident pages is cheaper than faulting them in again when the
-// next request is bigger), shrunk when larger, grown (possibly moved) when
-// smaller. Returns the block, or nullptr with `b` unmapped if it could not
-// be fitted.
-void* ReuseBlock(const CachedBlock& b, size_t* bytes) {
+// it is when at most four times the request, or at any size for a buffer
+// being grown (`*bytes` becomes its size: keeping resident pages is cheaper
+// than faulting them in again when the object grows or the next request is
+// bigger), shrunk when larger, grown (possibly moved) when smaller. Returns
+// the block, or nullptr with `b` unmapped if it could not be fitted.
+void* ReuseBlock(const CachedBlock& b, bool growing, size_t* bytes) {
   const mmap_alloc::MapAlloc map;
   void* p = reinterpret_cast<void*>(b.addr);
   const size_t want = *bytes;
   if (b.bytes >= want) {
-    if (b.bytes / 4 <= want || !map.ShrinkInPlace(p, b.bytes, want)) {
+    if (growing || b.bytes / 4 <= want ||
+        !map.ShrinkInPlace(p, b.bytes, want)) {
       *bytes = b.bytes;  // the slack stays usable
     }
     return p;
@@ -379,7 +381,8 @@ void* ReuseBlock(const CachedBlock& b, size_t* bytes) {
 
 }  // namespace
 
-void* LargeAlloc(size_t size, size_t align, bool hardened) {
+void* LargeAlloc(size_t size, size_t align, LargeAllocOptions options) {
+  const bool hardened = options.hardened;
   const size_t page = mmap_alloc::PageSize();
   if (size == 0) size = 1;
   // Refuse what no mapping can satisfy before rounding can overflow.
@@ -387,7 +390,11 @@ void* LargeAlloc(size_t size, size_t align, bool hardened) {
     errno = ENOMEM;
     return nullptr;
   }
-  size_t bytes = (size + page - 1) & ~(page - 1);
+  const size_t room =
+      options.grow_room > size && options.grow_room <= PTRDIFF_MAX
+          ? options.grow_room
+          : size;
+  size_t bytes = (room + page - 1) & ~(page - 1);
   const size_t map_align = align > page ? align : 0;
   const mmap_alloc::MapAlloc map;
   void* p = nullptr;
@@ -406,13 +413,13 @@ void* LargeAlloc(size_t size, size_t align, bool hardened) {
     const bool hit = g_registry.TakeCached(bytes, &b, &victims);
     victims.UnmapAll();
     if (hit) {
-      p = ReuseBlock(b, &bytes);
+      p = ReuseBlock(b, options.grow_room != 0, &bytes);
     }
   }
   if (p == nullptr) p = map.Alloc(bytes, map_align);
   if (p == nullptr) return nullptr;
-  if (!g_registry.Insert(
-          Record{reinterpret_cast<uintptr_t>(p), bytes, map_align, guard})) {
+  if (!g_registry.Insert(Record{reinterpret_cast<uintptr_t>(p), bytes,
+                                map_align, guard, size})) {
     map.Dealloc(p, bytes);
     errno = ENOMEM;
     return nullptr;
@@ -459,6 +466,14 @@ size_t LargeUsableSize(const void* p) {
   return r.bytes - r.guard;
 }
 
+bool LargeSizes(const void* p, size_t* usable, size_t* requested) {
+  Record r;
+  if (!g_registry.Lookup(reinterpret_cast<uintptr_t>(p), &r)) return false;
+  *usable = r.bytes - r.guard;
+  *requested = r.requested;
+  return true;
+}
+
 void* LargeResize(void* p, size_t size) {
   const size_t page = mmap_alloc::PageSize();
   if (size > PTRDIFF_MAX) return nullptr;
@@ -468,8 +483,23 @@ void* LargeResize(void* p, size_t size) {
   }
   // A hardened object's mapping ends in its guard page (LargeAlloc).
   const size_t guard = r.guard;
-  const size_t bytes = ((size + page - 1) & ~(page - 1)) + guard;
+  const size_t usable = r.bytes - guard;
+  // Kept as it is when it fits and the caller grows it (or it shrinks to
+  // no less than half): a buffer grown step by step keeps its room to grow.
+  // A hardened object keeps its guard page right after the request.
+  if (guard == 0 && size <= usable &&
+      (size >= r.requested || size * 2 > usable)) {
+    r.requested = size;
+    g_registry.PutBack(r);
+    return p;
+  }
+  // Growing beyond the block: GrowthRoom. The pages beyond the request are
+  // not touched until used.
+  const size_t want =
+      guard == 0 && size > usable ? GrowthRoom(usable, size) : size;
+  const size_t bytes = ((want + page - 1) & ~(page - 1)) + guard;
   if (bytes == r.bytes) {
+    r.requested = size;
     g_registry.PutBack(r);
     return p;
   }
@@ -503,7 +533,7 @@ void* LargeResize(void* p, size_t size) {
     return nullptr;
   }
   g_registry.PutBack(
-      Record{reinterpret_cast<uintptr_t>(q), bytes, r.align, guard});
+      Record{reinterpret_cast<uintptr_t>(q), bytes, r.align, guard, size});
   return q;
 }
 

@@ -8,11 +8,11 @@
 // object (an extra 2 MiB of address space each) and found it by rounding
 // the freed pointer down, which reads arbitrary memory for a pointer it
 // never handed out. Here each object's header record (address, mapped
-// bytes, alignment) lives in a registry: an open-addressing hash table keyed
-// by address, in mapped memory, under a spin lock. That makes free of a
-// foreign or interior pointer a clean error, makes the usable size exact,
-// and costs no memory next to the object. The lock is cheap next to the
-// map and unmap every large allocation pays anyway.
+// bytes, alignment, the size last asked for) lives in a registry: an
+// open-addressing hash table keyed by address, in mapped memory, under a spin
+// lock. That makes free of a foreign or interior pointer a clean error, makes
+// the usable size exact, and costs no memory next to the object. The lock is
+// cheap next to the map and unmap every large allocation pays anyway.
 //
 // Alignment: mappings are page-aligned; larger alignments over-map and trim
 // (mmap_alloc), so any power of two is honoured.
@@ -46,12 +46,38 @@ namespace allocators {
 namespace elfmalloc {
 namespace internal {
 
+// How a large object is laid out and where its memory may come from.
+struct LargeAllocOptions {
+  // The hardened build: an inaccessible guard page follows the object, and
+  // its block is never cached once freed.
+  bool hardened = false;
+  // The object is a buffer being grown (realloc), which is likely to grow
+  // further: when non-zero, the block has room for this many bytes (no
+  // less than the request; the pages beyond the request are not touched
+  // until used), and a cached block of any size at least the request is
+  // handed out whole, so the buffer's next growth needs neither a remap
+  // nor new pages.
+  size_t grow_room = 0;
+};
+
+// The room to give a buffer of `had` usable bytes that grows to `want`:
+// half as much again as it had, or `want` if that is more, so that a
+// buffer grown step by step is moved or remapped a logarithmic number of
+// times. Overflow gives `want`.
+constexpr size_t GrowthRoom(size_t had, size_t want) {
+  const size_t half_more = had + had / 2;
+  return half_more > want && half_more >= had && half_more <= PTRDIFF_MAX
+             ? half_more
+             : want;
+}
+static_assert(GrowthRoom(1000, 1001) == 1500 && GrowthRoom(1000, 4000) == 4000);
+static_assert(GrowthRoom(~size_t{0} / 2, ~size_t{0} / 2 + 1) ==
+              ~size_t{0} / 2 + 1);
+
 // Maps a large object of at least `size` bytes aligned to `align` (0 or a
-// power of two). `hardened` (the hardened build): an inaccessible guard
-// page follows the object, and its block is never cached once freed.
-// nullptr with errno ENOMEM on failure (including sizes whose rounding
-// would overflow).
-void* LargeAlloc(size_t size, size_t align, bool hardened);
+// power of two); see LargeAllocOptions. nullptr with errno ENOMEM on
+// failure (including sizes whose rounding would overflow).
+void* LargeAlloc(size_t size, size_t align, LargeAllocOptions options);
 
 enum class LargeFreeResult {
   kFreed,       // p was a live large object; it is cached or unmapped
@@ -71,11 +97,19 @@ bool LargeIsRecentlyFreed(const void* p);
 // not the start of a live large object.
 size_t LargeUsableSize(const void* p);
 
+// The usable size of large object `p` and the size it was last allocated
+// or resized to. False if p is not a live large object.
+bool LargeSizes(const void* p, size_t* usable, size_t* requested);
+
 // Resizes large object `p` to at least `size` bytes if that can be done by
 // remapping (alignment at most a page, or growing/shrinking in place).
 // Returns the (possibly moved) object, or nullptr if it cannot (p unchanged;
-// the caller copies). A hardened object's guard page moves to the
-// new end. REQUIRES: p is a live large object, size > 0.
+// the caller copies). The block is kept as it is while the caller grows
+// within it, or shrinks to no less than half of it; one that must grow
+// grows to GrowthRoom, so that step-by-step growth remaps rarely.
+// A hardened object is fitted to the request instead, and its guard page
+// moves to the new end. REQUIRES: p is a
+// live large object, size > 0.
 void* LargeResize(void* p, size_t size);
 
 // The registry's lock, for the fork handlers (fork.h).
