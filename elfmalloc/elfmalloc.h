@@ -108,6 +108,7 @@ struct ClassStats {
   uint64_t allocated;  // objects handed out, ever
   uint64_t freed;      // objects freed, ever
   size_t slags;        // pages (slags) holding objects of the class now
+  size_t slag_bytes;   // the size of each of them
 };
 // The number of size classes: valid indices for GetClassStats.
 size_t ClassCount();

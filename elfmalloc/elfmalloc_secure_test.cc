@@ -94,10 +94,10 @@ TEST(SecureTest, AFreshSlagHandsOutItsObjectsInRandomOrder) {
 TEST_F(SecureDeathTest, SlagsEndInAGuardPage) {
   EXPECT_EXIT(
       {
-        // 4000 bytes (+ the 8-byte canary) is the 4 KiB class, in 256 KiB
-        // slags. Take objects until one is the last of its slag, then run
-        // off its end, through the slag's unused tail, up to the first byte
-        // of the guard page.
+        // 4000 bytes (+ the 8-byte canary) is the 5 KiB class, in 256 KiB
+        // slags (the hardened build's smallest). Take objects until one is the
+        // last of its slag, then run off its end, through the slag's unused
+        // tail, up to the first byte of the guard page.
         constexpr uintptr_t kSlag = uintptr_t{256} << 10;
         constexpr uintptr_t kGuard = 4096;
         for (int i = 0; i < 1000; ++i) {

@@ -5,11 +5,15 @@
 //
 // Requests up to kMaxSmallSize bytes are rounded up to the smallest class
 // that holds them; larger requests are large objects mapped on their own.
-// The table starts from the original's classes:
+// The table keeps the original's classes up to 128 KiB and adds three
+// between each pair of powers of two from 256 B on, as jemalloc, mimalloc
+// and snmalloc do, so that no request of 256 B or more wastes more than a
+// quarter of its size (the original's powers of two wasted up to half):
 //
-//   8                      word class (requests 0..8)
-//   16, 32, ..., 192       multiples of 16 (12 classes)
-//   256, 512, ..., 128 KiB powers of two (10 classes)
+//   8                        word class (requests 0..8)
+//   16, 32, ..., 192, 224    multiples of 16, then 224 (13 classes)
+//   256 B .. 128 KiB         2^k, 1.25 * 2^k, 1.5 * 2^k, 1.75 * 2^k
+//                            (37 classes)
 //
 // Every class except the word class is a multiple of 16, so malloc results
 // of 16 bytes or more keep glibc's 16-byte alignment. Powers of two are
@@ -34,13 +38,18 @@ namespace elfmalloc {
 
 inline constexpr size_t kMaxSmallSize = size_t{128} << 10;
 
-inline constexpr std::array<uint32_t, 23> kClassSizes = {
-    8,                                                    // word
-    16,    32,     48,   64,   80,   96,   112,   128,    // x16
-    144,   160,    176,  192,                             // x16
-    256,   512,    1024, 2048, 4096, 8192, 16384, 32768,  // 2^k
-    65536, 131072,                                        // 2^k
+// clang-format off
+inline constexpr std::array<uint32_t, 51> kClassSizes = {
+    8,                                                          // word
+    16,     32,     48,     64,     80,     96,     112,  128,  // x16
+    144,    160,    176,    192,    224,    256,                // x16, x32
+    320,    384,    448,    512,    640,    768,    896,  1024,  // 4 per 2x
+    1280,   1536,   1792,   2048,   2560,   3072,   3584, 4096,
+    5120,   6144,   7168,   8192,   10240,  12288,  14336, 16384,
+    20480,  24576,  28672,  32768,  40960,  49152,  57344, 65536,
+    81920,  98304,  114688, 131072,
 };
+// clang-format on
 
 inline constexpr size_t kNumClasses = kClassSizes.size();
 
@@ -135,8 +144,8 @@ constexpr size_t ClassAlignment(size_t c) {
 // Spot checks of the mapping (the full sweep is in size_classes_test.cc).
 static_assert(SizeToClass(0) == 0 && SizeToClass(8) == 0);
 static_assert(SizeToClass(9) == 1 && SizeToClass(16) == 1);
-static_assert(ClassSize(SizeToClass(193)) == 256);
-static_assert(ClassSize(SizeToClass(1025)) == 2048);
+static_assert(ClassSize(SizeToClass(193)) == 224);
+static_assert(ClassSize(SizeToClass(1025)) == 1280);
 static_assert(ClassSize(SizeToClass(kMaxSmallSize)) == kMaxSmallSize);
 static_assert(SizeToClass(kMaxSmallSize + 1) == kNumClasses);
 static_assert(ClassAlignment(SizeToClass(48)) == 16);

@@ -32,8 +32,7 @@ namespace internal {
 // The slag layout of class c.
 constexpr SlagGeometry GeneralGeometry(size_t c, bool hardened) {
   const size_t size = ClassSize(c);
-  const size_t slag =
-      size < kSmallSlagMaxObject ? kSmallSlagBytes : kBigSlagBytes;
+  const size_t slag = kSlagBytes[SlagKindFor(size, hardened)];
   const size_t guard = hardened ? kHardenedGuardBytes : 0;
   return ComputeGeometry(size, slag, kCutoffFactor, slag - guard,
                          c == 0 ? 8 : 16);

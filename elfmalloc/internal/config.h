@@ -27,6 +27,7 @@
 #ifndef ELFMALLOC_INTERNAL_CONFIG_H_
 #define ELFMALLOC_INTERNAL_CONFIG_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -62,12 +63,31 @@ struct HardenedConfig : MagazineConfig {
 
 // --- Layout constants shared by every build ------------------------------
 
-// Slags of classes below kSmallSlagMaxObject are kSmallSlagBytes long (the
-// original's ELFMALLOC_SMALL_CUTOFF of a quarter slag); the rest are
-// kBigSlagBytes long.
-inline constexpr size_t kSmallSlagBytes = size_t{256} << 10;
-inline constexpr size_t kBigSlagBytes = size_t{2} << 20;
-inline constexpr size_t kSmallSlagMaxObject = kSmallSlagBytes / 4;
+// The slag sizes, one page allocator each. A class lives in the smallest
+// slag whose quarter is more than its objects (the original's
+// ELFMALLOC_SMALL_CUTOFF of a quarter slag): 64 KiB below 16 KiB, 256 KiB
+// below 64 KiB, 2 MiB above. Small slags keep a class cheap: a thread's
+// partly used slags, and a slag that is waiting for its objects to come
+// back, hold a few pages rather than a few hundred KiB. The hardened build
+// uses no 64 KiB slags: each slag's guard page splits its mapping in two,
+// and a process may have only so many mappings (vm.max_map_count).
+inline constexpr size_t kSlagKinds = 3;
+inline constexpr std::array<size_t, kSlagKinds> kSlagBytes = {
+    size_t{64} << 10, size_t{256} << 10, size_t{2} << 20};
+inline constexpr size_t kLargestSlagBytes = kSlagBytes[kSlagKinds - 1];
+
+// The index in kSlagBytes of the slags of objects of `object_size` bytes
+// (in the hardened build if `hardened`).
+constexpr size_t SlagKindFor(size_t object_size, bool hardened) {
+  for (size_t k = hardened ? 1 : 0; k + 1 < kSlagKinds; ++k) {
+    if (object_size < kSlagBytes[k] / 4) return k;
+  }
+  return kSlagKinds - 1;
+}
+static_assert(SlagKindFor(16383, false) == 0 &&
+              SlagKindFor(16384, false) == 1 &&
+              SlagKindFor(65535, false) == 1 &&
+              SlagKindFor(65536, false) == 2 && SlagKindFor(8, true) == 1);
 
 // A slag becomes available for reuse once this fraction of its objects is
 // free (ELFMALLOC_REUSE_THRESHOLD overrides it at run time).

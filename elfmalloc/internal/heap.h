@@ -12,7 +12,8 @@
 //        |                    magazine_cache.h, local_cache.h)
 //   SlagAllocator         claim / unclaim slags, remote and bulk frees,
 //        |                    available bag per class (slag.h)
-//   PageAlloc x2          256 KiB and 2 MiB pages, dirty/clean bags, decay
+//   PageAlloc x3          64 KiB, 256 KiB and 2 MiB pages, dirty/clean
+//        |                    bags, decay
 //        |                    (page_alloc.h)
 //   mmap_alloc            pages from the OS
 //
@@ -195,19 +196,18 @@ class Heap {
   // Dirty pages unused for `ms` milliseconds are returned to the OS (-1:
   // never, 0: immediately on free).
   void SetDecayMs(int64_t ms) {
-    core_.small_pages.set_decay_ms(ms);
-    core_.big_pages.set_decay_ms(ms);
+    for (PageAlloc& p : core_.pages) p.set_decay_ms(ms);
     LargeSetDecayMs(ms);
   }
-  int64_t decay_ms() const { return core_.small_pages.decay_ms(); }
+  int64_t decay_ms() const { return core_.pages[0].decay_ms(); }
 
   // One decay step: free pages and cached large blocks unused for the
   // decay period go back to the OS (what the background thread runs).
   void DecayStep() {
-    PageAlloc::Handle small(&core_.small_pages);
-    PageAlloc::Handle big(&core_.big_pages);
-    core_.small_pages.MaybePurge(small);
-    core_.big_pages.MaybePurge(big);
+    for (PageAlloc& p : core_.pages) {
+      PageAlloc::Handle h(&p);
+      p.MaybePurge(h);
+    }
     LargeDecay();
   }
 
@@ -269,8 +269,9 @@ class Heap {
     locks.Add(fallback_.lock(), ForkLockLevel::kFallback);
     locks.Add(&core_.threads_lock, ForkLockLevel::kThreads);
     locks.Add(LargeRegistryLock(), ForkLockLevel::kLarge);
-    locks.Add(core_.small_pages.purge_lock(), ForkLockLevel::kPurge);
-    locks.Add(core_.big_pages.purge_lock(), ForkLockLevel::kPurge);
+    for (PageAlloc& p : core_.pages) {
+      locks.Add(p.purge_lock(), ForkLockLevel::kPurge);
+    }
     locks.Add(&core_.stack_spares.lock, ForkLockLevel::kLeaf);
   }
 
@@ -367,14 +368,15 @@ class Heap {
     FreeUntagged(p);
   }
 
-  // The size to give a slag object of `old_size` usable bytes that realloc
-  // grows to `size`: GrowthRoom when it becomes a large object, so that a
-  // buffer grown in small steps moves into a block with room to grow
-  // (LargeResize keeps that room). Slag classes leave room already. The
-  // hardened build keeps the guard page next to the request.
-  static constexpr size_t GrownSize(size_t old_size, size_t size) {
-    if (kHardened || size <= old_size || size <= kMaxSmallSize) return size;
-    return GrowthRoom(old_size, size);
+  // Realloc makes a buffer that grows beyond kGrowLargeFrom bytes a large
+  // object with room to grow (GrowthRoom; LargeResize keeps that room), so
+  // that a buffer grown in small steps is remapped a few times rather than
+  // copied through each class in 2 MiB slags, every one of which would keep
+  // the pages it touched. The hardened build keeps the guard page next to
+  // the request, and its buffers in their classes.
+  static constexpr size_t kGrowLargeFrom = kSlagBytes[kSlagKinds - 1] / 32;
+  static constexpr bool GrowsLarge(size_t old_size, size_t size) {
+    return !kHardened && size > old_size && size > kGrowLargeFrom;
   }
 
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void BadPointer(const char* fn,
@@ -480,7 +482,8 @@ void* Heap<Config>::Realloc(void* p, size_t size, size_t align) {
       }
       BadPointer("realloc", p);
     }
-    if (AlignedClass(Padded(size), align) >= kNumClasses &&
+    if ((AlignedClass(Padded(size), align) >= kNumClasses ||
+         (!kHardened && size > kGrowLargeFrom)) &&
         (a & (align - 1)) == 0) {
       if (void* q = LargeResize(p, size)) {
         if ((reinterpret_cast<uintptr_t>(q) & (align - 1)) == 0) return q;
@@ -489,11 +492,10 @@ void* Heap<Config>::Realloc(void* p, size_t size, size_t align) {
       }
     }
   }
-  // A buffer growing into a large object gets room to grow (GrownSize).
-  const size_t room = GrownSize(old_size, size);
   void* q;
-  if (room > size) {
-    q = LargeAllocOrReclaim(size, align > 16 ? align : 0, room);
+  if (GrowsLarge(old_size, size)) {
+    q = LargeAllocOrReclaim(size, align > 16 ? align : 0,
+                            GrowthRoom(old_size, size));
   } else {
     q = align <= 16 ? Alloc(size) : AlignedAlloc(size, align);
   }
@@ -512,10 +514,10 @@ bool Heap<Config>::Release() {
   }
   size_t n = 0;  // stacks, pages and blocks given back
   for (ClassPool& pool : core_.pools) n += DrainSpareStacks(&pool);
-  PageAlloc::Handle small(&core_.small_pages);
-  PageAlloc::Handle big(&core_.big_pages);
-  n += core_.small_pages.Release(small);
-  n += core_.big_pages.Release(big);
+  for (PageAlloc& p : core_.pages) {
+    PageAlloc::Handle h(&p);
+    n += p.Release(h);
+  }
   n += LargeRelease();
   return n != 0;
 }
@@ -523,16 +525,14 @@ bool Heap<Config>::Release() {
 template <typename Config>
 HeapStats Heap<Config>::Stats() {
   HeapStats s;
-  const PageAlloc& small = core_.small_pages;
-  const PageAlloc& big = core_.big_pages;
-  s.small_pages_mapped = small.mapped_pages();
-  s.big_pages_mapped = big.mapped_pages();
-  s.small_pages_clean = small.clean_pages();
-  s.big_pages_clean = big.clean_pages();
-  s.small_pages_dirty = small.dirty_pages();
-  s.big_pages_dirty = big.dirty_pages();
-  s.dirty_bytes =
-      s.small_pages_dirty * kSmallSlagBytes + s.big_pages_dirty * kBigSlagBytes;
+  for (size_t k = 0; k < kSlagKinds; ++k) {
+    const PageAlloc& p = core_.pages[k];
+    s.pages_mapped[k] = p.mapped_pages();
+    s.pages_clean[k] = p.clean_pages();
+    s.pages_dirty[k] = p.dirty_pages();
+    s.mapped_bytes += s.pages_mapped[k] * kSlagBytes[k];
+    s.dirty_bytes += s.pages_dirty[k] * kSlagBytes[k];
+  }
   s.large_bytes = LargeBytes();
   s.large_count = LargeCount();
   s.large_cached_bytes = LargeCachedBytes();
@@ -568,20 +568,19 @@ const char* Heap<Config>::FindInvariantViolation() {
     }
   }
   if (!LargeCheckInvariants(&what)) return what;
-  PageAlloc::Handle small(&core_.small_pages);
-  if (!core_.small_pages.CheckInvariants(small, &what)) return what;
-  PageAlloc::Handle big(&core_.big_pages);
-  if (!core_.big_pages.CheckInvariants(big, &what)) return what;
-  size_t slags[2] = {0, 0};
+  for (PageAlloc& p : core_.pages) {
+    PageAlloc::Handle h(&p);
+    if (!p.CheckInvariants(h, &what)) return what;
+  }
+  size_t slags[kSlagKinds] = {};
   for (ClassPool& pool : core_.pools) {
     if (!CheckAvailableSlags(&pool, &what)) return what;
-    slags[pool.kind == SlagKind::kBig] +=
+    slags[static_cast<size_t>(pool.kind)] +=
         pool.slags.load(std::memory_order_relaxed);
   }
-  const PageAlloc* pages[2] = {&core_.small_pages, &core_.big_pages};
-  for (size_t k = 0; k < 2; ++k) {
-    if (slags[k] + pages[k]->dirty_pages() + pages[k]->clean_pages() !=
-        pages[k]->mapped_pages()) {
+  for (size_t k = 0; k < kSlagKinds; ++k) {
+    const PageAlloc& p = core_.pages[k];
+    if (slags[k] + p.dirty_pages() + p.clean_pages() != p.mapped_pages()) {
       return "slags + free pages differ from mapped pages";
     }
   }

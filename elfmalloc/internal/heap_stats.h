@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "elfmalloc/internal/config.h"
 #include "elfmalloc/size_classes.h"
 
 namespace allocators {
@@ -27,14 +28,14 @@ struct ClassStats {
 };
 
 struct HeapStats {
-  size_t small_pages_mapped = 0;  // 256 KiB pages mapped now
-  size_t big_pages_mapped = 0;    // 2 MiB pages mapped now
-  size_t small_pages_clean = 0;   // of those, free and given back to the OS
-  size_t big_pages_clean = 0;
-  size_t small_pages_dirty = 0;  // free but still committed
-  size_t big_pages_dirty = 0;
-  size_t dirty_bytes = 0;  // freed pages still committed
-  size_t large_bytes = 0;  // bytes mapped for large objects
+  // Slag pages of each size (kSlagBytes): mapped now, and of those, free
+  // and given back to the OS (clean), and free but still committed (dirty).
+  size_t pages_mapped[kSlagKinds] = {};
+  size_t pages_clean[kSlagKinds] = {};
+  size_t pages_dirty[kSlagKinds] = {};
+  size_t mapped_bytes = 0;  // slag pages mapped, in bytes
+  size_t dirty_bytes = 0;   // freed pages still committed
+  size_t large_bytes = 0;   // bytes mapped for large objects
   size_t large_count = 0;
   size_t large_cached_bytes = 0;  // freed large blocks kept for reuse
   size_t threads = 0;             // thread caches alive (and the fallback)

@@ -78,7 +78,7 @@ struct Options {
   // Hardened mode (built separately; only parsed here).
   bool secure = false;
   // At most this many objects per thread magazine; 0: the built-in
-  // size-dependent capacities (frontends.h MagazineCapacity).
+  // size-dependent capacities (magazine_cache.h MagazineCapacity).
   int64_t magazine_size = 0;
   // At most this many MiB of dirty (freed, still committed) pages are kept
   // per page size.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 // Copyright 2026 the allocators authors.
 //
-// PageMap: a one-byte tag for every 256 KiB granule of the address space.
+// PageMap: a one-byte tag for every 64 KiB granule of the address space.
 //
 // free(p) must find out, without trusting p, whether p is a slag object and
 // of which size class. The original read a type tag stored at
@@ -9,8 +9,8 @@
 // pointer elfmalloc never handed out. Here every slag's granules carry the
 // tag (size class + 1) in a two-level radix map, like tcmalloc's pagemap:
 //
-//   root_[p >> 36] --> leaf (2^18 bytes, mapped on first use)
-//                          leaf[(p >> 18) & (2^18 - 1)] = tag
+//   root_[p >> 34] --> leaf (2^18 bytes, mapped on first use)
+//                          leaf[(p >> 16) & (2^18 - 1)] = tag
 //
 // Tag 0 means "no slag here": a large object (looked up in the large-object
 // registry) or a pointer elfmalloc does not own. Slags are at least one
@@ -18,9 +18,11 @@
 // The map covers the 48-bit user address space of x86-64 and AArch64; any
 // pointer above it reads as 0.
 //
-// Memory: the root is 32 KiB of zero-initialised static storage; each leaf
+// Memory: the root is 128 KiB of zero-initialised static storage (resident
+// only where touched: a page per 8 TiB of address space in use); each leaf
 // is 256 KiB of address space, of which only the 4 KiB pages that describe
-// mapped slags are ever touched (one page per 1 GiB of slag address space).
+// mapped slags are ever touched (one page per 256 MiB of slag address
+// space).
 // Leaves are never freed.
 //
 // Thread-safety: Get() is wait-free and may run concurrently with Set().
@@ -43,7 +45,7 @@ namespace internal {
 
 class PageMap {
  public:
-  static constexpr size_t kGranuleShift = 18;  // 256 KiB
+  static constexpr size_t kGranuleShift = 16;  // 64 KiB
   static constexpr size_t kGranule = size_t{1} << kGranuleShift;
   static constexpr size_t kAddressBits = 48;
   static constexpr size_t kLeafBits = 18;

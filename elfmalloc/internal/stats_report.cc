@@ -156,10 +156,12 @@ void WriteStatsReport(const HeapStats& s, const char* description,
     l.Kib(clean * page_bytes, 9);
     l.Emit(write, opaque);
   };
-  pages_row("small", kSmallSlagBytes, s.small_pages_mapped, s.small_pages_dirty,
-            s.small_pages_clean);
-  pages_row("big  ", kBigSlagBytes, s.big_pages_mapped, s.big_pages_dirty,
-            s.big_pages_clean);
+  static constexpr const char* kNames[kSlagKinds] = {"small ", "medium",
+                                                     "big   "};
+  for (size_t k = 0; k < kSlagKinds; ++k) {
+    pages_row(kNames[k], kSlagBytes[k], s.pages_mapped[k], s.pages_dirty[k],
+              s.pages_clean[k]);
+  }
 
   l.Text("large objects: ");
   l.Num(s.large_count, 0);

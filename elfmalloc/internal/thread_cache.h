@@ -5,7 +5,7 @@
 // and the Heap API:
 //
 // * HeapCore<Config>: what every thread of one heap shares: the options,
-//   the two page allocators (256 KiB and 2 MiB pages), one ClassPool per
+//   a page allocator per slag size (kSlagBytes), one ClassPool per
 //   size class, the spare cache stacks and the list of live thread caches.
 // * ThreadCache<Config>: one thread's front-end per size class, its page
 //   handles, and the idle-cache trim (Sweep). Heap keeps one per thread in
@@ -71,8 +71,10 @@ class HeapCore {
 
   HeapCore()
       : options(GetOptions()),
-        small_pages(PagesOptions(options, kSmallSlagBytes, 8)),
-        big_pages(PagesOptions(options, kBigSlagBytes, 2)) {
+        pages{PageAlloc(PagesOptions(options, 0)),
+              PageAlloc(PagesOptions(options, 1)),
+              PageAlloc(PagesOptions(options, 2))} {
+    static_assert(kSlagKinds == 3, "one page allocator per slag size");
     size_t pipes = bagpipe::DefaultPipeCount();
     if (pipes > 16) pipes = 16;  // the original's 16 per class at most
     for (size_t c = 0; c < kNumClasses; ++c) {
@@ -85,14 +87,14 @@ class HeapCore {
       p.geom.cutoff = cut < 1                  ? 1
                       : cut > p.geom.n_objects ? p.geom.n_objects
                                                : cut;
-      const bool big = p.geom.slag_bytes == kBigSlagBytes;
-      p.kind = big ? SlagKind::kBig : SlagKind::kSmall;
+      const size_t kind = SlagKindFor(p.geom.object_size, kHardened);
+      p.kind = static_cast<SlagKind>(kind);
       p.map_tag = static_cast<uint8_t>(c + 1);
       p.eager_decommit_bytes = kEagerDecommitBytes;
       if (kHardened) {
         p.secure_clear_bytes = MaxObjectsOffset<kHardened>(p.geom.slag_bytes);
       }
-      p.pages = big ? &big_pages : &small_pages;
+      p.pages = &pages[kind];
       p.bag_pipes = pipes;  // the bag is built on first use (slag.h)
       p.spares = &stack_spares;
     }
@@ -132,15 +134,14 @@ class HeapCore {
   // mapped (RLIMIT_AS, overcommit).
   void UnmapFree() {
     for (ClassPool& pool : pools) DrainSpareStacks(&pool);
-    PageAlloc::Handle small(&small_pages);
-    PageAlloc::Handle big(&big_pages);
-    small_pages.Unmap(small);
-    big_pages.Unmap(big);
+    for (PageAlloc& p : pages) {
+      PageAlloc::Handle h(&p);
+      p.Unmap(h);
+    }
   }
 
-  const Options options;  // ELFMALLOC_* as read when the heap was built
-  PageAlloc small_pages;
-  PageAlloc big_pages;
+  const Options options;        // ELFMALLOC_* as read when the heap was built
+  PageAlloc pages[kSlagKinds];  // by slag kind (kSlagBytes)
   ClassPool pools[kNumClasses];
   // Exited threads' cache stacks, for the next threads (StackSpares).
   StackSpares stack_spares;
@@ -153,19 +154,25 @@ class HeapCore {
   std::atomic<uint64_t> retired_frees[kNumClasses] = {};
 
  private:
-  static PageAllocOptions PagesOptions(const Options& options,
-                                       size_t page_bytes,
-                                       size_t pages_per_refill) {
-    // A pipe per CPU, at most 8: pages move a page (256 KiB or more) at a
+  // The options of the page allocator of slags of kind `kind`.
+  static PageAllocOptions PagesOptions(const Options& options, size_t kind) {
+    const size_t page_bytes = kSlagBytes[kind];
+    // A pipe per CPU, at most 8: pages move a page (64 KiB or more) at a
     // time, so the bags see little contention, and each pipe of each of a
     // page allocator's three bags costs a 4 KiB node from the start.
     const size_t pipes = platform::CpuCount() < 8 ? platform::CpuCount() : 8;
-    PageAllocOptions o{page_bytes, pages_per_refill, pipes,
+    // Refills map 2 MiB at a time (two big pages), so that a process's
+    // mapping count stays low.
+    const size_t per_refill =
+        page_bytes < (size_t{2} << 20) ? (size_t{2} << 20) / page_bytes : 2;
+    PageAllocOptions o{page_bytes, per_refill, pipes,
                        static_cast<size_t>(options.dirty_max_mb) << 20,
                        options.decay_ms};
     o.guard_bytes = kHardened ? kHardenedGuardBytes : 0;
-    // 2 MiB of small pages, one big page.
-    o.local_pages = page_bytes == kSmallSlagBytes ? 8 : 1;
+    // A thread keeps at most 512 KiB of free pages of each smaller size
+    // for its next refreshes, and one big page.
+    o.local_pages =
+        page_bytes < (size_t{512} << 10) ? (size_t{512} << 10) / page_bytes : 1;
     return o;
   }
 };
@@ -176,7 +183,10 @@ class ThreadCache {
   using FE = FrontEndFor<Config>;
 
   explicit ThreadCache(HeapCore<Config>* core)
-      : core_(core), small_(&core->small_pages), big_(&core->big_pages) {
+      : core_(core),
+        pages_{PageAlloc::Handle(&core->pages[0]),
+               PageAlloc::Handle(&core->pages[1]),
+               PageAlloc::Handle(&core->pages[2])} {
     core->AddThread(this);
     for (size_t c = 0; c < kNumClasses; ++c) {
       ClassPool* pool = &core->pools[c];
@@ -187,14 +197,14 @@ class ThreadCache {
       if (FE::kCappable && cap > 0 && static_cast<size_t>(cap) < capacity) {
         capacity = static_cast<size_t>(cap);
       }
-      caches_[c].Setup(pool, pool->kind == SlagKind::kBig ? &big_ : &small_,
+      caches_[c].Setup(pool, &pages_[static_cast<size_t>(pool->kind)],
                        capacity);
     }
   }
   ~ThreadCache() {
     Flush();
-    core_->small_pages.MaybePurge(small_);
-    core_->big_pages.MaybePurge(big_);
+    for (size_t k = 0; k < kSlagKinds; ++k)
+      core_->pages[k].MaybePurge(pages_[k]);
     core_->RemoveThread(this);
   }
   ThreadCache(const ThreadCache&) = delete;
@@ -229,8 +239,7 @@ class ThreadCache {
   // lazily on their next use).
   void Flush() {
     for (FE& fe : caches_) fe.Shutdown();
-    small_.FlushLocal();
-    big_.FlushLocal();
+    for (PageAlloc::Handle& h : pages_) h.FlushLocal();
   }
 
   // Checks every front-end of this cache (see their CheckInvariants).
@@ -256,8 +265,7 @@ class ThreadCache {
     const bool full = ++sweeps_ % kIdleSweepsPerFull == 0;
     // The pages the trims free are what the thread's next refreshes take
     // (PageAllocOptions::local_pages).
-    small_.set_keep_freed(true);
-    big_.set_keep_freed(true);
+    for (PageAlloc::Handle& h : pages_) h.set_keep_freed(true);
     for (size_t c = 0; c < kNumClasses; ++c) {
       FE& fe = caches_[c];
       const uint64_t ops = fe.allocs() + fe.frees();
@@ -270,15 +278,13 @@ class ThreadCache {
       recent_ops_[c] = ops;
       if (full) full_ops_[c] = ops;
     }
-    small_.set_keep_freed(false);
-    big_.set_keep_freed(false);
+    for (PageAlloc::Handle& h : pages_) h.set_keep_freed(false);
   }
 
   HeapCore<Config>* core_;
   ThreadCache* prev_ = nullptr;  // the core's list of live caches
   ThreadCache* next_ = nullptr;
-  PageAlloc::Handle small_;
-  PageAlloc::Handle big_;
+  PageAlloc::Handle pages_[kSlagKinds];  // by slag kind
   FE caches_[kNumClasses];
   size_t refreshed_bytes_ = 0;  // slag bytes refreshed since the last look
   uint32_t sweeps_ = 0;

@@ -89,16 +89,15 @@ class Variant {
 
   static elfmalloc::Stats GetStats() {
     const HeapStats s = Heap::Instance().Stats();
-    return elfmalloc::Stats{s.small_pages_mapped * kSmallSlagBytes +
-                                s.big_pages_mapped * kBigSlagBytes,
-                            s.dirty_bytes, s.large_bytes, s.large_count,
-                            s.large_cached_bytes};
+    return elfmalloc::Stats{s.mapped_bytes, s.dirty_bytes, s.large_bytes,
+                            s.large_count, s.large_cached_bytes};
   }
 
   static elfmalloc::ClassStats GetClassStats(size_t c) {
     const HeapStats s = Heap::Instance().Stats();
     const internal::ClassStats& k = s.classes[c < kNumClasses ? c : 0];
-    return elfmalloc::ClassStats{k.object_size, k.allocs, k.frees, k.slags};
+    return elfmalloc::ClassStats{k.object_size, k.allocs, k.frees, k.slags,
+                                 k.slag_bytes};
   }
 
   static void PrintStats(void (*write)(void* opaque, const char* line),

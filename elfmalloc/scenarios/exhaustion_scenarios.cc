@@ -297,7 +297,7 @@ const Scenario kScenarios[] = {
             60)},
     {"mapping_count", 30, MappingCount,
      Exits0("^small_objects=60000 small_mappings=-?[0-9]+ large_objects=256 "
-            "large_mappings=[0-9]+ mappings_after_free=-?[0-9]+\n$",
+            "large_mappings=-?[0-9]+ mappings_after_free=-?[0-9]+\n$",
             60,
             "small_mappings<=4096;large_mappings<=528;"
             "mappings_after_free<=4096")},
