@@ -390,7 +390,11 @@ Slag* SlagAllocator::ClaimNew() {
   s = reinterpret_cast<Slag*>(page);
   if (s->pool != pool_) {
     if (pool_->secure_clear_bytes != 0 && s->pool != nullptr) {
-      std::memset(page, 0, pool_->secure_clear_bytes);
+      // Not the header: InitSlag rewrites all of it, and a thread that
+      // pushed this page's previous slag may still read its rc and handle
+      // (PushAvailable's re-check), which are atomics.
+      std::memset(page + kSlagHeaderBytes, 0,
+                  pool_->secure_clear_bytes - kSlagHeaderBytes);
     }
     InitSlag(s, pool_);
   } else {
