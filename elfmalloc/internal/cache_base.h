@@ -31,6 +31,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
@@ -58,11 +59,17 @@ class alignas(64) CacheBase {
   static constexpr bool kHardened = Config::kHardened;
 
   // Records where to get slags from. Cheap; nothing is allocated until the
-  // first slow-path call. `pages` must outlive Shutdown().
-  void Setup(ClassPool* pool, PageAlloc::Handle* pages, size_t capacity) {
+  // first slow-path call. `pages` must outlive Shutdown(). With `firsts`
+  // (which must outlive the cache too), the cache starts on first stack
+  // `index` of it and maps a stack of its full capacity only when it needs
+  // more (see FirstStacks).
+  void Setup(ClassPool* pool, PageAlloc::Handle* pages, size_t capacity,
+             FirstStacks* firsts = nullptr, size_t index = 0) {
     pool_ = pool;
     pages_ = pages;
     want_capacity_ = capacity;
+    firsts_ = firsts;
+    first_index_ = static_cast<uint32_t>(index);
     check_ = MakeObjectCheck(pool->geom);
   }
 
@@ -102,7 +109,13 @@ class alignas(64) CacheBase {
 
   ClassPool* pool() const { return pool_; }
   size_t cached() const { return top_ + (held_ != nullptr); }
-  size_t capacity() const { return cap_; }
+  // The most the cache may hold (its stack may still be a smaller first
+  // stack).
+  size_t capacity() const { return want_capacity_; }
+  // True while the cache's stack is its first stack (for tests).
+  bool on_first_stack() const {
+    return stack_ != nullptr && stack_ == first_stack_;
+  }
   // The bytes a refresh claims: one slag.
   size_t slag_bytes() const { return pool_->slag_bytes(); }
 
@@ -189,9 +202,19 @@ class alignas(64) CacheBase {
   // Claims a slag with free objects and allocates from it; nullptr (errno
   // ENOMEM) if no memory could be had.
   void* RefreshAndAlloc();
-  // Maps the stack if needed. False if it could not be mapped, or if a map
+  // Gives the cache a stack if it has none: its first stack if it was given
+  // one, else a mapped one. False if it could not be mapped, or if a map
   // failed within the last kStackRetryFrees calls.
   bool EnsureStack();
+  // Moves the cached pointers from the first stack to a mapped stack of
+  // the full capacity (cap_ becomes want_capacity_). False, with the cache
+  // left on its first stack, if none could be mapped. REQUIRES: the cache
+  // is on its first stack.
+  bool GrowStack();
+  // True if the cache uses its first stack and could grow out of it.
+  bool CanGrowStack() const {
+    return stack_ != nullptr && stack_ == first_stack_ && cap_ < want_capacity_;
+  }
   void EnsureSlags() {
     if (ABSL_PREDICT_FALSE(!slags_.initialized())) slags_.Init(pool_, pages_);
   }
@@ -229,7 +252,10 @@ class alignas(64) CacheBase {
   ClassPool* pool_ = nullptr;
   PageAlloc::Handle* pages_ = nullptr;
   size_t want_capacity_ = 0;
-  uint32_t stack_retry_ = 0;  // EnsureStack calls left before a new map try
+  FirstStacks* firsts_ = nullptr;  // see Setup
+  uint32_t first_index_ = 0;
+  void** first_stack_ = nullptr;  // first_index_'s, once taken from firsts_
+  uint32_t stack_retry_ = 0;      // EnsureStack calls left before a new map try
   // Bytes from the stack mapping's start this cache (or an earlier owner of
   // a spare stack) may have written: what keeping the stack costs.
   size_t stack_touched_ = 0;
@@ -268,6 +294,16 @@ void* CacheBase<Config>::RefreshAndAlloc() {
 template <typename Config>
 bool CacheBase<Config>::EnsureStack() {
   if (stack_ != nullptr) return true;
+  if (first_stack_ == nullptr && firsts_ != nullptr) {
+    first_stack_ = firsts_->Get(first_index_);
+  }
+  if (first_stack_ != nullptr) {
+    stack_ = first_stack_;
+    cap_ = static_cast<uint32_t>(want_capacity_ < kFirstStackEntries
+                                     ? want_capacity_
+                                     : kFirstStackEntries);
+    return true;
+  }
   // After a failed map, the next kStackRetryFrees frees go straight to
   // their slags without asking again: out of address space, a failing map
   // on every free would make freeing millions of objects take minutes.
@@ -287,7 +323,27 @@ bool CacheBase<Config>::EnsureStack() {
 }
 
 template <typename Config>
+bool CacheBase<Config>::GrowStack() {
+  void** const first = stack_;
+  FirstStacks* const firsts = firsts_;
+  first_stack_ = nullptr;  // so that EnsureStack maps
+  firsts_ = nullptr;
+  stack_ = nullptr;
+  const bool mapped = EnsureStack();
+  first_stack_ = first;
+  firsts_ = firsts;
+  if (!mapped) {
+    stack_ = first;
+    return false;
+  }
+  std::memcpy(stack_, first, top_ * sizeof(void*));
+  NoteStackUse(top_);
+  return true;
+}
+
+template <typename Config>
 void CacheBase<Config>::NoteStackUse(uint32_t entries) {
+  if (stack_ == first_stack_) return;  // the owner's memory
   const size_t touched = StackOffset(pool_) + size_t{entries} * sizeof(void*);
   if (touched > stack_touched_) stack_touched_ = touched;
 }
@@ -429,8 +485,10 @@ void CacheBase<Config>::Shutdown() {
   }
   if (stack_ != nullptr) {
     ReturnObjects(stack_, top_);
-    ReturnStack(pool_, reinterpret_cast<char*>(stack_) - StackOffset(pool_),
-                StackMapBytes(want_capacity_), stack_touched_);
+    if (stack_ != first_stack_) {
+      ReturnStack(pool_, reinterpret_cast<char*>(stack_) - StackOffset(pool_),
+                  StackMapBytes(want_capacity_), stack_touched_);
+    }
     stack_ = nullptr;
     stack_touched_ = 0;
     top_ = 0;

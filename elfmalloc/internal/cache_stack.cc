@@ -4,6 +4,7 @@
 #include "elfmalloc/internal/cache_stack.h"
 
 #include "alloc_fmt/spin_lock.h"
+#include "bsalloc/bsalloc.h"
 #include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
@@ -90,6 +91,18 @@ size_t DrainSpareStacks(ClassPool* pool) {
     map.Dealloc(s.mem, s.map_bytes);  // outside the (leaf) lock
     ++n;
   }
+}
+
+FirstStacks::~FirstStacks() {
+  if (base_ != nullptr) bsalloc::Free(base_, kBytes);
+}
+
+void** FirstStacks::Get(size_t c) {
+  if (base_ == nullptr) {
+    base_ = static_cast<void**>(bsalloc::Alloc(kBytes));
+    if (base_ == nullptr) return nullptr;
+  }
+  return base_ + c * kStride;
 }
 
 }  // namespace internal

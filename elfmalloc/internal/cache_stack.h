@@ -4,7 +4,8 @@
 // The memory behind a thread cache's pointer stack: one mapping per stack,
 // started at a per-class colour, and kept for the next cache of the class
 // when its cache shuts down (StackSpares, slag.h). Both front-ends use it
-// through CacheBase.
+// through CacheBase. A magazine starts on a small first stack that shares
+// one block with the other classes of its thread (FirstStacks).
 //
 // Thread-safety: the spare lists are guarded by StackSpares::lock; the
 // rest works on the caller's own stack.
@@ -16,6 +17,7 @@
 #include <cstdint>
 
 #include "elfmalloc/internal/slag.h"
+#include "elfmalloc/size_classes.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -45,6 +47,37 @@ void ReturnStack(ClassPool* pool, void* mem, size_t bytes, size_t touched);
 // heap's release and out-of-address-space reclaim give their memory back
 // too.
 size_t DrainSpareStacks(ClassPool* pool);
+
+// The slots of a first stack (FirstStacks).
+inline constexpr uint32_t kFirstStackEntries = 32;
+
+// The first stacks of one thread's caches, kFirstStackEntries slots per
+// size class, in one block taken from bsalloc when the first of them is
+// used. A class that caches few objects then costs neither a mapping nor a
+// page of its own; a cache that needs more moves to a mapped stack
+// (CacheBase::GrowStack). The block is under 18 KiB, so bsalloc keeps it
+// for the next thread instead of unmapping it.
+// Thread-safety: used by its owner's thread (and by whoever destroys it).
+class FirstStacks {
+ public:
+  FirstStacks() = default;
+  ~FirstStacks();
+  FirstStacks(const FirstStacks&) = delete;
+  FirstStacks& operator=(const FirstStacks&) = delete;
+
+  // Class c's first stack of kFirstStackEntries slots; nullptr if no memory
+  // could be had. REQUIRES: c < kNumClasses.
+  void** Get(size_t c);
+
+ private:
+  // Pointers from one class's stack to the next: the extra cache lines put
+  // the top entries of different classes on different cache-line offsets
+  // of a page (as StackOffset does for mapped stacks).
+  static constexpr size_t kStride = kFirstStackEntries + 8;
+  static constexpr size_t kBytes = kNumClasses * kStride * sizeof(void*);
+
+  void** base_ = nullptr;
+};
 
 }  // namespace internal
 }  // namespace elfmalloc

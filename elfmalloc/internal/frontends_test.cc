@@ -79,6 +79,34 @@ TEST(MagazineCacheTest, StackIsLifoAndSpillsItsUpperHalf) {
   one.ShutdownAndExpectAllPagesFree();
 }
 
+// A magazine given first stacks caches its first kFirstStackEntries
+// objects there and moves to a mapped stack of its full capacity, keeping
+// every cached object, only when it needs more room.
+TEST(MagazineCacheTest, FirstStackGrowsIntoAMappedStack) {
+  Pools p(256);
+  PageAlloc::Handle h(&p.pages);
+  FirstStacks firsts;
+  Magazine m;
+  m.Setup(&p.pool, &h, 1024, &firsts, 3);
+  const size_t n = kFirstStackEntries + 20;  // below kMagazineMinLimit
+  std::vector<void*> objs;
+  for (size_t i = 0; i < n; ++i) objs.push_back(AllocFrom(m));
+  for (size_t i = 0; i < kFirstStackEntries; ++i) m.Free(objs[i]);
+  EXPECT_TRUE(m.on_first_stack());
+  EXPECT_EQ(m.capacity(), 1024u);
+  for (size_t i = kFirstStackEntries; i < n; ++i) m.Free(objs[i]);
+  EXPECT_FALSE(m.on_first_stack());
+  ASSERT_EQ(m.cached(), n);  // nothing went back to the slag
+  // The stacked objects come back last in, first out, the held one stays.
+  EXPECT_TRUE(m.IsLastFreed(objs[n - 1]));
+  for (size_t i = n - 1; i-- > 0;) EXPECT_EQ(AllocFrom(m), objs[i]);
+  objs.pop_back();
+  for (void* o : objs) m.Free(o);
+  m.Shutdown();
+  EXPECT_EQ(m.cached(), 0u);
+  EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+}
+
 // The most recently freed object is not the next allocation: it is held
 // back until another free takes its place (a stale second free of it is
 // then still caught, CheckNotLastFreed). With only it cached, the slag
@@ -110,6 +138,7 @@ TEST(MagazineCacheTest, TheLastFreedObjectIsHeldBack) {
   m.Free(fresh);
   for (void* o : objs) m.Free(o);
   m.Shutdown();
+  EXPECT_EQ(m.cached(), 0u);
   EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
 }
 

@@ -53,6 +53,8 @@ class LocalCache : public CacheBase<Config> {
  public:
   static constexpr const char* kFrontEndName = "local";
   static constexpr bool kCappable = false;
+  // Its stack holds a slag's objects from the start: no first stack.
+  static constexpr bool kStartsSmall = false;
   // The stack (one slag's objects) plus the remote-free batch, which lives
   // at its end.
   static size_t CapacityFor(const SlagGeometry& g) {

@@ -68,6 +68,8 @@ class MagazineCache : public CacheBase<Config> {
  public:
   static constexpr const char* kFrontEndName = "magazine";
   static constexpr bool kCappable = true;  // ELFMALLOC_MAGAZINE_SIZE applies
+  // Starts on a first stack when its owner gives it one (kFirstStackEntries).
+  static constexpr bool kStartsSmall = true;
   static size_t CapacityFor(const SlagGeometry& g) {
     return MagazineCapacity(g.object_size);
   }
@@ -143,6 +145,9 @@ class MagazineCache : public CacheBase<Config> {
     return static_cast<uint32_t>(n < kMagazineMinLimit ? kMagazineMinLimit : n);
   }
 
+  // The limit the stack allows: target_, or less on a first stack.
+  uint32_t Limit() const { return target_ < cap_ ? target_ : cap_; }
+
   void FreeSlow(void* p);
 
   uint32_t target_ = 0;            // the adaptive limit (0: not yet set)
@@ -172,7 +177,7 @@ void* MagazineCache<Config>::AllocRefreshing() {
         static_cast<uint32_t>(need < want_capacity_ ? need : want_capacity_);
   }
   // With the checks, limit_ stays 0 until FreeSlow holds an object again.
-  if (cap_ != 0 && !Config::kChecks) Base::SetLimit(target_);
+  if (cap_ != 0 && !Config::kChecks) Base::SetLimit(Limit());
   void* p = Base::RefreshAndAlloc();
   if (p != nullptr) Base::Bump(allocs_);
   return p;
@@ -199,11 +204,16 @@ void MagazineCache<Config>::FreeSlow(void* p) {
     slags_.Free(p);
     return;
   }
-  const uint32_t min_limit =
-      cap_ < kMagazineMinLimit ? cap_ : kMagazineMinLimit;
+  const uint32_t min_limit = want_capacity_ < kMagazineMinLimit
+                                 ? static_cast<uint32_t>(want_capacity_)
+                                 : kMagazineMinLimit;
   if (target_ < min_limit) target_ = min_limit;
-  if (target_ > cap_) target_ = cap_;
-  if (top_ >= target_) {
+  if (target_ > want_capacity_) target_ = static_cast<uint32_t>(want_capacity_);
+  // A full first stack moves to a mapped one when the limit allows more.
+  if (top_ >= cap_ && target_ > cap_ && Base::CanGrowStack()) {
+    Base::GrowStack();
+  }
+  if (top_ >= Limit()) {
     // Full. A thread that keeps overflowing without refreshing its slag
     // frees more than it allocates: shrink towards the minimum.
     if (++overflows_ >= kMagazineOverflowsToShrink) {
@@ -212,13 +222,13 @@ void MagazineCache<Config>::FreeSlow(void* p) {
       target_ = target_ - min_limit > step ? target_ - step : min_limit;
     }
     // Return the upper half in bulk, keep the lower (older) half.
-    const uint32_t keep = target_ / 2;
+    const uint32_t keep = Limit() / 2;
     if (top_ > keep) {
       Base::ReturnObjects(stack_ + keep, top_ - keep);
       top_ = keep;
     }
   }
-  Base::SetLimit(target_);
+  Base::SetLimit(Limit());
   Base::CheckNotLastFreed(p);
   Base::Push(p);
 }

@@ -197,8 +197,8 @@ class ThreadCache {
       if (FE::kCappable && cap > 0 && static_cast<size_t>(cap) < capacity) {
         capacity = static_cast<size_t>(cap);
       }
-      caches_[c].Setup(pool, &pages_[static_cast<size_t>(pool->kind)],
-                       capacity);
+      caches_[c].Setup(pool, &pages_[static_cast<size_t>(pool->kind)], capacity,
+                       FE::kStartsSmall ? &first_stacks_ : nullptr, c);
     }
   }
   ~ThreadCache() {
@@ -286,6 +286,7 @@ class ThreadCache {
   ThreadCache* next_ = nullptr;
   PageAlloc::Handle pages_[kSlagKinds];  // by slag kind
   FE caches_[kNumClasses];
+  FirstStacks first_stacks_;    // the magazines' (kStartsSmall)
   size_t refreshed_bytes_ = 0;  // slag bytes refreshed since the last look
   uint32_t sweeps_ = 0;
   uint64_t recent_ops_[kNumClasses] = {};  // allocs + frees: last look
