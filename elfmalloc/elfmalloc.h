@@ -39,6 +39,11 @@ namespace elfmalloc {
 // At least `size` bytes; nullptr (errno ENOMEM) on exhaustion.
 void* Alloc(size_t size);
 
+// Alloc whose first `size` bytes read as zero (calloc without the
+// multiplication). Memory fresh from the OS is not written, so a large
+// object's untouched pages cost no memory.
+void* AllocZeroed(size_t size);
+
 // At least `size` bytes aligned to `align`. Every power of two is honoured
 // for every size (including align > size). Returns nullptr with errno
 // EINVAL if align is not a power of two, ENOMEM on exhaustion.

@@ -6,7 +6,8 @@
 // the OS, at once on Release() and after the decay period otherwise.
 // Measured with the resident set size from /proc/self/statm, so the test is
 // tagged noasan/notsan (sanitizer shadow memory is resident too and is not
-// given back). Built against both front-ends.
+// given back). Built against both front-ends. Also: calloc of a large
+// block leaves its fresh pages unresident.
 //
 // Decay runs without a background thread here (ELFMALLOC_BACKGROUND_THREAD
 // is off; background_decay_test covers it): dirty pages are returned by the
@@ -22,11 +23,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "elfmalloc/elfmalloc.h"
+#include "elfmalloc/testing/api_binding.h"
 #include "elfmalloc/testing/test_util.h"
 #include "gtest/gtest.h"
+#include "malloc_bind/malloc_bind.h"
+
+// calloc as a program sees it (malloc_bind over the API), as rss_calloc.
+MALLOC_BIND_DEFINE_C(rss_, ::allocators::elfmalloc::testing::ApiBinding)
 
 namespace allocators {
 namespace elfmalloc {
@@ -151,6 +158,30 @@ TEST(ElfmallocRssTest, DecayZeroReturnsPagesWhenFreed) {
   EXPECT_EQ(GetStats().dirty_bytes, 0u);
   EXPECT_LE(end, start + 16 * kMiB);
   SetDecayMs(1000);
+}
+
+// calloc of a large block fresh from the OS does not write it (its pages
+// read as zero already), so they cost no memory until the program writes
+// them, as under glibc.
+TEST(ElfmallocRssTest, CallocLeavesFreshPagesUnresident) {
+  constexpr size_t kBytes = 64 * kMiB;
+  Release();
+  const size_t start = ResidentBytes();
+  auto* p = static_cast<unsigned char*>(rss_calloc(1, kBytes));
+  ASSERT_NE(p, nullptr);
+  const size_t after_calloc = ResidentBytes();
+  size_t nonzero = 0;  // reading maps the shared zero page: after measuring
+  for (size_t i = 0; i < kBytes; ++i) nonzero += p[i] != 0;
+  EXPECT_EQ(nonzero, 0u);
+  std::memset(p, 1, kBytes);
+  const size_t after_write = ResidentBytes();
+  rss_free(p);
+  std::printf(
+      "calloc(1, 64 MiB): resident %zu MiB -> %zu MiB, written %zu MiB\n",
+      start >> 20, after_calloc >> 20, after_write >> 20);
+  EXPECT_LT(after_calloc, start + 8 * kMiB);
+  // The measurement sees the block once it is written.
+  EXPECT_GE(after_write, start + 56 * kMiB);
 }
 
 }  // namespace

@@ -412,6 +412,88 @@ TEST(ElfmallocTest, LargeBlocksAreCachedAndReleased) {
   SetDecayMs(1000);
 }
 
+// AllocZeroed (calloc) reads as zero whether its memory is fresh from the
+// OS or was written before: a dirty cached large block taken as it is,
+// shrunk or grown by remapping, and dirty small objects of every class.
+TEST(ElfmallocTest, AllocZeroedIsZeroInFreshAndReusedMemory) {
+  SetDecayMs(-1);  // nothing expires while the test runs
+  Release();
+  const bool cached = !IsHardened();  // the hardened build caches no block
+  // Fresh: above the cache's per-block limit, so never a cached block.
+  auto* fresh = static_cast<unsigned char*>(AllocZeroed(40 * kMiB + 5));
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(FirstNotEqual(fresh, 40 * kMiB + 5, 0), 40 * kMiB + 5);
+  Free(fresh);
+
+  // The same size again takes the dirty block as it is.
+  for (size_t n : {200 * kKiB + 1, 5 * kMiB + 123}) {
+    void* a = Alloc(n);
+    ASSERT_NE(a, nullptr);
+    std::memset(a, 0xff, UsableSize(a));
+    Free(a);
+    void* b = AllocZeroed(n);
+    ASSERT_NE(b, nullptr);
+    if (cached) {
+      EXPECT_EQ(b, a) << n;
+    }
+    EXPECT_EQ(FirstNotEqual(b, n, 0), n) << n;
+    Free(b);
+  }
+
+  // A bigger request grows the only cached block, which holds 1 MiB of old
+  // data, by remapping.
+  Release();
+  void* small = Alloc(kMiB);
+  ASSERT_NE(small, nullptr);
+  std::memset(small, 0xff, kMiB);
+  Free(small);
+  EXPECT_EQ(GetStats().large_cached_bytes, cached ? kMiB : 0);
+  void* grown = AllocZeroed(3 * kMiB);
+  ASSERT_NE(grown, nullptr);
+  EXPECT_EQ(GetStats().large_cached_bytes, 0u) << "the cached block was taken";
+  EXPECT_EQ(FirstNotEqual(grown, 3 * kMiB, 0), 3 * kMiB);
+  Free(grown);
+
+  // A much smaller request shrinks a dirty cached block.
+  Release();
+  void* big = Alloc(16 * kMiB);
+  ASSERT_NE(big, nullptr);
+  std::memset(big, 0xff, 16 * kMiB);
+  Free(big);
+  void* shrunk = AllocZeroed(kMiB + 5);
+  ASSERT_NE(shrunk, nullptr);
+  if (cached) {
+    EXPECT_EQ(shrunk, big);
+  }
+  EXPECT_EQ(FirstNotEqual(shrunk, kMiB + 5, 0), kMiB + 5);
+  Free(shrunk);
+  Release();
+
+  // Small objects: dirty ones of every class come back cleared (the whole
+  // object but the hardened build's 8-byte canary, hardening.h).
+  for (size_t c = 0; c < ClassCount(); ++c) {
+    const size_t n = GetClassStats(c).object_size - (IsHardened() ? 8 : 0);
+    void* objs[8];
+    for (void*& p : objs) {
+      p = Alloc(n);
+      ASSERT_NE(p, nullptr) << n;
+      ASSERT_EQ(UsableSize(p), n);
+      std::memset(p, 0xff, n);
+    }
+    for (void* p : objs) Free(p);
+    for (void*& p : objs) {
+      p = AllocZeroed(n);
+      ASSERT_NE(p, nullptr) << n;
+      ASSERT_EQ(FirstNotEqual(p, n, 0), n) << n;
+    }
+    for (void* p : objs) Free(p);
+  }
+  void* zero = AllocZeroed(0);
+  EXPECT_NE(zero, nullptr);
+  Free(zero);
+  SetDecayMs(1000);
+}
+
 // The cache holds a bounded number of bytes, evicting the oldest blocks.
 TEST(ElfmallocTest, LargeBlockCacheIsBounded) {
   SetDecayMs(-1);

@@ -26,6 +26,7 @@ struct ElfmallocBinding {
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Alloc(size_t size) {
     return Heap::Alloc(size);
   }
+  static void* AllocZeroed(size_t size) { return Heap::AllocZeroed(size); }
   static void* AlignedAlloc(size_t size, size_t align) {
     return Heap::AlignedAlloc(size, align);
   }

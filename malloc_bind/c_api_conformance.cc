@@ -90,6 +90,20 @@ TEST_P(CApiConformanceTest, CallocZeroesAndChecksOverflow) {
     for (size_t i = 0; i < n; ++i) ASSERT_EQ(q[i], 0) << n << " " << i;
     api().free(q);
   }
+  // Bigger and much smaller than a dirty block just freed (which an
+  // allocator may grow or shrink to serve the calloc).
+  const size_t pairs[][2] = {{size_t{1} << 20, size_t{3} << 20},
+                             {size_t{16} << 20, (size_t{1} << 20) + 5}};
+  for (const auto& [dirty, n] : pairs) {
+    void* p = api().malloc(dirty);
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 0xff, dirty);
+    api().free(p);
+    auto* q = static_cast<unsigned char*>(api().calloc(n, 1));
+    ASSERT_NE(q, nullptr);
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(q[i], 0) << n << " " << i;
+    api().free(q);
+  }
   void* z = api().calloc(0, 16);
   EXPECT_NE(z, nullptr);
   api().free(z);

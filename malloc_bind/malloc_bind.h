@@ -20,12 +20,19 @@
 //
 // which free_sized, free_aligned_sized and the sized and aligned operator
 // delete forms call, so the binding can check what the caller claims about
-// the block. Without it they call Free.
+// the block. Without it they call Free. And optionally
 //
-// Alloc/AlignedAlloc/Realloc return nullptr on exhaustion (Realloc leaving
-// p untouched) and may set errno; Alloc(0) may return nullptr or a unique
-// pointer. Alloc must give alignof(max_align_t) for sizes of 16 or more and
-// 8 below (the glibc guarantee). CApi<B> adds everything else:
+//   // As Alloc, and the first `size` bytes read as zero.
+//   static void* AllocZeroed(size_t size);
+//
+// which calloc calls, so the binding can leave alone memory it knows is
+// zero (pages fresh from the OS). Without it calloc is Alloc plus memset.
+//
+// Alloc/AllocZeroed/AlignedAlloc/Realloc return nullptr on exhaustion
+// (Realloc leaving p untouched) and may set errno; Alloc(0) may return
+// nullptr or a unique pointer. Alloc must give alignof(max_align_t) for
+// sizes of 16 or more and 8 below (the glibc guarantee). CApi<B> adds
+// everything else:
 //
 //   malloc(0) is a unique pointer; every size computation is checked, and a
 //   request above PTRDIFF_MAX fails at once with NULL + ENOMEM (before any
@@ -91,6 +98,13 @@ struct HasFreeSized<B, std::void_t<decltype(B::FreeSized(
                            static_cast<const char*>(nullptr)))>>
     : std::true_type {};
 
+// HasAllocZeroed<B>::value: B declares the optional AllocZeroed hook.
+template <typename B, typename = void>
+struct HasAllocZeroed : std::false_type {};
+template <typename B>
+struct HasAllocZeroed<B, std::void_t<decltype(B::AllocZeroed(size_t{0}))>>
+    : std::true_type {};
+
 }  // namespace internal
 
 template <typename B>
@@ -110,12 +124,21 @@ class CApi {
     if (p != nullptr) B::Free(p);
   }
 
+  // Zeroed memory through the binding's AllocZeroed if it has one (which
+  // knows which memory is already zero), else Malloc plus memset.
   static void* Calloc(size_t n, size_t size) {
     size_t total;
     if (ABSL_PREDICT_FALSE(!internal::Mul(n, size, &total))) return NoMemory();
-    void* p = Malloc(total);
-    if (p != nullptr) std::memset(p, 0, total);
-    return p;
+    if constexpr (internal::HasAllocZeroed<B>::value) {
+      if (ABSL_PREDICT_FALSE(internal::TooBig(total))) return NoMemory();
+      void* p = B::AllocZeroed(total == 0 ? 1 : total);
+      if (ABSL_PREDICT_FALSE(p == nullptr)) return NoMemory();
+      return p;
+    } else {
+      void* p = Malloc(total);
+      if (p != nullptr) std::memset(p, 0, total);
+      return p;
+    }
   }
 
   static void* Realloc(void* p, size_t n) {

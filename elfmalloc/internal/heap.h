@@ -96,6 +96,21 @@ class Heap {
     return LargeAllocOrReclaim(size, 0);
   }
 
+  // Alloc whose first `size` bytes read as zero (calloc). A large object is
+  // cleared only where it reuses a cached block, so fresh pages stay
+  // unresident until the program writes them. Small objects are always
+  // cleared: nothing records whether a cached object was ever written.
+  static void* AllocZeroed(size_t size) {
+    const size_t c = SizeToClass(Padded(size));
+    if (ABSL_PREDICT_TRUE(c < kNumClasses)) {
+      void* p = AllocClass(c);
+      // The hardened canary lies beyond `size` bytes (Padded).
+      if (p != nullptr) std::memset(p, 0, size);
+      return p;
+    }
+    return LargeAllocOrReclaim(size, 0, 0, /*zeroed=*/true);
+  }
+
   // At least `size` bytes aligned to `align`. REQUIRES: align is a power of
   // two (else nullptr, errno EINVAL).
   static void* AlignedAlloc(size_t size, size_t align) {
@@ -303,10 +318,10 @@ class Heap {
 
   // LargeAlloc, retried once after the calling thread's cached objects went
   // back to their slags and every free page was unmapped.
-  // `grow_room`: see LargeAllocOptions.
+  // `grow_room`, `zeroed`: see LargeAllocOptions.
   ABSL_ATTRIBUTE_NOINLINE static void* LargeAllocOrReclaim(
-      size_t size, size_t align, size_t grow_room = 0) {
-    const LargeAllocOptions options{kHardened, grow_room};
+      size_t size, size_t align, size_t grow_room = 0, bool zeroed = false) {
+    const LargeAllocOptions options{kHardened, grow_room, zeroed};
     if (void* p = LargeAlloc(size, align, options)) return p;
     if (size > PTRDIFF_MAX) return nullptr;
     Heap& heap = Instance();

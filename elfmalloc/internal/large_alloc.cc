@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 
 #include "absl/base/attributes.h"
 #include "absl/base/thread_annotations.h"
@@ -362,8 +363,11 @@ ABSL_CONST_INIT Registry g_registry;
 // being grown (`*bytes` becomes its size: keeping resident pages is cheaper
 // than faulting them in again when the object grows or the next request is
 // bigger), shrunk when larger, grown (possibly moved) when smaller. Returns
-// the block, or nullptr with `b` unmapped if it could not be fitted.
-void* ReuseBlock(const CachedBlock& b, bool growing, size_t* bytes) {
+// the block, with `*dirty` set to the bytes at its start that may hold old
+// data (the tail a remap adds is fresh, hence zero), or nullptr with `b`
+// unmapped and `*dirty` untouched if it could not be fitted.
+void* ReuseBlock(const CachedBlock& b, bool growing, size_t* bytes,
+                 size_t* dirty) {
   const mmap_alloc::MapAlloc map;
   void* p = reinterpret_cast<void*>(b.addr);
   const size_t want = *bytes;
@@ -372,10 +376,15 @@ void* ReuseBlock(const CachedBlock& b, bool growing, size_t* bytes) {
         !map.ShrinkInPlace(p, b.bytes, want)) {
       *bytes = b.bytes;  // the slack stays usable
     }
+    *dirty = *bytes;
     return p;
   }
   void* q = map.Realloc(p, b.bytes, want);
-  if (q == nullptr) map.Dealloc(p, b.bytes);
+  if (q == nullptr) {
+    map.Dealloc(p, b.bytes);
+  } else {
+    *dirty = b.bytes;
+  }
   return q;
 }
 
@@ -398,6 +407,7 @@ void* LargeAlloc(size_t size, size_t align, LargeAllocOptions options) {
   const size_t map_align = align > page ? align : 0;
   const mmap_alloc::MapAlloc map;
   void* p = nullptr;
+  size_t dirty = 0;  // bytes at p's start that may hold old data
   const size_t guard = hardened ? page : 0;
   if (hardened) {
     // One inaccessible page after the object, so a linear overflow faults;
@@ -413,7 +423,7 @@ void* LargeAlloc(size_t size, size_t align, LargeAllocOptions options) {
     const bool hit = g_registry.TakeCached(bytes, &b, &victims);
     victims.UnmapAll();
     if (hit) {
-      p = ReuseBlock(b, options.grow_room != 0, &bytes);
+      p = ReuseBlock(b, options.grow_room != 0, &bytes, &dirty);
     }
   }
   if (p == nullptr) p = map.Alloc(bytes, map_align);
@@ -423,6 +433,10 @@ void* LargeAlloc(size_t size, size_t align, LargeAllocOptions options) {
     map.Dealloc(p, bytes);
     errno = ENOMEM;
     return nullptr;
+  }
+  // Fresh pages are zero already: clearing them would make them resident.
+  if (options.zeroed && dirty != 0) {
+    std::memset(p, 0, dirty < size ? dirty : size);
   }
   return p;
 }

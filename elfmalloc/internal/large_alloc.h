@@ -30,7 +30,9 @@
 // blocks unused for the decay period (LargeSetDecayMs, the same period as
 // the slag pages') are unmapped by the next large-object call, and
 // LargeRelease() unmaps them all. A free of a block that is in the cache,
-// or among the last 16 freed, is reported as a double free.
+// or among the last 16 freed, is reported as a double free. Zeroed
+// requests (calloc) clear only what a cached block held: fresh pages are
+// zero already.
 //
 // Thread-safe.
 
@@ -58,6 +60,11 @@ struct LargeAllocOptions {
   // handed out whole, so the buffer's next growth needs neither a remap
   // nor new pages.
   size_t grow_room = 0;
+  // calloc: the first `size` bytes must read as zero. Pages fresh from the
+  // OS already do and are not written, so they stay unresident until used;
+  // a block from the cache is cleared where it held data (up to the
+  // request), i.e. its old part only if remapping grew it.
+  bool zeroed = false;
 };
 
 // The room to give a buffer of `had` usable bytes that grows to `want`:
@@ -75,8 +82,9 @@ static_assert(GrowthRoom(~size_t{0} / 2, ~size_t{0} / 2 + 1) ==
               ~size_t{0} / 2 + 1);
 
 // Maps a large object of at least `size` bytes aligned to `align` (0 or a
-// power of two); see LargeAllocOptions. nullptr with errno ENOMEM on
-// failure (including sizes whose rounding would overflow).
+// power of two); see LargeAllocOptions (with `zeroed`, its first `size`
+// bytes read as zero). nullptr with errno ENOMEM on failure (including
+// sizes whose rounding would overflow).
 void* LargeAlloc(size_t size, size_t align, LargeAllocOptions options);
 
 enum class LargeFreeResult {

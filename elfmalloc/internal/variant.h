@@ -131,6 +131,7 @@ class Variant {
       VariantApi::Initialize();                                               \
   }                                                                           \
   void* Alloc(size_t size) { return VariantHeap::Alloc(size); }               \
+  void* AllocZeroed(size_t size) { return VariantHeap::AllocZeroed(size); }   \
   void* AlignedAlloc(size_t size, size_t align) {                             \
     return VariantHeap::AlignedAlloc(size, align);                            \
   }                                                                           \

@@ -22,6 +22,7 @@ namespace testing {
 
 struct ApiBinding {
   static void* Alloc(size_t size) { return elfmalloc::Alloc(size); }
+  static void* AllocZeroed(size_t size) { return elfmalloc::AllocZeroed(size); }
   static void* AlignedAlloc(size_t size, size_t align) {
     return elfmalloc::AlignedAlloc(size, align);
   }
