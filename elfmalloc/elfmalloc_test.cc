@@ -494,6 +494,33 @@ TEST(ElfmallocTest, AllocZeroedIsZeroInFreshAndReusedMemory) {
   SetDecayMs(1000);
 }
 
+// A cached block that sat unused while the program went on to need new
+// slag memory is unmapped when that memory is mapped, not kept resident
+// until its decay period ends; with decay -1 it is kept.
+TEST(ElfmallocTest, IdleCachedBlocksYieldToNewSlagMemory) {
+  if (IsHardened()) GTEST_SKIP() << "the hardened build caches no block";
+  for (const int64_t decay : {int64_t{60000}, int64_t{-1}}) {
+    SetDecayMs(decay);
+    Release();
+    Free(Alloc(6 * kMiB));
+    ASSERT_EQ(GetStats().large_cached_bytes, 6 * kMiB);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    // Small objects until the slags need a new mapping.
+    const size_t mapped = GetStats().slag_bytes_mapped;
+    std::vector<void*> objs;
+    while (GetStats().slag_bytes_mapped == mapped && objs.size() < 1000000) {
+      objs.push_back(Alloc(1000));
+      ASSERT_NE(objs.back(), nullptr);
+    }
+    EXPECT_GT(GetStats().slag_bytes_mapped, mapped);
+    EXPECT_EQ(GetStats().large_cached_bytes, decay < 0 ? 6 * kMiB : 0)
+        << "decay " << decay;
+    for (void* o : objs) Free(o);
+  }
+  Release();
+  SetDecayMs(1000);
+}
+
 // The cache holds a bounded number of bytes, evicting the oldest blocks.
 TEST(ElfmallocTest, LargeBlockCacheIsBounded) {
   SetDecayMs(-1);

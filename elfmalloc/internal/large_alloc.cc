@@ -142,11 +142,11 @@ class Registry {
     while (cache_count_ > 0) EvictLocked(0, victims);
   }
 
-  // Moves the cached blocks whose decay period has passed to `victims`.
-  void ExpireCache(Victims* victims) ABSL_LOCKS_EXCLUDED(lock_) {
+  // Moves the cached blocks unused for `idle_ms` (-1: none) to `victims`.
+  void ExpireCache(int64_t idle_ms, Victims* victims)
+      ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
-    ExpireLocked(g_decay_ms.load(std::memory_order_relaxed),
-                 platform::CoarseMonotonicMs(), victims);
+    ExpireLocked(idle_ms, platform::CoarseMonotonicMs(), victims);
   }
 
   size_t cached_bytes() ABSL_LOCKS_EXCLUDED(lock_) {
@@ -470,7 +470,16 @@ size_t LargeRelease() {
 
 void LargeDecay() {
   Victims victims;
-  g_registry.ExpireCache(&victims);
+  g_registry.ExpireCache(g_decay_ms.load(std::memory_order_relaxed), &victims);
+  victims.UnmapAll();
+}
+
+void LargeYield() {
+  const int64_t decay = g_decay_ms.load(std::memory_order_relaxed);
+  if (decay < 0) return;
+  Victims victims;
+  g_registry.ExpireCache(decay < kLargeYieldIdleMs ? decay : kLargeYieldIdleMs,
+                         &victims);
   victims.UnmapAll();
 }
 

@@ -140,6 +140,14 @@ size_t LargeRelease();
 // and cache lookup also does), for the background decay thread.
 void LargeDecay();
 
+// Unmaps the cached blocks unused for kLargeYieldIdleMs or more, unless the
+// decay period is -1 (keep until LargeRelease). The heap calls it before it
+// maps memory for slags: a block that sat unused while the program went on
+// to need new memory is memory the program has stopped using, and keeping
+// it resident until the decay period ends raises the program's peak.
+void LargeYield();
+inline constexpr int64_t kLargeYieldIdleMs = 10;
+
 // Checks the registry under its lock: every record is findable from its
 // hash home, page-aligned (and aligned as asked), count and bytes match the
 // records, the cache's bytes match its entries and no cached block overlaps

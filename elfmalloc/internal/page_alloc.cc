@@ -125,6 +125,7 @@ char* PageAlloc::Refill(Handle& h) {
   const size_t bytes = options_.page_bytes;
   size_t n = options_.pages_per_refill;
   const mmap_alloc::MapAlloc map;
+  if (options_.before_map != nullptr) options_.before_map();
   char* block = static_cast<char*>(map.Alloc(bytes * n, bytes));
   if (block == nullptr && n > 1) {
     n = 1;  // a single page may still fit where a batch does not

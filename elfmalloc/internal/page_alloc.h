@@ -92,6 +92,10 @@ struct PageAllocOptions {
   // count as dirty and rejoin the bags when their thread next runs a decay
   // step, flushes its caches or exits.
   size_t local_pages = 0;
+  // Called before a refill maps new memory, or nullptr. The general heap
+  // gives back its idle cached large blocks there (LargeYield): memory
+  // the program no longer uses should go before new memory comes.
+  void (*before_map)() = nullptr;
 };
 
 class PageAlloc {

@@ -33,6 +33,7 @@
 #include "elfmalloc/internal/class_layout.h"
 #include "elfmalloc/internal/config.h"
 #include "elfmalloc/internal/frontends.h"
+#include "elfmalloc/internal/large_alloc.h"
 #include "elfmalloc/internal/options.h"
 #include "elfmalloc/internal/page_alloc.h"
 #include "elfmalloc/internal/slag.h"
@@ -173,6 +174,7 @@ class HeapCore {
     // for its next refreshes, and one big page.
     o.local_pages =
         page_bytes < (size_t{512} << 10) ? (size_t{512} << 10) / page_bytes : 1;
+    o.before_map = &LargeYield;
     return o;
   }
 };
