@@ -209,7 +209,7 @@ def _variant_tests(v, api, malloc):
         name = "c_ext_test" + v.suffix,
         size = "small",
         srcs = ["c_ext_test.c"],
-        args = ["1000"],
+        args = ["100"],  # kDefaultDecayMs
         malloc = ":" + malloc,
         tags = _NO_SANITIZERS,
         deps = [":c_api", "//platform:proc"],

@@ -60,7 +60,7 @@ ELFMALLOC_API const char* elfmalloc_version(void) ELFMALLOC_NOEXCEPT;
 //   "decay_ms"  free pages unused this many milliseconds give their memory
 //               back to the OS; -1 never (until elfmalloc_release), 0 as
 //               soon as freed; at most 3600000. Starts as
-//               ELFMALLOC_DECAY_MS, else 1000.
+//               ELFMALLOC_DECAY_MS, else 100.
 ELFMALLOC_API int elfmalloc_option_get(const char* name,
                                        long long* value) ELFMALLOC_NOEXCEPT;
 ELFMALLOC_API int elfmalloc_option_set(const char* name,

@@ -12,6 +12,7 @@
 #include "absl/base/attributes.h"
 #include "absl/base/thread_annotations.h"
 #include "alloc_fmt/spin_lock.h"
+#include "elfmalloc/internal/options.h"
 #include "elfmalloc/internal/page_alloc.h"
 #include "mmap_alloc/mmap_alloc.h"
 #include "platform/platform.h"
@@ -51,7 +52,7 @@ struct Victims {
   }
 };
 
-std::atomic<int64_t> g_decay_ms{1000};
+std::atomic<int64_t> g_decay_ms{kDefaultDecayMs};  // the heap sets it
 
 // The live-object records and the block cache, under one lock.
 //

@@ -5,7 +5,7 @@
 //
 //   ELFMALLOC_SHOW_STATS        bool            false
 //   ELFMALLOC_VERBOSE           bool            false
-//   ELFMALLOC_DECAY_MS          [-1, 3600000]   1000  (-1 never, 0 at once)
+//   ELFMALLOC_DECAY_MS          [-1, 3600000]   100   (-1 never, 0 at once)
 //   ELFMALLOC_SECURE            bool            false
 //   ELFMALLOC_MAGAZINE_SIZE     [0, 65536]      0     (0: built-in sizes)
 //   ELFMALLOC_DIRTY_MAX_MB      [0, 1048576]    256
@@ -19,7 +19,7 @@
 // line on the warning fd, e.g.
 //
 //   elfmalloc: ignoring ELFMALLOC_DECAY_MS=abc (expected an integer in
-//   [-1, 3600000]); using 1000
+//   [-1, 3600000]); using 100
 //
 // and the default is kept. When a variable appears twice in the
 // environment, the first occurrence counts (as getenv(3) would see it).
@@ -56,7 +56,7 @@ namespace allocators {
 namespace elfmalloc {
 namespace internal {
 
-inline constexpr int64_t kDefaultDecayMs = 1000;
+inline constexpr int64_t kDefaultDecayMs = 100;
 inline constexpr int64_t kMaxDecayMs = int64_t{3600} * 1000;  // one hour
 inline constexpr int64_t kDefaultDirtyMaxMb = 256;
 inline constexpr int64_t kMaxDirtyMaxMb = int64_t{1} << 20;  // 1 TiB

@@ -61,7 +61,7 @@ size_t Lines(const std::string& s) {
 void ExpectDefaults(const Options& o) {
   EXPECT_FALSE(o.show_stats);
   EXPECT_FALSE(o.verbose);
-  EXPECT_EQ(o.decay_ms, 1000);
+  EXPECT_EQ(o.decay_ms, kDefaultDecayMs);
   EXPECT_FALSE(o.secure);
   EXPECT_EQ(o.magazine_size, 0);
   EXPECT_EQ(o.dirty_max_mb, 256);
@@ -135,12 +135,12 @@ TEST(OptionsTest, DecayMs) {
         "99999999999999999999999999", "-99999999999999999999", "1.5",
         "0x10"}) {
     Parsed r = Parse1(std::string("ELFMALLOC_DECAY_MS=") + text);
-    EXPECT_EQ(r.options.decay_ms, 1000) << text;
+    EXPECT_EQ(r.options.decay_ms, kDefaultDecayMs) << text;
     EXPECT_EQ(r.bad, 1) << text;
     EXPECT_EQ(r.warnings, std::string("elfmalloc: ignoring ELFMALLOC_DECAY_MS=") +
                               text +
                               " (expected an integer in [-1, 3600000]); "
-                              "using 1000\n");
+                              "using 100\n");
   }
 }
 
@@ -225,7 +225,7 @@ TEST(OptionsTest, OneLinePerBadValueAndGoodOnesStillApply) {
   EXPECT_EQ(r.bad, 3);
   EXPECT_EQ(Lines(r.warnings), 3u);
   EXPECT_TRUE(r.options.verbose);
-  EXPECT_EQ(r.options.decay_ms, 1000);
+  EXPECT_EQ(r.options.decay_ms, kDefaultDecayMs);
   EXPECT_EQ(r.options.dirty_max_mb, 256);
   EXPECT_FALSE(r.options.secure);
   EXPECT_NE(r.warnings.find("ELFMALLOC_DECAY_MS=soon"), std::string::npos);
@@ -241,7 +241,7 @@ TEST(OptionsTest, FirstOccurrenceWins) {
   // A bad first occurrence is reported and the later good one is ignored,
   // as getenv(3) would only ever see the first.
   r = Parse({"ELFMALLOC_DECAY_MS=x", "ELFMALLOC_DECAY_MS=7"});
-  EXPECT_EQ(r.options.decay_ms, 1000);
+  EXPECT_EQ(r.options.decay_ms, kDefaultDecayMs);
   EXPECT_EQ(r.bad, 1);
 }
 
@@ -347,14 +347,14 @@ TEST(OptionsTest, LongBadValueIsShortenedToOneLine) {
   EXPECT_EQ(r.warnings, "elfmalloc: ignoring ELFMALLOC_DECAY_MS=" +
                             std::string(64, '7') +
                             "... (expected an integer in [-1, 3600000]); "
-                            "using 1000\n");
+                            "using 100\n");
 }
 
 TEST(OptionsTest, NoWarningsWithNegativeFd) {
   const char* env[] = {"ELFMALLOC_DECAY_MS=bad", nullptr};
   Options o;
   EXPECT_EQ(ParseOptions(env, &o, -1), 1);
-  EXPECT_EQ(o.decay_ms, 1000);
+  EXPECT_EQ(o.decay_ms, kDefaultDecayMs);
 }
 
 // The only test that calls GetOptions: the process parses once, and racing
