@@ -10,7 +10,7 @@
 //   ELFMALLOC_MAGAZINE_SIZE     [0, 65536]      0     (0: built-in sizes)
 //   ELFMALLOC_DIRTY_MAX_MB      [0, 1048576]    256
 //   ELFMALLOC_REUSE_THRESHOLD   0-100 (percent) or 0.0-1.0 (a decimal
-//                               with a '.'); 60 %
+//                               with a '.'); 25 %
 //   ELFMALLOC_BACKGROUND_THREAD bool            false
 //
 // A bool is one of 1/0, true/false, yes/no, on/off (any case). An integer is
@@ -63,9 +63,9 @@ inline constexpr int64_t kMaxDirtyMaxMb = int64_t{1} << 20;  // 1 TiB
 inline constexpr int64_t kMaxMagazineSize = int64_t{1} << 16;
 // The reuse threshold in millionths: the fraction of a slag's objects that
 // must be free before the slag is offered for reuse (slag_geometry.h's
-// cutoff, kCutoffFactor = 0.6 in heap.h).
+// cutoff; kCutoffFactor in config.h is the same default).
 inline constexpr int64_t kReuseThresholdOne = 1000000;
-inline constexpr int64_t kDefaultReuseThresholdPpm = 600000;
+inline constexpr int64_t kDefaultReuseThresholdPpm = 250000;
 
 // Every option with its value (the default unless the environment set it).
 struct Options {
@@ -84,7 +84,7 @@ struct Options {
   // per page size.
   int64_t dirty_max_mb = kDefaultDirtyMaxMb;
   // A slag is offered for reuse once this fraction (in millionths, so
-  // 600000 = 0.6 = 60 %) of its objects is free.
+  // 250000 = 0.25 = 25 %) of its objects is free.
   int64_t reuse_threshold_ppm = kDefaultReuseThresholdPpm;
   // Run the decay steps on a background thread too, so memory goes back to
   // the OS while the program makes no allocator calls.

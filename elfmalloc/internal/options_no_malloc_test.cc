@@ -75,7 +75,7 @@ TEST(OptionsNoMallocTest, ParsingAndWarningDoNotAllocate) {
   EXPECT_EQ(o.dirty_max_mb, 128);
   EXPECT_EQ(o2.reuse_threshold_ppm, 125000);
   EXPECT_NE(strstr(buf, "ELFMALLOC_DECAY_MS=abc"), nullptr) << buf;
-  EXPECT_NE(strstr(buf, "using 60%"), nullptr) << buf;
+  EXPECT_NE(strstr(buf, "using 25%"), nullptr) << buf;
   EXPECT_NE(strstr(buf,
                    "unknown option ELFMALLOC_DECAY=0 (did you mean "
                    "ELFMALLOC_DECAY_MS?)\n"),

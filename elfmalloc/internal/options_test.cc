@@ -65,8 +65,8 @@ void ExpectDefaults(const Options& o) {
   EXPECT_FALSE(o.secure);
   EXPECT_EQ(o.magazine_size, 0);
   EXPECT_EQ(o.dirty_max_mb, 256);
-  EXPECT_EQ(o.reuse_threshold_ppm, 600000);
-  EXPECT_DOUBLE_EQ(o.reuse_threshold(), 0.6);
+  EXPECT_EQ(o.reuse_threshold_ppm, kDefaultReuseThresholdPpm);
+  EXPECT_DOUBLE_EQ(o.reuse_threshold(), 0.25);
   EXPECT_FALSE(o.background_thread);
 }
 
@@ -193,13 +193,13 @@ TEST(OptionsTest, ReuseThreshold) {
                            "-0.5", "-5", "0,5", "50 %", "%",
                            "99999999999999999999.5"}) {
     Parsed r = Parse1(std::string("ELFMALLOC_REUSE_THRESHOLD=") + text);
-    EXPECT_EQ(r.options.reuse_threshold_ppm, 600000) << text;
+    EXPECT_EQ(r.options.reuse_threshold_ppm, kDefaultReuseThresholdPpm) << text;
     EXPECT_EQ(r.bad, 1) << text;
     EXPECT_EQ(r.warnings,
               std::string("elfmalloc: ignoring ELFMALLOC_REUSE_THRESHOLD=") +
                   text +
                   " (expected a percentage in [0, 100] or a fraction in "
-                  "[0.0, 1.0]); using 60%\n");
+                  "[0.0, 1.0]); using 25%\n");
   }
 }
 

@@ -64,6 +64,10 @@ inline constexpr uint32_t kIdleSweepsPerFull = 4;
 template <typename Config>
 class ThreadCache;
 
+// The compiled-in geometry and the option's default agree.
+static_assert(kDefaultReuseThresholdPpm ==
+              static_cast<int64_t>(kCutoffFactor * kReuseThresholdOne));
+
 template <typename Config>
 class HeapCore {
  public:
