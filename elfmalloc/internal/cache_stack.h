@@ -75,6 +75,8 @@ class FirstStacks {
   // of a page (as StackOffset does for mapped stacks).
   static constexpr size_t kStride = kFirstStackEntries + 8;
   static constexpr size_t kBytes = kNumClasses * kStride * sizeof(void*);
+  static_assert(kBytes <= 18 * 1024,
+                "bsalloc caches blocks of at most 18 KiB (bsalloc.h)");
 
   void** base_ = nullptr;
 };
