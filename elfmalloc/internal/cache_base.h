@@ -203,17 +203,20 @@ class alignas(64) CacheBase {
   // ENOMEM) if no memory could be had.
   void* RefreshAndAlloc();
   // Gives the cache a stack if it has none: its first stack if it was given
-  // one, else a mapped one. False if it could not be mapped, or if a map
-  // failed within the last kStackRetryFrees calls.
+  // one, else a mapped one (MapStack). False if none could be had.
   bool EnsureStack();
+  // Makes a mapped stack of the full capacity the cache's stack (cap_
+  // becomes want_capacity_), without touching its contents. False, with
+  // the stack unchanged, if it could not be mapped or a map failed within
+  // the last kStackRetryFrees calls.
+  bool MapStack();
   // Moves the cached pointers from the first stack to a mapped stack of
-  // the full capacity (cap_ becomes want_capacity_). False, with the cache
-  // left on its first stack, if none could be mapped. REQUIRES: the cache
-  // is on its first stack.
-  bool GrowStack();
+  // the full capacity; if none can be mapped, the cache stays on its first
+  // stack. REQUIRES: CanGrowStack().
+  void GrowStack();
   // True if the cache uses its first stack and could grow out of it.
   bool CanGrowStack() const {
-    return stack_ != nullptr && stack_ == first_stack_ && cap_ < want_capacity_;
+    return on_first_stack() && cap_ < want_capacity_;
   }
   void EnsureSlags() {
     if (ABSL_PREDICT_FALSE(!slags_.initialized())) slags_.Init(pool_, pages_);
@@ -304,6 +307,11 @@ bool CacheBase<Config>::EnsureStack() {
                                      : kFirstStackEntries);
     return true;
   }
+  return MapStack();
+}
+
+template <typename Config>
+bool CacheBase<Config>::MapStack() {
   // After a failed map, the next kStackRetryFrees frees go straight to
   // their slags without asking again: out of address space, a failing map
   // on every free would make freeing millions of objects take minutes.
@@ -323,22 +331,11 @@ bool CacheBase<Config>::EnsureStack() {
 }
 
 template <typename Config>
-bool CacheBase<Config>::GrowStack() {
+void CacheBase<Config>::GrowStack() {
   void** const first = stack_;
-  FirstStacks* const firsts = firsts_;
-  first_stack_ = nullptr;  // so that EnsureStack maps
-  firsts_ = nullptr;
-  stack_ = nullptr;
-  const bool mapped = EnsureStack();
-  first_stack_ = first;
-  firsts_ = firsts;
-  if (!mapped) {
-    stack_ = first;
-    return false;
-  }
+  if (!MapStack()) return;
   std::memcpy(stack_, first, top_ * sizeof(void*));
   NoteStackUse(top_);
-  return true;
 }
 
 template <typename Config>
