@@ -294,6 +294,10 @@ TEST(MagazineCacheTest, AFailedStackMapIsNotRetriedOnEveryFree) {
   Magazine& m = one.m;
   std::vector<void*> objs;
   for (int i = 0; i < 20000; ++i) objs.push_back(AllocFrom(m));
+  // The frees below free whole slags. The page bags are built by their
+  // first push: build the dirty one now, so that the maps counted below are
+  // the stack's alone.
+  one.h.Free(one.h.Alloc(), /*decommit=*/false);
   const size_t kForever = size_t{1} << 40;
   mmap_alloc::testing::FailNextMaps(kForever);
   for (int i = 0; i < 9000; ++i) m.Free(objs[i]);

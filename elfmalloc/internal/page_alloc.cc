@@ -17,8 +17,8 @@ namespace internal {
 
 PageAlloc::PageAlloc(const PageAllocOptions& options)
     : options_(options),
-      clean_proto_(options.pipes),
-      dirty_proto_{Bag(options.pipes), Bag(options.pipes)},
+      clean_(options.pipes),
+      dirty_{Bag(options.pipes), Bag(options.pipes)},
       decay_ms_(options.decay_ms) {
   const size_t os_page = mmap_alloc::PageSize();
   ALLOC_CHECK(options.page_bytes >= os_page &&
@@ -39,7 +39,7 @@ PageAlloc::~PageAlloc() {
   Handle h(this);
   const mmap_alloc::MapAlloc map;
   char* page;
-  for (Bag* bag : {&h.clean_, &h.dirty_[0], &h.dirty_[1]}) {
+  for (Bag::Handle* bag : {&h.clean_, &h.dirty_[0], &h.dirty_[1]}) {
     while (bag->PopMut(&page)) map.Dealloc(page, options_.page_bytes);
   }
 }
@@ -52,8 +52,8 @@ void PageAlloc::set_decay_ms(int64_t ms) {
 
 PageAlloc::Handle::Handle(PageAlloc* owner)
     : owner_(owner),
-      clean_(owner->clean_proto_),
-      dirty_{Bag(owner->dirty_proto_[0]), Bag(owner->dirty_proto_[1])} {}
+      clean_(&owner->clean_),
+      dirty_{Bag::Handle(&owner->dirty_[0]), Bag::Handle(&owner->dirty_[1])} {}
 
 char* PageAlloc::Handle::Alloc() {
   PageAlloc& pa = *owner_;
@@ -110,7 +110,7 @@ void PageAlloc::Handle::Free(char* page, bool decommit) {
 
 void PageAlloc::Handle::FlushLocal() {
   PageAlloc& pa = *owner_;
-  Bag& bag = dirty_[pa.gen_.load(std::memory_order_relaxed) & 1];
+  Bag::Handle& bag = dirty_[pa.gen_.load(std::memory_order_relaxed) & 1];
   while (n_local_ != 0) {
     char* page = local_[--n_local_];
     pa.local_pages_.fetch_sub(1, std::memory_order_relaxed);
@@ -171,7 +171,7 @@ void PageAlloc::UnmapUnfiled(char* page) {
   unfiled_unmaps_.fetch_add(1, std::memory_order_relaxed);
 }
 
-size_t PageAlloc::DrainToClean(Handle& h, Bag& bag) {
+size_t PageAlloc::DrainToClean(Handle& h, Bag::Handle& bag) {
   const mmap_alloc::MapAlloc map;
   const size_t bytes = options_.page_bytes;
   size_t n = 0;
@@ -241,7 +241,7 @@ bool PageAlloc::CheckInvariants(Handle& h, const char** what) {
   if (pages == nullptr) return true;
   size_t n = 0;
   size_t found[3] = {0, 0, 0};
-  Bag* bags[3] = {&h.clean_, &h.dirty_[0], &h.dirty_[1]};
+  Bag::Handle* bags[3] = {&h.clean_, &h.dirty_[0], &h.dirty_[1]};
   bool ok = true;
   for (size_t b = 0; b < 3; ++b) {
     char* page;

@@ -63,6 +63,7 @@
 #include "alloc_fmt/spin_lock.h"
 #include "bagpipe/bagpipe.h"
 #include "bagpipe/faa_queue.h"
+#include "bagpipe/lazy_bag_pipe.h"
 #include "platform/platform.h"
 
 namespace allocators {
@@ -100,7 +101,10 @@ struct PageAllocOptions {
 
 class PageAlloc {
  public:
-  using Bag = bagpipe::BagPipe<bagpipe::FAAQueueLowLevel<char*>>;
+  // Built by their first push: a process that never frees a page pays
+  // nothing for the dirty bags, and one that never uses this page size
+  // nothing for any of them (an empty bag holds a 4 KiB node per pipe).
+  using Bag = bagpipe::LazyBagPipe<bagpipe::FAAQueueLowLevel<char*>>;
 
   explicit PageAlloc(const PageAllocOptions& options);
   // Unmaps every page still in the bags. REQUIRES: no Handle outlives it;
@@ -141,8 +145,8 @@ class PageAlloc {
    private:
     friend class PageAlloc;
     PageAlloc* owner_;
-    Bag clean_;
-    Bag dirty_[2];
+    Bag::Handle clean_;
+    Bag::Handle dirty_[2];
     bool keep_freed_ = false;
     size_t n_local_ = 0;
     char* local_[kMaxLocalPages];
@@ -207,13 +211,13 @@ class PageAlloc {
   char* Refill(Handle& h);
   void PurgeOld(Handle& h);
   // Pops every page of `bag`, uncommits it and adds it to clean.
-  size_t DrainToClean(Handle& h, Bag& bag);
+  size_t DrainToClean(Handle& h, Bag::Handle& bag);
   // Unmaps free `page` that no bag could take (out of memory).
   void UnmapUnfiled(char* page);
 
   PageAllocOptions options_;
-  Bag clean_proto_;
-  Bag dirty_proto_[2];
+  Bag clean_;
+  Bag dirty_[2];
   std::atomic<int64_t> decay_ms_;
   std::atomic<uint64_t> gen_{0};
   std::atomic<int64_t> next_purge_ms_{0};

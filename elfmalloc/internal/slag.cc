@@ -9,7 +9,7 @@
 #include <cstring>
 #include <new>
 
-#include "bsalloc/bsalloc.h"
+#include "bagpipe/lazy_bag_pipe.h"
 #include "elfmalloc/internal/hardening.h"
 #include "mmap_alloc/mmap_alloc.h"
 
@@ -290,25 +290,15 @@ bool TakeInjectedBagFailure() {
 }
 
 // The class's bag, built now if no thread has built it; nullptr if out of
-// memory. Lock-free (a lock held across fork would need a handler): racing
-// builders each make one, and the losers of the publishing CAS destroy
-// theirs.
+// memory. Lock-free (bagpipe::PublishBagPipe): a lock held across fork
+// would need a handler.
 AvailableBag* BuildAvailableBag(ClassPool* pool) {
-  AvailableBag* bag = pool->available.load(std::memory_order_acquire);
-  if (bag != nullptr) return bag;
-  if (ABSL_PREDICT_FALSE(TakeInjectedBagFailure())) return nullptr;
-  void* mem = bsalloc::Alloc(sizeof(AvailableBag), alignof(AvailableBag));
-  if (mem == nullptr) return nullptr;
-  auto* made = new (mem) AvailableBag(pool->bag_pipes, std::nothrow);
-  if (made->valid() &&
-      pool->available.compare_exchange_strong(
-          bag, made, std::memory_order_acq_rel, std::memory_order_acquire)) {
-    return made;
+  if (ABSL_PREDICT_FALSE(pool->available.load(std::memory_order_acquire) ==
+                             nullptr &&
+                         TakeInjectedBagFailure())) {
+    return nullptr;
   }
-  // Out of memory (bag stays nullptr), or another thread published first.
-  made->~AvailableBag();
-  bsalloc::Free(mem, sizeof(AvailableBag));
-  return bag;
+  return bagpipe::PublishBagPipe(&pool->available, pool->bag_pipes);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "elfmalloc/internal/page_alloc.h"
 #include "elfmalloc/internal/slag_geometry.h"
 #include "gtest/gtest.h"
+#include "mmap_alloc/fault_injection.h"
 #include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
@@ -353,6 +354,30 @@ TEST(PageAllocTest, AHandleFilesItsKeptPagesWhenItGoes) {
   const char* what = nullptr;
   EXPECT_TRUE(pa.CheckInvariants(h, &what)) << what;
   EXPECT_EQ(pa.Release(h), 1u);
+}
+
+// A page allocator maps nothing until its first page; a process that never
+// frees a page never builds the dirty bags.
+TEST(PageAllocTest, BagsAreBuiltByTheirFirstPage) {
+  namespace fi = ::allocators::mmap_alloc::testing;
+  const size_t kForever = size_t{1} << 40;
+  fi::FailNextMaps(kForever);
+  std::optional<PageAlloc> pa;
+  pa.emplace(PageAllocOptions{kPage, 1, 1, SIZE_MAX, -1});
+  std::optional<PageAlloc::Handle> h;
+  h.emplace(&*pa);
+  EXPECT_EQ(fi::PendingMapFailures(), kForever) << "a map before the first page";
+  // A refill of one page files nothing: one map, for the page.
+  EXPECT_EQ(h->Alloc(), nullptr);
+  EXPECT_EQ(fi::PendingMapFailures(), kForever - 1);
+  fi::ClearMapFailures();
+  char* a = h->Alloc();
+  ASSERT_NE(a, nullptr);
+  h->Free(a, false);  // builds the current dirty bag
+  EXPECT_EQ(h->Alloc(), a);
+  h->Free(a, false);
+  h.reset();
+  pa.reset();
 }
 
 TEST(PageAllocTest, FreedPagesAreReusedAndReleased) {
