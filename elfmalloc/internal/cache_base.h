@@ -76,6 +76,9 @@ class alignas(64) CacheBase {
   // The allocation fast path: an object from the stack or from the claimed
   // slag's current word; nullptr when both are empty (see the file
   // comment for what comes next).
+  // Hands out constructed objects (a typed pool: ObjectInit).
+  static constexpr bool kConstructs = Config::kConstructs;
+
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* TryAlloc() {
     void* p = FastAlloc();
     if (ABSL_PREDICT_TRUE(p != nullptr)) Bump(allocs_);
@@ -147,14 +150,22 @@ class alignas(64) CacheBase {
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* FastAlloc() {
     if constexpr (kHardened) {
-      if (top_ == 0) return iter_.NextRandom();
+      if (top_ == 0) return FromSlag(iter_.NextRandom());
       void* p = HardenedPop(stack_, &top_, &rng_, this);
       CheckCachedObject(*pool_, p);
       return p;
     } else {
       if (ABSL_PREDICT_TRUE(top_ != 0)) return stack_[--top_];
-      return iter_.Next();
+      return FromSlag(iter_.Next());
     }
+  }
+  // An object the claimed slag hands out (or nullptr), constructed first
+  // in a typed pool (Config::kConstructs; a cached object already is).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void* FromSlag(void* p) const {
+    if constexpr (Config::kConstructs) {
+      if (p != nullptr) EnsureConstructed(*pool_, p);
+    }
+    return p;
   }
   // Caches `p`, which a free gives back. Reuse is delayed by one object:
   // `p` is held back (held_) and the object held so far goes on the stack,
@@ -288,7 +299,9 @@ void* CacheBase<Config>::RefreshAndAlloc() {
   // objects another thread's bulk free had not yet published.
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!slags_.Refresh(&iter_)) return nullptr;
-    if (void* p = kHardened ? iter_.NextRandom() : iter_.Next()) return p;
+    if (void* p = FromSlag(kHardened ? iter_.NextRandom() : iter_.Next())) {
+      return p;
+    }
   }
   errno = ENOMEM;
   return nullptr;

@@ -47,6 +47,9 @@ struct MagazineConfig {
   static constexpr bool kHardened = false;
   static constexpr bool kChecks = true;
   static constexpr bool kStats = true;
+  // Objects are constructed before their first use and stay constructed
+  // while cached (the typed object allocators; see ObjectInit in slag.h).
+  static constexpr bool kConstructs = false;
 };
 
 // elfmalloc-l: the LocalCache front-end.

@@ -54,11 +54,41 @@ void InitSlag(Slag* s, ClassPool* pool) {
   s->pool = pool;
   s->handle.store(0, std::memory_order_relaxed);
   s->overflow_next = nullptr;
+  s->constructed.store(0, std::memory_order_relaxed);
   std::atomic<uint64_t>* bits = s->bitset();
   for (size_t w = 0; w < g.n_bitset_words; ++w) {
     bits[w].store(InitialWord(g, w), std::memory_order_relaxed);
   }
   s->rc.store(g.n_objects * kRcOne, std::memory_order_release);
+}
+
+void ReleaseSlagPage(ClassPool* pool, PageAlloc::Handle* pages, Slag* s) {
+  const SlagGeometry& g = pool->geom;
+  if (pool->init.destroy != nullptr) {
+    char* o = reinterpret_cast<char*>(s) + g.objects_offset;
+    const size_t n = s->constructed.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < n; ++i, o += g.object_size) {
+      pool->init.destroy(pool->init.ctx, o);
+    }
+  }
+  // A reused page must read as InitSlag left it (see ClaimNew).
+  s->constructed.store(0, std::memory_order_relaxed);
+  pool->slags.fetch_sub(1, std::memory_order_relaxed);
+  s->handle.store(0, std::memory_order_relaxed);
+  if (pool->map_tag != 0) GlobalPageMap().Set(s, g.slag_bytes, 0);
+  pages->Free(reinterpret_cast<char*>(s),
+              g.usable_bytes >= pool->eager_decommit_bytes);
+}
+
+void ConstructThrough(const ClassPool& pool, Slag* s, char* p) {
+  const SlagGeometry& g = pool.geom;
+  char* const first = reinterpret_cast<char*>(s) + g.objects_offset;
+  const size_t done = s->constructed.load(std::memory_order_relaxed);
+  const size_t upto = static_cast<size_t>(p - first) / g.object_size + 1;
+  for (size_t i = done; i < upto; ++i) {
+    pool.init.construct(pool.init.ctx, first + i * g.object_size);
+  }
+  s->constructed.store(static_cast<uint32_t>(upto), std::memory_order_relaxed);
 }
 
 void AddOverflow(ClassPool* pool, Slag* s) {
@@ -489,13 +519,7 @@ void SlagAllocator::PushAvailable(Slag* s) {
   }
 }
 
-void SlagAllocator::FreeSlag(Slag* s) {
-  pool_->slags.fetch_sub(1, std::memory_order_relaxed);
-  s->handle.store(0, std::memory_order_relaxed);
-  if (pool_->map_tag != 0) GlobalPageMap().Set(s, pool_->slag_bytes(), 0);
-  pages_->Free(reinterpret_cast<char*>(s),
-               pool_->geom.usable_bytes >= pool_->eager_decommit_bytes);
-}
+void SlagAllocator::FreeSlag(Slag* s) { ReleaseSlagPage(pool_, pages_, s); }
 
 void SlagAllocator::Shutdown(AllocIter* it) {
   if (pool_ == nullptr) return;

@@ -98,6 +98,18 @@ enum class SlagKind : uint8_t { kSmall = 0, kMedium = 1, kBig = 2 };
 
 struct ClassPool;
 
+// How a typed object pool makes and ends its objects. An object is
+// constructed when a slag first hands it out, stays constructed while it is
+// free (in a cache or in its slag), and is destroyed when its slag's page
+// goes back to the page allocator, on whichever thread freed the slag's
+// last object. Neither function may throw. `destroy` is null for types
+// with nothing to destroy.
+struct ObjectInit {
+  void (*construct)(void* ctx, void* object) = nullptr;
+  void (*destroy)(void* ctx, void* object) = nullptr;
+  void* ctx = nullptr;
+};
+
 inline constexpr uint64_t kClaimed = 1;
 inline constexpr uint64_t kRcOne = 2;  // rc units per free object
 
@@ -111,6 +123,10 @@ struct alignas(kSlagHeaderBytes) Slag {
   std::atomic<uintptr_t> handle;  // BagPipe revocation handle
   // Next slag on the pool's overflow list (only while on it; else null).
   Slag* overflow_next;
+  // Pools with an ObjectInit: objects [0, constructed) hold constructed
+  // objects, and no object at or above it was ever handed out. Written by
+  // the thread that claims the slag, and by the one that frees its page.
+  std::atomic<uint32_t> constructed;
 
   std::atomic<uintptr_t>& revocation_handle() { return handle; }
 
@@ -171,6 +187,9 @@ struct ClassPool {
   // been), so its objects read as zero like every freed object. 0 in other
   // builds.
   size_t secure_clear_bytes = 0;
+  // Typed object pools only (Config::kConstructs front-ends); empty for raw
+  // memory.
+  ObjectInit init;
   // Pages that are slags of this class now (statistics; slow paths only).
   std::atomic<size_t> slags{0};
   // Available slags the bag had no memory for (see the file comment).
@@ -204,6 +223,30 @@ void FailNextBagBuilds(size_t n);
 // Writes a fresh slag's header and bitset for `pool` (every object free,
 // unclaimed, not in any bag).
 void InitSlag(Slag* s, ClassPool* pool);
+
+// Gives the page of slag `s` of `pool`, all of whose objects are free and
+// which no bag or thread holds, back to the page allocator through
+// `pages`, destroying its constructed objects first (ObjectInit).
+void ReleaseSlagPage(ClassPool* pool, PageAlloc::Handle* pages, Slag* s);
+
+// Pools with an ObjectInit: makes sure `p`, an object the claimed slag it
+// lies in is handing out, is constructed. A slag hands out the objects at
+// or above its `constructed` mark in address order, so only an object at
+// or past the mark needs constructing (with any unused one below it).
+// REQUIRES: the caller has claimed p's slag.
+void ConstructThrough(const ClassPool& pool, Slag* s, char* p);
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* EnsureConstructed(
+    const ClassPool& pool, void* p) {
+  const SlagGeometry& g = pool.geom;
+  Slag* s = SlagOf(p, g.slag_bytes);
+  const size_t done = s->constructed.load(std::memory_order_relaxed);
+  if (ABSL_PREDICT_FALSE(reinterpret_cast<char*>(s) + g.objects_offset +
+                             done * g.object_size <=
+                         static_cast<char*>(p))) {
+    ConstructThrough(pool, s, static_cast<char*>(p));
+  }
+  return p;
+}
 
 struct BitPos {
   size_t word;
