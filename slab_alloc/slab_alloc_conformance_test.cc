@@ -19,9 +19,12 @@
 //             often as the policy allows
 //   Untyped   UntypedSlabAlloc without init, large slabs only (the hash map
 //             for every size, keyed by page and by object), colouring off
+//   Heap      typed, Build(): slabs from the C++ heap (HeapBacking)
+//   Func      typed, objects made by a factory (Func), from the C++ heap
+//   UnsafeFunc  typed, objects made in place (UnsafeFunc), from mmap_alloc
 //
 // The file is compiled once per configuration (BUILD sets
-// SLAB_ALLOC_CONFORMANCE_<NAME>), so the four run as separate, parallel
+// SLAB_ALLOC_CONFORMANCE_<NAME>), so the seven run as separate, parallel
 // test targets. Run length: OBJECT_ALLOC_TEST_ITERS etc. (conformance.h):
 //   ./bazelw test --test_env=OBJECT_ALLOC_TEST_ITERS=100000
 //       //slab_alloc:all
@@ -88,6 +91,34 @@ struct UntypedFactory {
   }
 };
 
+struct HeapFactory {
+  static constexpr size_t kMaxAlign = kPageAlign;
+  template <typename T>
+  static auto Make(size_t align) {
+    return SlabAllocBuilder<T>::Default().align(align).Build();
+  }
+};
+
+struct FuncFactory {
+  static constexpr size_t kMaxAlign = kPageAlign;
+  template <typename T>
+  static auto Make(size_t align) {
+    return SlabAllocBuilder<T>::Func([] { return T(); }).align(align).Build();
+  }
+};
+
+struct UnsafeFuncFactory {
+  static constexpr size_t kMaxAlign = kPageAlign;
+  static constexpr object_alloc_test::DropCheck kDropCheck =
+      object_alloc_test::DropCheck::kAllReadable;
+  template <typename T>
+  static auto Make(size_t align) {
+    return SlabAllocBuilder<T>::UnsafeFunc([](T* p) { ::new (p) T(); })
+        .align(align)
+        .BuildMmap();
+  }
+};
+
 #if defined(SLAB_ALLOC_CONFORMANCE_LEAKY)
 INSTANTIATE_TYPED_TEST_SUITE_P(
     Leaky, ObjectAllocConformanceTest,
@@ -106,6 +137,27 @@ INSTANTIATE_TYPED_TEST_SUITE_P(
 INSTANTIATE_TYPED_TEST_SUITE_P(
     Reclaim, ObjectAllocConformanceTest,
     ::allocators::object_alloc_test::ConformanceTypes<ReclaimFactory>,
+    ::allocators::object_alloc_test::ConformanceNames);
+#endif
+
+#if defined(SLAB_ALLOC_CONFORMANCE_HEAP)
+INSTANTIATE_TYPED_TEST_SUITE_P(
+    Heap, ObjectAllocConformanceTest,
+    ::allocators::object_alloc_test::ConformanceTypes<HeapFactory>,
+    ::allocators::object_alloc_test::ConformanceNames);
+#endif
+
+#if defined(SLAB_ALLOC_CONFORMANCE_FUNC)
+INSTANTIATE_TYPED_TEST_SUITE_P(
+    Func, ObjectAllocConformanceTest,
+    ::allocators::object_alloc_test::ConformanceTypes<FuncFactory>,
+    ::allocators::object_alloc_test::ConformanceNames);
+#endif
+
+#if defined(SLAB_ALLOC_CONFORMANCE_UNSAFE_FUNC)
+INSTANTIATE_TYPED_TEST_SUITE_P(
+    UnsafeFunc, ObjectAllocConformanceTest,
+    ::allocators::object_alloc_test::ConformanceTypes<UnsafeFuncFactory>,
     ::allocators::object_alloc_test::ConformanceNames);
 #endif
 
