@@ -821,7 +821,7 @@ RSS_MEAN_WHY = (
     "(cache_thrash, cache_scratch, and larson, xmalloc and prodcons at 1 "
     "thread) the process's fixed footprint decides the ratio, and "
     "elfmalloc's is at or below mimalloc's; the workloads listed below make "
-    "up the excess")
+    "up the excess.")
 
 # The memory targets: the workloads' geometric-mean peak RSS against
 # mimalloc's, and per program against mimalloc's.
