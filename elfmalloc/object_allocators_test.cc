@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -395,6 +396,22 @@ TEST(TypedAllocatorTest, ALiveObjectOutlivesItsPools) {
   // Every object but those of kept's slag (all constructed: a whole slag's
   // worth was handed out after it) was destroyed.
   EXPECT_EQ(Tag::ended.load(), static_cast<int64_t>(20000 - per_slag));
+}
+
+// A constructor that throws cannot unwind through the allocator: the
+// process stops with a one-line error.
+TEST(TypedAllocatorDeathTest, AThrowingConstructorIsFatal) {
+  struct Fussy {
+    explicit Fussy(int) {}
+  };
+  EXPECT_DEATH(
+      {
+        MagazineAllocator<Fussy> a(ObjectAllocOptions{}, []() -> Fussy {
+          throw std::runtime_error("no");
+        });
+        a.Alloc();
+      },
+      "elfmalloc: an object allocator's constructor threw");
 }
 
 }  // namespace

@@ -73,12 +73,12 @@ class alignas(64) CacheBase {
     check_ = MakeObjectCheck(pool->geom);
   }
 
-  // The allocation fast path: an object from the stack or from the claimed
-  // slag's current word; nullptr when both are empty (see the file
-  // comment for what comes next).
   // Hands out constructed objects (a typed pool: ObjectInit).
   static constexpr bool kConstructs = Config::kConstructs;
 
+  // The allocation fast path: an object from the stack or from the claimed
+  // slag's current word; nullptr when both are empty (see the file
+  // comment for what comes next).
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* TryAlloc() {
     void* p = FastAlloc();
     if (ABSL_PREDICT_TRUE(p != nullptr)) Bump(allocs_);
