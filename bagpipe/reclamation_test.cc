@@ -26,6 +26,7 @@ namespace {
 
 using ::allocators::bagpipe::testing::Knob;
 using ::allocators::bagpipe::testing::RunThreads;
+using ::allocators::platform::testing::kSanitized;
 
 uint64_t LiveBlocks(const internal::EbrStats& s) {
   return s.blocks_allocated - s.blocks_released;
@@ -92,7 +93,10 @@ void ExpectSteadyState(uint64_t live_before, uint64_t held_max,
   for (int half = 0; half < 2; ++half) {
     const RunResult r = Churn(Threads(), Pairs() / 2, op);
     EXPECT_GE(r.retired, min_retired_per_half);
-    EXPECT_GE(r.reclaimed, r.retired / 4) << "pending " << r.max_pending;
+    // Sanitizer runs are an eighth as long and several times slower, so a
+    // thread preempted inside a guard stalls a larger share of them.
+    EXPECT_GE(r.reclaimed, r.retired / (kSanitized ? 8 : 4))
+        << "pending " << r.max_pending;
     internal::EbrFlush(true);
     const internal::EbrStats s = internal::GetEbrStats();
     EXPECT_EQ(s.pending, 0u);
