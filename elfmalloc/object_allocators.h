@@ -185,16 +185,17 @@ class SizedAllocator {
           }
         }
       }
-      const internal::OwnedInit init = s->init;
+      void (*const release)(void*) = s->release_init;
+      void* const ctx = s->pool.init.ctx;
       s->~Shared();
       bsalloc::Free(s, sizeof(Shared));
-      if (init.release != nullptr) init.release(init.init.ctx);
+      if (release != nullptr) release(ctx);
     }
 
     Shared(object_alloc::Layout l, size_t size, size_t align, size_t slag,
            const ObjectAllocOptions& o, internal::OwnedInit i)
         : layout(l),
-          init(i),
+          release_init(i.release),
           page_alloc(internal::PageAllocOptions{
               slag, 2, 8, o.max_dirty_bytes, o.decay_ms}),
           bag(8) {
@@ -208,12 +209,12 @@ class SizedAllocator {
       pool.eager_decommit_bytes = o.eager_decommit_bytes;
       pool.pages = &page_alloc;
       pool.available = &bag;
-      pool.init = init.init;
+      pool.init = i.init;
     }
 
     std::atomic<size_t> refs{1};
     object_alloc::Layout layout;
-    internal::OwnedInit init;
+    void (*release_init)(void* ctx);  // frees pool.init.ctx, or nullptr
     internal::PageAlloc page_alloc;
     internal::AvailableBag bag;
     internal::ClassPool pool;

@@ -162,10 +162,10 @@ class HeapCore {
   // The options of the page allocator of slags of kind `kind`.
   static PageAllocOptions PagesOptions(const Options& options, size_t kind) {
     const size_t page_bytes = kSlagBytes[kind];
-    // Each pipe of each of a page allocator's three bags costs a 4 KiB node
-    // from the start. Small pages: a pipe per CPU, at most 8 (pages move
-    // 64 KiB at a time, so the bags see little contention). The larger
-    // pages serve only objects of 16 KiB and more: one pipe.
+    // Each pipe of each of a page allocator's three bags costs a 4 KiB
+    // node once the bag is built. Small pages: a pipe per CPU, at most 8
+    // (pages move 64 KiB at a time, so the bags see little contention).
+    // The larger pages serve only objects of 16 KiB and more: one pipe.
     const size_t cpus = platform::CpuCount();
     const size_t pipes = kind != 0 ? 1 : cpus < 8 ? cpus : 8;
     // Refills map 2 MiB at a time (two big pages), so that a process's
