@@ -64,6 +64,8 @@ VARIANT_API_TESTS = [
     ("elfmalloc_oom_test", "medium", 1, []),
     # The C-API conformance suite through prefixed symbols (elf_malloc, ...).
     ("c_api_test", "medium", 1, []),
+    # Heaps a program creates and the process-heap handle (heap.h).
+    ("heap_test", "medium", 2, []),
 ]
 
 # Tests that replace the test program's own malloc (or preload the shared
@@ -117,7 +119,10 @@ def elfmalloc_variant(v):
     alloc_cc_library(
         name = api,
         srcs = [api + "_api.cc"],
-        hdrs = ["elfmalloc.h"],
+        hdrs = [
+            "elfmalloc.h",
+            "heap.h",
+        ],
         # No dynamic library of this target: lib<lib>.so below is the
         # preloadable one.
         linkstatic = True,

@@ -149,7 +149,7 @@ class Heap {
   // a fatal error: "elfmalloc: free(): invalid pointer 0x...".
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Free(void* p) {
     const uint8_t tag = GlobalPageMap().Get(p);
-    if (ABSL_PREDICT_TRUE(tag != 0)) {
+    if (ABSL_PREDICT_TRUE(IsProcessTag(tag))) {
       FreeSmall(size_t{tag} - 1, p, /*size_ok=*/true, "free");
       return;
     }
@@ -168,7 +168,7 @@ class Heap {
     const uint8_t tag = GlobalPageMap().Get(p);
     const bool misaligned =
         (reinterpret_cast<uintptr_t>(p) & (align == 0 ? 0 : align - 1)) != 0;
-    if (ABSL_PREDICT_TRUE(tag != 0)) {
+    if (ABSL_PREDICT_TRUE(IsProcessTag(tag))) {
       const size_t c = size_t{tag} - 1;
       const bool fits =
           size == 0 || (align == 0 ? SizeFitsClassUnaligned(Padded(size), c)
@@ -185,7 +185,7 @@ class Heap {
   // out; 0 for nullptr.
   static size_t UsableSize(const void* p) {
     const uint8_t tag = GlobalPageMap().Get(p);
-    if (tag != 0) {
+    if (IsProcessTag(tag)) {
       if (!IsObjectStart<kHardened>(size_t{tag} - 1, p)) {
         BadPointer("usable_size", p);
       }
@@ -200,7 +200,10 @@ class Heap {
   // Resizes `p` to `size` bytes aligned to `align` (see elfmalloc.h for the
   // C semantics: nullptr allocates, size 0 frees and returns nullptr,
   // failure returns nullptr and leaves p intact).
-  static void* Realloc(void* p, size_t size, size_t align);
+  static void* Realloc(void* p, size_t size, size_t align) {
+    ProcessSpace space;
+    return ReallocIn(space, p, size, align);
+  }
 
   // Returns the calling thread's cached objects, then uncommits every free
   // page now (instead of after the decay period), except the pages other
@@ -256,6 +259,45 @@ class Heap {
   }
 
  private:
+  template <typename>
+  friend class UserHeap;  // shares the helpers below
+
+  // Realloc over `space`, the heap p belongs to, which provides: kRealloc,
+  // the function name its messages give; Tag(p), p's page-map tag if it is
+  // a small object of the space, else 0; LastFreedIs(c, p), true if p is
+  // the object the calling thread's cache of class c holds back as freed
+  // last; Alloc, AlignedAlloc and Free as the heap's own; Owner(), the
+  // space's large-object owner; LargeAlloc(size, align, grow_room), a large
+  // object that may grow; and BadPointer(fn, p), its fatal error for a
+  // pointer it did not hand out.
+  template <typename Space>
+  static void* ReallocIn(Space& space, void* p, size_t size, size_t align);
+
+  // The process heap as a Space for ReallocIn.
+  struct ProcessSpace {
+    static constexpr const char* kRealloc = "realloc";
+    static uint8_t Tag(const void* p) {
+      const uint8_t tag = GlobalPageMap().Get(p);
+      return IsProcessTag(tag) ? tag : 0;
+    }
+    static bool LastFreedIs(size_t c, const void* p) {
+      Cache* tc = Local();
+      return tc != nullptr && tc->cache(c).IsLastFreed(p);
+    }
+    static void* Alloc(size_t size) { return Heap::Alloc(size); }
+    static void* AlignedAlloc(size_t size, size_t align) {
+      return Heap::AlignedAlloc(size, align);
+    }
+    static void Free(void* p) { Heap::Free(p); }
+    static uintptr_t Owner() { return 0; }
+    static void* LargeAlloc(size_t size, size_t align, size_t grow_room) {
+      return LargeAllocOrReclaim(size, align, grow_room);
+    }
+    [[noreturn]] static void BadPointer(const char* fn, const void* p) {
+      Heap::BadPointer(fn, p);
+    }
+  };
+
   // The TLS slot's value: this thread's cache of the process-wide heap,
   // which starts the decay thread if asked to (never while the heap is
   // being built, and never under one of its locks).
@@ -370,6 +412,16 @@ class Heap {
     }
   }
 
+  // A pointer into a user heap's slag names its heap in the message.
+  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void BadPointer(const char* fn,
+                                                              const void* p) {
+    if ((GlobalPageMap().Get(p) & kUserHeapTagBit) != 0) {
+      alloc_fmt::Fatal(
+          "elfmalloc: %s(): pointer %p belongs to an elfmalloc::Heap", fn, p);
+    }
+    alloc_fmt::Fatal("elfmalloc: %s(): invalid pointer %p", fn, p);
+  }
+
   ABSL_ATTRIBUTE_NOINLINE static void FreeLargeSized(void* p, size_t size,
                                                      bool misaligned,
                                                      const char* fn) {
@@ -392,11 +444,6 @@ class Heap {
   static constexpr size_t kGrowLargeFrom = kSlagBytes[kSlagKinds - 1] / 32;
   static constexpr bool GrowsLarge(size_t old_size, size_t size) {
     return !kHardened && size > old_size && size > kGrowLargeFrom;
-  }
-
-  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void BadPointer(const char* fn,
-                                                              const void* p) {
-    alloc_fmt::Fatal("elfmalloc: %s(): invalid pointer %p", fn, p);
   }
 
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void SizeMismatch(const char* fn,
@@ -455,31 +502,33 @@ Heap<Config>& Heap<Config>::Instance() {
 // ------------------------------------------------------
 
 template <typename Config>
-void* Heap<Config>::Realloc(void* p, size_t size, size_t align) {
+template <typename Space>
+void* Heap<Config>::ReallocIn(Space& space, void* p, size_t size,
+                              size_t align) {
   // A bad alignment fails before anything else: p stays untouched.
   if (ABSL_PREDICT_FALSE(align == 0 || (align & (align - 1)) != 0)) {
     errno = EINVAL;
     return nullptr;
   }
-  if (p == nullptr)
-    return align <= 16 ? Alloc(size) : AlignedAlloc(size, align);
+  if (p == nullptr) {
+    return align <= 16 ? space.Alloc(size) : space.AlignedAlloc(size, align);
+  }
   if (size == 0) {
-    Free(p);
+    space.Free(p);
     return nullptr;
   }
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-  const uint8_t tag = GlobalPageMap().Get(p);
+  const uint8_t tag = space.Tag(p);
   size_t old_size;
   if (tag != 0) {
-    const size_t c = size_t{tag} - 1;
-    if (!IsObjectStart<kHardened>(c, p)) BadPointer("realloc", p);
-    if constexpr (kHardened) CanaryCheckLive(c, p, "realloc", "freed pointer");
+    const size_t c = static_cast<size_t>(tag & ~kUserHeapTagBit & 0xff) - 1;
+    if (!IsObjectStart<kHardened>(c, p)) space.BadPointer(Space::kRealloc, p);
+    if constexpr (kHardened) CanaryCheckLive(c, p, Space::kRealloc, "freed pointer");
     // The common use after free, realloc of the block this thread just
     // freed, is named as such here rather than as a double free when the
     // block is freed below (one load; realloc is not a fast path).
-    if (Cache* tc = Local();
-        kChecks && tc != nullptr && tc->cache(c).IsLastFreed(p)) {
-      alloc_fmt::Fatal("elfmalloc: realloc(): freed pointer %p", p);
+    if (kChecks && space.LastFreedIs(c, p)) {
+      alloc_fmt::Fatal("elfmalloc: %s(): freed pointer %p", Space::kRealloc, p);
     }
     old_size = ClassSize(c) - kCanary;
     // Keep the block if it is big enough, aligned enough, and not more
@@ -490,12 +539,12 @@ void* Heap<Config>::Realloc(void* p, size_t size, size_t align) {
       return p;
     }
   } else {
-    old_size = LargeUsableSize(p);
+    old_size = LargeUsableSize(p, space.Owner());
     if (old_size == 0) {
       if (LargeIsRecentlyFreed(p)) {
-        alloc_fmt::Fatal("elfmalloc: realloc(): freed pointer %p", p);
+        alloc_fmt::Fatal("elfmalloc: %s(): freed pointer %p", Space::kRealloc, p);
       }
-      BadPointer("realloc", p);
+      space.BadPointer(Space::kRealloc, p);
     }
     if ((AlignedClass(Padded(size), align) >= kNumClasses ||
          (!kHardened && size > kGrowLargeFrom)) &&
@@ -503,20 +552,20 @@ void* Heap<Config>::Realloc(void* p, size_t size, size_t align) {
       if (void* q = LargeResize(p, size)) {
         if ((reinterpret_cast<uintptr_t>(q) & (align - 1)) == 0) return q;
         p = q;  // moved to a less aligned place: copy below
-        old_size = LargeUsableSize(q);
+        old_size = LargeUsableSize(q, space.Owner());
       }
     }
   }
   void* q;
   if (GrowsLarge(old_size, size)) {
-    q = LargeAllocOrReclaim(size, align > 16 ? align : 0,
-                            GrowthRoom(old_size, size));
+    q = space.LargeAlloc(size, align > 16 ? align : 0,
+                         GrowthRoom(old_size, size));
   } else {
-    q = align <= 16 ? Alloc(size) : AlignedAlloc(size, align);
+    q = align <= 16 ? space.Alloc(size) : space.AlignedAlloc(size, align);
   }
   if (q == nullptr) return nullptr;
   std::memcpy(q, p, old_size < size ? old_size : size);
-  Free(p);
+  space.Free(p);
   return q;
 }
 
@@ -540,33 +589,10 @@ bool Heap<Config>::Release() {
 template <typename Config>
 HeapStats Heap<Config>::Stats() {
   HeapStats s;
-  for (size_t k = 0; k < kSlagKinds; ++k) {
-    const PageAlloc& p = core_.pages[k];
-    s.pages_mapped[k] = p.mapped_pages();
-    s.pages_clean[k] = p.clean_pages();
-    s.pages_dirty[k] = p.dirty_pages();
-    s.mapped_bytes += s.pages_mapped[k] * kSlagBytes[k];
-    s.dirty_bytes += s.pages_dirty[k] * kSlagBytes[k];
-  }
   s.large_bytes = LargeBytes();
   s.large_count = LargeCount();
   s.large_cached_bytes = LargeCachedBytes();
-  for (size_t c = 0; c < kNumClasses; ++c) {
-    ClassStats& k = s.classes[c];
-    k.object_size = ClassSize(c);
-    k.allocs = core_.retired_allocs[c].load(std::memory_order_relaxed);
-    k.frees = core_.retired_frees[c].load(std::memory_order_relaxed);
-    k.slags = core_.pools[c].slags.load(std::memory_order_relaxed);
-    k.slag_bytes = core_.pools[c].slag_bytes();
-  }
-  SpinLockHolder h(&core_.threads_lock);
-  for (Cache* tc = core_.threads; tc != nullptr; tc = tc->next()) {
-    ++s.threads;
-    for (size_t c = 0; c < kNumClasses; ++c) {
-      s.classes[c].allocs += tc->allocs(c);
-      s.classes[c].frees += tc->frees(c);
-    }
-  }
+  core_.AddStats(&s);
   return s;
 }
 

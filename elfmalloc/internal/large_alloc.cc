@@ -28,6 +28,7 @@ struct Record {
   size_t align;      // alignment asked for (0: page)
   size_t guard;      // bytes of the inaccessible guard at the end (hardened)
   size_t requested;  // the size last asked for (allocation or resize)
+  uintptr_t owner;   // LargeAllocOptions::owner (0: the process heap)
 };
 
 // A freed block kept mapped for reuse.
@@ -89,12 +90,17 @@ class Registry {
     AddLocked(r);
   }
 
-  // Frees live object `addr`: caches its block, or hands it to `victims`
-  // to unmap. Also moves expired and excess cached blocks to `victims`.
-  LargeFreeResult Free(uintptr_t addr, Victims* victims)
+  // Frees live object `addr` of `owner`: caches its block, or hands it to
+  // `victims` to unmap. Also moves expired and excess cached blocks to
+  // `victims`. Another owner's object is kInvalid and stays live.
+  LargeFreeResult Free(uintptr_t addr, uintptr_t owner, Victims* victims)
       ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
     Record r;
+    size_t at;
+    if (Find(addr, &at) && slots_[at].owner != owner) {
+      return LargeFreeResult::kInvalid;
+    }
     if (!RemoveLocked(addr, &r)) {
       return RecentlyFreedLocked(addr) ? LargeFreeResult::kDoubleFree
                                        : LargeFreeResult::kInvalid;
@@ -161,6 +167,35 @@ class Registry {
     if (!Find(addr, &i)) return false;
     *out = slots_[i];
     return true;
+  }
+
+  size_t OwnedBytes(uintptr_t owner, size_t* count) ABSL_LOCKS_EXCLUDED(lock_) {
+    SpinLockHolder h(&lock_);
+    size_t bytes = 0, n = 0;
+    for (size_t i = 0; i < capacity_; ++i) {
+      if (slots_[i].addr != 0 && slots_[i].owner == owner) {
+        bytes += slots_[i].bytes;
+        ++n;
+      }
+    }
+    *count = n;
+    return bytes;
+  }
+
+  // Takes up to `max` live objects of `owner` out of the table into `out`;
+  // returns how many.
+  size_t TakeOwned(uintptr_t owner, Record* out, size_t max)
+      ABSL_LOCKS_EXCLUDED(lock_) {
+    SpinLockHolder h(&lock_);
+    size_t n = 0;
+    for (size_t i = 0; i < capacity_ && n < max; ++i) {
+      if (slots_[i].addr != 0 && slots_[i].owner == owner) {
+        out[n++] = slots_[i];
+      }
+    }
+    Record r;
+    for (size_t k = 0; k < n; ++k) RemoveLocked(out[k].addr, &r);
+    return n;
   }
 
   size_t bytes() ABSL_LOCKS_EXCLUDED(lock_) {
@@ -430,7 +465,7 @@ void* LargeAlloc(size_t size, size_t align, LargeAllocOptions options) {
   if (p == nullptr) p = map.Alloc(bytes, map_align);
   if (p == nullptr) return nullptr;
   if (!g_registry.Insert(Record{reinterpret_cast<uintptr_t>(p), bytes,
-                                map_align, guard, size})) {
+                                map_align, guard, size, options.owner})) {
     map.Dealloc(p, bytes);
     errno = ENOMEM;
     return nullptr;
@@ -442,10 +477,10 @@ void* LargeAlloc(size_t size, size_t align, LargeAllocOptions options) {
   return p;
 }
 
-LargeFreeResult LargeFree(void* p) {
+LargeFreeResult LargeFree(void* p, uintptr_t owner) {
   Victims victims;
   const LargeFreeResult result =
-      g_registry.Free(reinterpret_cast<uintptr_t>(p), &victims);
+      g_registry.Free(reinterpret_cast<uintptr_t>(p), owner, &victims);
   victims.UnmapAll();
   return result;
 }
@@ -484,15 +519,39 @@ void LargeYield() {
   victims.UnmapAll();
 }
 
-size_t LargeUsableSize(const void* p) {
+size_t LargeFreeOwned(uintptr_t owner) {
+  const mmap_alloc::MapAlloc map;
+  Record batch[64];
+  size_t total = 0;
+  while (const size_t n = g_registry.TakeOwned(owner, batch, 64)) {
+    for (size_t i = 0; i < n; ++i) {
+      map.Dealloc(reinterpret_cast<void*>(batch[i].addr), batch[i].bytes);
+    }
+    total += n;
+  }
+  return total;
+}
+
+size_t LargeOwnedBytes(uintptr_t owner, size_t* count) {
+  return g_registry.OwnedBytes(owner, count);
+}
+
+size_t LargeUsableSize(const void* p, uintptr_t owner) {
   Record r;
-  if (!g_registry.Lookup(reinterpret_cast<uintptr_t>(p), &r)) return 0;
+  if (!g_registry.Lookup(reinterpret_cast<uintptr_t>(p), &r) ||
+      r.owner != owner) {
+    return 0;
+  }
   return r.bytes - r.guard;
 }
 
-bool LargeSizes(const void* p, size_t* usable, size_t* requested) {
+bool LargeSizes(const void* p, size_t* usable, size_t* requested,
+                uintptr_t owner) {
   Record r;
-  if (!g_registry.Lookup(reinterpret_cast<uintptr_t>(p), &r)) return false;
+  if (!g_registry.Lookup(reinterpret_cast<uintptr_t>(p), &r) ||
+      r.owner != owner) {
+    return false;
+  }
   *usable = r.bytes - r.guard;
   *requested = r.requested;
   return true;
@@ -556,8 +615,8 @@ void* LargeResize(void* p, size_t size) {
     g_registry.PutBack(r);
     return nullptr;
   }
-  g_registry.PutBack(
-      Record{reinterpret_cast<uintptr_t>(q), bytes, r.align, guard, size});
+  g_registry.PutBack(Record{reinterpret_cast<uintptr_t>(q), bytes, r.align,
+                            guard, size, r.owner});
   return q;
 }
 

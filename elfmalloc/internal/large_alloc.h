@@ -65,6 +65,10 @@ struct LargeAllocOptions {
   // a block from the cache is cleared where it held data (up to the
   // request), i.e. its old part only if remapping grew it.
   bool zeroed = false;
+  // The heap the object belongs to: 0 for the process heap, else a user
+  // heap's id. Only calls naming the same owner may free, size or resize
+  // it; to any other the object does not exist.
+  uintptr_t owner = 0;
 };
 
 // The room to give a buffer of `had` usable bytes that grows to `want`:
@@ -93,31 +97,40 @@ enum class LargeFreeResult {
   kInvalid,     // p is not the start of any large object elfmalloc knows
 };
 
-// Frees large object `p`: caches it or unmaps it. Changes nothing unless
-// the result is kFreed.
-LargeFreeResult LargeFree(void* p);
+// Frees large object `p` of `owner`: caches it or unmaps it. Changes
+// nothing unless the result is kFreed.
+LargeFreeResult LargeFree(void* p, uintptr_t owner = 0);
+
+// Unmaps every live large object of `owner` (a user heap being destroyed);
+// returns how many. Their blocks are not cached.
+size_t LargeFreeOwned(uintptr_t owner);
+
+// The bytes mapped for the live large objects of `owner`, and their number
+// in `*count` (a scan of the registry: for statistics).
+size_t LargeOwnedBytes(uintptr_t owner, size_t* count);
 
 // True if `p` is not a live large object but is a block freed lately (in
 // the cache, or among the last 16 large frees): for diagnostics.
 bool LargeIsRecentlyFreed(const void* p);
 
 // The usable size of large object `p` (its page-rounded size), or 0 if p is
-// not the start of a live large object.
-size_t LargeUsableSize(const void* p);
+// not the start of a live large object of `owner`.
+size_t LargeUsableSize(const void* p, uintptr_t owner = 0);
 
 // The usable size of large object `p` and the size it was last allocated
-// or resized to. False if p is not a live large object.
-bool LargeSizes(const void* p, size_t* usable, size_t* requested);
+// or resized to. False if p is not a live large object of `owner`.
+bool LargeSizes(const void* p, size_t* usable, size_t* requested,
+                uintptr_t owner = 0);
 
 // Resizes large object `p` to at least `size` bytes if that can be done by
 // remapping (alignment at most a page, or growing/shrinking in place).
 // Returns the (possibly moved) object, or nullptr if it cannot (p unchanged;
-// the caller copies). The block is kept as it is while the caller grows
-// within it, or shrinks to no less than half of it; one that must grow
-// grows to GrowthRoom, so that step-by-step growth remaps rarely.
-// A hardened object is fitted to the request instead, and its guard page
-// moves to the new end. REQUIRES: p is a
-// live large object, size > 0.
+// the caller copies); the object keeps its owner. The block is kept as it
+// is while the caller grows within it, or shrinks to no less than half of
+// it; one that must grow grows to GrowthRoom, so that step-by-step growth
+// remaps rarely. A hardened object is fitted to the request instead, and
+// its guard page moves to the new end. REQUIRES: p is a live large object
+// of the caller's heap, size > 0.
 void* LargeResize(void* p, size_t size);
 
 // The registry's lock, for the fork handlers (fork.h).

@@ -8,12 +8,23 @@
 #include <algorithm>
 
 #include "alloc_fmt/check.h"
+#include "bsalloc/bsalloc.h"
 #include "mmap_alloc/mmap_alloc.h"
 #include "platform/platform.h"
 
 namespace allocators {
 namespace elfmalloc {
 namespace internal {
+
+// A block of the mapping log (see page_alloc.h).
+struct PageAlloc::LogBlock {
+  static constexpr size_t kBytes = 4096;
+  static constexpr size_t kRecords =
+      (kBytes - 2 * sizeof(void*)) / sizeof(MapRecord);
+  LogBlock* next;
+  size_t n;
+  MapRecord records[kRecords];
+};
 
 PageAlloc::PageAlloc(const PageAllocOptions& options)
     : options_(options),
@@ -30,6 +41,9 @@ PageAlloc::PageAlloc(const PageAllocOptions& options)
   ALLOC_CHECK(options.local_pages <= Handle::kMaxLocalPages,
               "elfmalloc: local_pages %zu is over %zu", options.local_pages,
               Handle::kMaxLocalPages);
+  ALLOC_CHECK(!options.track_mappings || options.pages_per_refill <= 64,
+              "elfmalloc: a tracked refill of %zu pages is over 64",
+              options.pages_per_refill);
   next_purge_ms_.store(platform::CoarseMonotonicMs() +
                            (options.decay_ms > 0 ? options.decay_ms : 0),
                        std::memory_order_relaxed);
@@ -37,11 +51,92 @@ PageAlloc::PageAlloc(const PageAllocOptions& options)
 
 PageAlloc::~PageAlloc() {
   Handle h(this);
-  const mmap_alloc::MapAlloc map;
   char* page;
   for (Bag::Handle* bag : {&h.clean_, &h.dirty_[0], &h.dirty_[1]}) {
-    while (bag->PopMut(&page)) map.Dealloc(page, options_.page_bytes);
+    while (bag->PopMut(&page)) DeallocPage(page);
   }
+  SpinLockHolder lock(&log_lock_);
+  while (log_ != nullptr) {
+    LogBlock* b = log_;
+    log_ = b->next;
+    bsalloc::Free(b, LogBlock::kBytes);
+  }
+}
+
+bool PageAlloc::LogMapping(char* base, size_t pages) {
+  static_assert(sizeof(LogBlock) <= LogBlock::kBytes);
+  SpinLockHolder lock(&log_lock_);
+  if (log_ == nullptr || log_->n == LogBlock::kRecords) {
+    auto* b = static_cast<LogBlock*>(bsalloc::Alloc(LogBlock::kBytes));
+    if (b == nullptr) return false;
+    b->next = log_;
+    b->n = 0;
+    log_ = b;
+  }
+  log_->records[log_->n++] =
+      MapRecord{base, static_cast<uint32_t>(pages), 0};
+  return true;
+}
+
+void PageAlloc::LogUnmapped(char* page) {
+  const size_t bytes = options_.page_bytes;
+  SpinLockHolder lock(&log_lock_);
+  for (LogBlock* b = log_; b != nullptr; b = b->next) {
+    for (size_t i = 0; i < b->n; ++i) {
+      MapRecord& r = b->records[i];
+      if (page >= r.base && page < r.base + r.pages * bytes) {
+        r.gone |= uint64_t{1} << ((page - r.base) / bytes);
+        return;
+      }
+    }
+  }
+}
+
+void PageAlloc::DeallocPage(char* page) {
+  if (options_.track_mappings) LogUnmapped(page);
+  const mmap_alloc::MapAlloc map;
+  map.Dealloc(page, options_.page_bytes);
+}
+
+size_t PageAlloc::UnmapAll(Handle& h, void (*forget)(char*, size_t)) {
+  ALLOC_CHECK(options_.track_mappings,
+              "elfmalloc: UnmapAll on a page allocator without a log");
+  h.n_local_ = 0;
+  char* page;
+  for (Bag::Handle* bag : {&h.clean_, &h.dirty_[0], &h.dirty_[1]}) {
+    while (bag->PopMut(&page)) {
+    }
+  }
+  const mmap_alloc::MapAlloc map;
+  const size_t bytes = options_.page_bytes;
+  size_t n = 0;
+  SpinLockHolder lock(&log_lock_);
+  while (log_ != nullptr) {
+    LogBlock* b = log_;
+    for (size_t i = 0; i < b->n; ++i) {
+      const MapRecord& r = b->records[i];
+      // Unmap each run of pages that are still there in one call.
+      for (size_t p = 0; p < r.pages;) {
+        if ((r.gone >> p) & 1) {
+          ++p;
+          continue;
+        }
+        size_t q = p;
+        while (q < r.pages && ((r.gone >> q) & 1) == 0) ++q;
+        if (forget != nullptr) forget(r.base + p * bytes, (q - p) * bytes);
+        map.Dealloc(r.base + p * bytes, (q - p) * bytes);
+        n += q - p;
+        p = q;
+      }
+    }
+    log_ = b->next;
+    bsalloc::Free(b, LogBlock::kBytes);
+  }
+  mapped_pages_.store(0, std::memory_order_relaxed);
+  dirty_pages_.store(0, std::memory_order_relaxed);
+  clean_pages_.store(0, std::memory_order_relaxed);
+  local_pages_.store(0, std::memory_order_relaxed);
+  return n;
 }
 
 void PageAlloc::set_decay_ms(int64_t ms) {
@@ -135,6 +230,11 @@ char* PageAlloc::Refill(Handle& h) {
     errno = ENOMEM;
     return nullptr;
   }
+  if (options_.track_mappings && !LogMapping(block, n)) {
+    map.Dealloc(block, bytes * n);
+    errno = ENOMEM;
+    return nullptr;
+  }
   const size_t guard = options_.guard_bytes;
   if (guard != 0 && guard < bytes && guard % mmap_alloc::PageSize() == 0) {
     // A failed protect leaves that page without its guard: the hardening
@@ -165,8 +265,7 @@ char* PageAlloc::Refill(Handle& h) {
 }
 
 void PageAlloc::UnmapUnfiled(char* page) {
-  const mmap_alloc::MapAlloc map;
-  map.Dealloc(page, options_.page_bytes);
+  DeallocPage(page);
   mapped_pages_.fetch_sub(1, std::memory_order_relaxed);
   unfiled_unmaps_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -210,12 +309,11 @@ size_t PageAlloc::Unmap(Handle& h) {
   SpinLockHolder lock(&purge_lock_);
   DrainToClean(h, h.dirty_[0]);
   DrainToClean(h, h.dirty_[1]);
-  const mmap_alloc::MapAlloc map;
   size_t n = 0;
   char* page;
   while (h.clean_.PopMut(&page)) {
     clean_pages_.fetch_sub(1, std::memory_order_relaxed);
-    map.Dealloc(page, options_.page_bytes);
+    DeallocPage(page);
     ++n;
   }
   mapped_pages_.fetch_sub(n, std::memory_order_relaxed);

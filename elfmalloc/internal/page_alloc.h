@@ -97,6 +97,10 @@ struct PageAllocOptions {
   // gives back its idle cached large blocks there (LargeYield): memory
   // the program no longer uses should go before new memory comes.
   void (*before_map)() = nullptr;
+  // Keep a log of every mapping, so that UnmapAll() can give back every
+  // page at once, in use or free (a heap that is destroyed whole). A refill
+  // whose mapping cannot be logged (no memory for the log) fails.
+  bool track_mappings = false;
 };
 
 class PageAlloc {
@@ -165,6 +169,15 @@ class PageAlloc {
   // reported as invalid rather than followed.
   size_t Unmap(Handle& h);
 
+  // Unmaps every page this allocator mapped, handed out or free, and
+  // empties its bags; returns the number of pages unmapped. `forget`, if
+  // given, is called with each run of pages just before it is unmapped
+  // (the owner drops what it recorded about them). The allocator may be
+  // used again afterwards. REQUIRES: track_mappings; nothing will touch a
+  // page it handed out; no Handle other than `h` exists (the owner is
+  // destroying everything it built on these pages at once).
+  size_t UnmapAll(Handle& h, void (*forget)(char* base, size_t bytes) = nullptr);
+
   // Runs the decay step if a period has passed since the last one.
   void MaybePurge(Handle& h) {
     if (decay_ms_.load(std::memory_order_relaxed) >= 0 &&
@@ -178,6 +191,9 @@ class PageAlloc {
   // Held while pages are being purged; registered with the fork handlers
   // for the general heap's page allocators.
   SpinLock* purge_lock() { return &purge_lock_; }
+  // Held while the mapping log changes (track_mappings); an owner that
+  // tracks mappings registers it with its fork handlers too.
+  SpinLock* log_lock() { return &log_lock_; }
 
   // Approximate counters, for statistics and tests.
   size_t dirty_pages() const {
@@ -214,6 +230,23 @@ class PageAlloc {
   size_t DrainToClean(Handle& h, Bag::Handle& bag);
   // Unmaps free `page` that no bag could take (out of memory).
   void UnmapUnfiled(char* page);
+  // Unmaps `page` for good, and forgets it in the mapping log.
+  void DeallocPage(char* page);
+
+  // The mapping log (track_mappings): one record per refill, in blocks of
+  // bsalloc memory. A page unmapped alone (UnmapUnfiled, Unmap) is marked
+  // gone, so that UnmapAll never unmaps an address the OS may have handed
+  // to someone else since. Guarded by log_lock_ (a leaf lock; refills and
+  // page unmaps are rare).
+  struct MapRecord {
+    char* base;
+    uint32_t pages;
+    uint64_t gone;  // bit i: page i was unmapped alone
+  };
+  struct LogBlock;
+  // Logs a refill of `pages` pages at `base`; false if out of memory.
+  bool LogMapping(char* base, size_t pages);
+  void LogUnmapped(char* page);
 
   PageAllocOptions options_;
   Bag clean_;
@@ -227,6 +260,8 @@ class PageAlloc {
   std::atomic<size_t> mapped_pages_{0};
   std::atomic<size_t> clean_pages_{0};
   std::atomic<size_t> unfiled_unmaps_{0};
+  SpinLock log_lock_;
+  LogBlock* log_ ABSL_GUARDED_BY(log_lock_) = nullptr;
 };
 
 }  // namespace internal

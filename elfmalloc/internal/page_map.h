@@ -80,6 +80,20 @@ class PageMap {
   std::atomic<std::atomic<uint8_t>*> root_[kRootEntries] = {};
 };
 
+// The tags of a user heap's slags (elfmalloc/heap.h) carry this bit; the
+// process heap's do not, so its free() passes them to its slow path, which
+// names them, at no cost to its fast path (a sign test instead of a zero
+// test).
+inline constexpr uint8_t kUserHeapTagBit = 0x80;
+
+// True if `tag` marks a slag of the process heap: a class index + 1,
+// without kUserHeapTagBit.
+ABSL_ATTRIBUTE_ALWAYS_INLINE constexpr bool IsProcessTag(uint8_t tag) {
+  return static_cast<int8_t>(tag) > 0;
+}
+static_assert(IsProcessTag(1) && IsProcessTag(0x7f) && !IsProcessTag(0) &&
+              !IsProcessTag(kUserHeapTagBit | 1));
+
 // The process-wide map shared by every elfmalloc heap. Constant-initialised
 // (no guard, usable before main) and trivially destructible (never torn
 // down while other static destructors still free memory).

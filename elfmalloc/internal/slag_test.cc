@@ -380,6 +380,40 @@ TEST(PageAllocTest, BagsAreBuiltByTheirFirstPage) {
   pa.reset();
 }
 
+// A tracked allocator unmaps every page it mapped, in use or free, but never
+// a page it had already unmapped alone (whose addresses the OS may have
+// handed out again).
+TEST(PageAllocTest, UnmapAllGivesBackEveryPageOnce) {
+  PageAllocOptions o{kPage, 4, 1, SIZE_MAX, -1};
+  o.track_mappings = true;
+  PageAlloc pa(o);
+  PageAlloc::Handle h(&pa);
+  char* in_use[6];
+  for (char*& p : in_use) {
+    p = h.Alloc();  // two refills of 4 pages
+    ASSERT_NE(p, nullptr);
+    p[0] = 1;
+  }
+  EXPECT_EQ(pa.mapped_pages(), 8u);
+  h.Free(in_use[5], false);
+  // The three free pages go back to the OS alone; a new mapping may now
+  // take their addresses, and must survive UnmapAll.
+  EXPECT_EQ(pa.Unmap(h), 3u);
+  const mmap_alloc::MapAlloc map;
+  char* other = static_cast<char*>(map.Alloc(2 * kPage, kPage));
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(pa.UnmapAll(h), 5u);
+  EXPECT_EQ(pa.mapped_pages(), 0u);
+  other[0] = 1;
+  other[2 * kPage - 1] = 1;
+  map.Dealloc(other, 2 * kPage);
+  // The allocator works again afterwards.
+  char* again = h.Alloc();
+  ASSERT_NE(again, nullptr);
+  again[0] = 2;
+  h.Free(again, false);
+}
+
 TEST(PageAllocTest, FreedPagesAreReusedAndReleased) {
   PageAlloc pa(PageAllocOptions{kPage, 4, 1, SIZE_MAX, -1});
   PageAlloc::Handle h(&pa);

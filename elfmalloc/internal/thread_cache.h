@@ -33,6 +33,7 @@
 #include "elfmalloc/internal/class_layout.h"
 #include "elfmalloc/internal/config.h"
 #include "elfmalloc/internal/frontends.h"
+#include "elfmalloc/internal/heap_stats.h"
 #include "elfmalloc/internal/large_alloc.h"
 #include "elfmalloc/internal/options.h"
 #include "elfmalloc/internal/page_alloc.h"
@@ -74,11 +75,14 @@ class HeapCore {
   using FE = FrontEndFor<Config>;
   static constexpr bool kHardened = Config::kHardened;
 
-  HeapCore()
+  // The process heap's core; a user heap's (elfmalloc/heap.h) passes
+  // kUserHeapTagBit, which also makes its page allocators log their
+  // mappings so that it can unmap every page at once.
+  explicit HeapCore(uint8_t tag_bits = 0)
       : options(GetOptions()),
-        pages{PageAlloc(PagesOptions(options, 0)),
-              PageAlloc(PagesOptions(options, 1)),
-              PageAlloc(PagesOptions(options, 2))} {
+        pages{PageAlloc(PagesOptions(options, 0, tag_bits != 0)),
+              PageAlloc(PagesOptions(options, 1, tag_bits != 0)),
+              PageAlloc(PagesOptions(options, 2, tag_bits != 0))} {
     static_assert(kSlagKinds == 3, "one page allocator per slag size");
     size_t pipes = bagpipe::DefaultPipeCount();
     if (pipes > 16) pipes = 16;  // the original's 16 per class at most
@@ -94,7 +98,7 @@ class HeapCore {
                                                : cut;
       const size_t kind = SlagKindFor(p.geom.object_size, kHardened);
       p.kind = static_cast<SlagKind>(kind);
-      p.map_tag = static_cast<uint8_t>(c + 1);
+      p.map_tag = static_cast<uint8_t>((c + 1) | tag_bits);
       p.eager_decommit_bytes = kEagerDecommitBytes;
       if (kHardened) {
         p.secure_clear_bytes = MaxObjectsOffset<kHardened>(p.geom.slag_bytes);
@@ -145,6 +149,36 @@ class HeapCore {
     }
   }
 
+  // Fills in `s`'s pages, its per-class counters (exited threads' and the
+  // live caches') and its thread count. Holds the thread-list lock only
+  // while it sums the live caches.
+  void AddStats(HeapStats* s) ABSL_LOCKS_EXCLUDED(threads_lock) {
+    for (size_t k = 0; k < kSlagKinds; ++k) {
+      const PageAlloc& p = pages[k];
+      s->pages_mapped[k] = p.mapped_pages();
+      s->pages_clean[k] = p.clean_pages();
+      s->pages_dirty[k] = p.dirty_pages();
+      s->mapped_bytes += s->pages_mapped[k] * kSlagBytes[k];
+      s->dirty_bytes += s->pages_dirty[k] * kSlagBytes[k];
+    }
+    for (size_t c = 0; c < kNumClasses; ++c) {
+      ClassStats& k = s->classes[c];
+      k.object_size = ClassSize(c);
+      k.allocs = retired_allocs[c].load(std::memory_order_relaxed);
+      k.frees = retired_frees[c].load(std::memory_order_relaxed);
+      k.slags = pools[c].slags.load(std::memory_order_relaxed);
+      k.slag_bytes = pools[c].slag_bytes();
+    }
+    SpinLockHolder h(&threads_lock);
+    for (ThreadCache<Config>* tc = threads; tc != nullptr; tc = tc->next()) {
+      ++s->threads;
+      for (size_t c = 0; c < kNumClasses; ++c) {
+        s->classes[c].allocs += tc->allocs(c);
+        s->classes[c].frees += tc->frees(c);
+      }
+    }
+  }
+
   const Options options;        // ELFMALLOC_* as read when the heap was built
   PageAlloc pages[kSlagKinds];  // by slag kind (kSlagBytes)
   ClassPool pools[kNumClasses];
@@ -160,7 +194,8 @@ class HeapCore {
 
  private:
   // The options of the page allocator of slags of kind `kind`.
-  static PageAllocOptions PagesOptions(const Options& options, size_t kind) {
+  static PageAllocOptions PagesOptions(const Options& options, size_t kind,
+                                       bool track_mappings) {
     const size_t page_bytes = kSlagBytes[kind];
     // Each pipe of each of a page allocator's three bags costs a 4 KiB
     // node once the bag is built. Small pages: a pipe per CPU, at most 8
@@ -181,6 +216,7 @@ class HeapCore {
     o.local_pages =
         page_bytes < (size_t{512} << 10) ? (size_t{512} << 10) / page_bytes : 1;
     o.before_map = &LargeYield;
+    o.track_mappings = track_mappings;
     return o;
   }
 };
@@ -319,6 +355,13 @@ class FallbackCache {
   // The cache if it was ever built, else nullptr.
   ThreadCache<Config>* GetIfBuilt() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
     return cache_;
+  }
+  // Destroys the cache if it was built (its objects go back to their
+  // slags); the next Get builds a new one.
+  void Reset() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    if (cache_ == nullptr) return;
+    cache_->~ThreadCache();
+    cache_ = nullptr;
   }
   SpinLock* lock() ABSL_LOCK_RETURNED(lock_) { return &lock_; }
 

@@ -5,6 +5,8 @@
 //
 // * ELFMALLOC_DEFINE_API(Config) defines the public C++ API
 //   (elfmalloc.h) over Heap<Config>, and the build's one-time set-up;
+// * ELFMALLOC_DEFINE_HEAP_API(Config), which it expands, defines Heap and
+//   Heap::Handle (heap.h) over UserHeap<Config>;
 // * ElfmallocBinding<Config> (malloc_binding.h) is the same heap as a
 //   malloc_bind binding, for the C malloc symbols and C++ operators.
 //
@@ -29,8 +31,11 @@
 #include "alloc_fmt/format.h"
 #include "alloc_fmt/once.h"
 #include "elfmalloc/elfmalloc.h"
+#include "elfmalloc/heap.h"
 #include "elfmalloc/internal/heap.h"
 #include "elfmalloc/internal/stats_report.h"
+#include "elfmalloc/internal/user_heap.h"
+#include "malloc_bind/internal/cxx_runtime.h"
 #include "platform/platform.h"
 
 namespace allocators {
@@ -115,6 +120,48 @@ class Variant {
   static void PrintStatsAtExit() { PrintStats(nullptr, nullptr); }
 };
 
+// The pieces of Heap and Heap::Handle (elfmalloc/heap.h) over
+// UserHeap<Config> that are more than a forward. The public classes hold
+// the build's objects as void*.
+template <typename Config>
+class UserHeapApi {
+ public:
+  using User = UserHeap<Config>;
+  using Cache = typename User::Cache;
+
+  static User* Of(void* impl) { return static_cast<User*>(impl); }
+  static Cache* CacheOf(void* cache) { return static_cast<Cache*>(cache); }
+
+  // A new heap; throws std::bad_alloc if it cannot be mapped.
+  static void* Create() {
+    User* heap = User::Create();
+    if (heap == nullptr) malloc_bind::internal::ThrowBadAlloc(sizeof(User));
+    return heap;
+  }
+
+  // A new cache of heap `impl`; throws std::bad_alloc if it cannot be
+  // mapped.
+  static void* NewCache(void* impl) {
+    Cache* tc = Of(impl)->NewCache();
+    if (tc == nullptr) malloc_bind::internal::ThrowBadAlloc(sizeof(Cache));
+    return tc;
+  }
+  static void DeleteCache(void* impl, void* cache) {
+    Of(impl)->DeleteCache(CacheOf(cache));
+  }
+
+  static elfmalloc::Heap::Stats GetStats(void* impl) {
+    const HeapStats s = Of(impl)->Stats();
+    elfmalloc::Heap::Stats out{s.mapped_bytes, s.dirty_bytes, s.large_bytes,
+                               s.large_count, 0, 0};
+    for (const ClassStats& k : s.classes) {
+      out.allocated += k.allocs;
+      out.freed += k.frees;
+    }
+    return out;
+  }
+};
+
 }  // namespace internal
 }  // namespace elfmalloc
 }  // namespace allocators
@@ -163,6 +210,85 @@ class Variant {
   const char* FrontendName() { return VariantHeap::FE::kFrontEndName; }       \
   const char* BuildName() { return Config::kName; }                           \
   bool IsHardened() { return Config::kHardened; }                             \
+  }                                                                           \
+  }                                                                           \
+  ELFMALLOC_DEFINE_HEAP_API(Config)
+
+// Defines the members of Heap and Heap::Handle (elfmalloc/heap.h) over
+// UserHeap<Config>. Expanded by ELFMALLOC_DEFINE_API.
+#define ELFMALLOC_DEFINE_HEAP_API(Config)                                     \
+  namespace allocators {                                                      \
+  namespace elfmalloc {                                                       \
+  namespace {                                                                 \
+  using VariantUserHeap = internal::UserHeap<Config>;                         \
+  using VariantUserApi = internal::UserHeapApi<Config>;                       \
+  }                                                                           \
+  Heap::Heap() : impl_(VariantUserApi::Create()) {}                           \
+  Heap::~Heap() { VariantUserHeap::Delete(VariantUserApi::Of(impl_)); }       \
+  void* Heap::Alloc(size_t size) {                                            \
+    return VariantUserApi::Of(impl_)->Alloc(nullptr, size);                   \
+  }                                                                           \
+  void* Heap::AllocZeroed(size_t size) {                                      \
+    return VariantUserApi::Of(impl_)->AllocZeroed(nullptr, size);             \
+  }                                                                           \
+  void* Heap::AlignedAlloc(size_t size, size_t align) {                       \
+    return VariantUserApi::Of(impl_)->AlignedAlloc(nullptr, size, align);     \
+  }                                                                           \
+  void Heap::Free(void* p) { VariantUserApi::Of(impl_)->Free(nullptr, p); }   \
+  void Heap::FreeSized(void* p, size_t size, size_t align) {                  \
+    VariantUserApi::Of(impl_)->Free(nullptr, p, size, align,                  \
+                                    "Heap::FreeSized");                       \
+  }                                                                           \
+  void* Heap::Realloc(void* p, size_t size) {                                 \
+    return VariantUserApi::Of(impl_)->Realloc(nullptr, p, size, 1);           \
+  }                                                                           \
+  void* Heap::AlignedRealloc(void* p, size_t size, size_t align) {            \
+    return VariantUserApi::Of(impl_)->Realloc(nullptr, p, size, align);       \
+  }                                                                           \
+  size_t Heap::UsableSize(const void* p) const {                              \
+    return VariantUserApi::Of(impl_)->UsableSize(p);                          \
+  }                                                                           \
+  bool Heap::Owns(const void* p) const {                                      \
+    return VariantUserApi::Of(impl_)->Owns(p);                                \
+  }                                                                           \
+  Heap::Stats Heap::GetStats() const {                                        \
+    return VariantUserApi::GetStats(impl_);                                   \
+  }                                                                           \
+  void Heap::Destroy() { VariantUserApi::Of(impl_)->Destroy(); }              \
+  Heap::Handle::Handle(Heap& heap)                                            \
+      : heap_(&heap), cache_(VariantUserApi::NewCache(heap.impl_)) {}         \
+  Heap::Handle::~Handle() {                                                   \
+    if (cache_ != nullptr) VariantUserApi::DeleteCache(heap_->impl_, cache_); \
+  }                                                                           \
+  void* Heap::Handle::Alloc(size_t size) {                                    \
+    return VariantUserApi::Of(heap_->impl_)->Alloc(                           \
+        VariantUserApi::CacheOf(cache_), size);                               \
+  }                                                                           \
+  void* Heap::Handle::AllocZeroed(size_t size) {                              \
+    return VariantUserApi::Of(heap_->impl_)->AllocZeroed(                     \
+        VariantUserApi::CacheOf(cache_), size);                               \
+  }                                                                           \
+  void* Heap::Handle::AlignedAlloc(size_t size, size_t align) {               \
+    return VariantUserApi::Of(heap_->impl_)->AlignedAlloc(                    \
+        VariantUserApi::CacheOf(cache_), size, align);                        \
+  }                                                                           \
+  void Heap::Handle::Free(void* p) {                                          \
+    VariantUserApi::Of(heap_->impl_)->Free(VariantUserApi::CacheOf(cache_),   \
+                                           p, 0, 0, "Heap::Handle::Free");    \
+  }                                                                           \
+  void Heap::Handle::FreeSized(void* p, size_t size, size_t align) {          \
+    VariantUserApi::Of(heap_->impl_)->Free(VariantUserApi::CacheOf(cache_),   \
+                                           p, size, align,                    \
+                                           "Heap::Handle::FreeSized");        \
+  }                                                                           \
+  void* Heap::Handle::Realloc(void* p, size_t size) {                         \
+    return VariantUserApi::Of(heap_->impl_)->Realloc(                         \
+        VariantUserApi::CacheOf(cache_), p, size, 1);                         \
+  }                                                                           \
+  void* Heap::Handle::AlignedRealloc(void* p, size_t size, size_t align) {    \
+    return VariantUserApi::Of(heap_->impl_)->Realloc(                         \
+        VariantUserApi::CacheOf(cache_), p, size, align);                     \
+  }                                                                           \
   }                                                                           \
   }
 
