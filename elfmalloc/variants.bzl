@@ -66,6 +66,8 @@ VARIANT_API_TESTS = [
     ("c_api_test", "medium", 1, []),
     # Heaps a program creates and the process-heap handle (heap.h).
     ("heap_test", "medium", 2, []),
+    # std::pmr resources and STL allocators (memory_resource.h).
+    ("memory_resource_test", "medium", 1, []),
 ]
 
 # Tests that replace the test program's own malloc (or preload the shared
@@ -122,6 +124,7 @@ def elfmalloc_variant(v):
         hdrs = [
             "elfmalloc.h",
             "heap.h",
+            "memory_resource.h",
         ],
         # No dynamic library of this target: lib<lib>.so below is the
         # preloadable one.

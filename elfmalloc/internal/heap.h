@@ -400,15 +400,16 @@ class Heap {
     FallbackFree(c, p);
   }
 
-  ABSL_ATTRIBUTE_NOINLINE static void FreeUntagged(void* p) {
+  ABSL_ATTRIBUTE_NOINLINE static void FreeUntagged(void* p,
+                                                   const char* fn = "free") {
     if (p == nullptr) return;
     switch (LargeFree(p)) {
       case LargeFreeResult::kFreed:
         return;
       case LargeFreeResult::kDoubleFree:
-        alloc_fmt::Fatal("elfmalloc: free(): double free of %p", p);
+        alloc_fmt::Fatal("elfmalloc: %s(): double free of %p", fn, p);
       case LargeFreeResult::kInvalid:
-        BadPointer("free", p);
+        BadPointer(fn, p);
     }
   }
 
@@ -432,7 +433,7 @@ class Heap {
          (size != 0 && !SizeFitsLarge(size, usable, requested)))) {
       SizeMismatch(fn, p);
     }
-    FreeUntagged(p);
+    FreeUntagged(p, fn);
   }
 
   // Realloc makes a buffer that grows beyond kGrowLargeFrom bytes a large
