@@ -111,6 +111,11 @@ class LazyBagPipe {
       Bag* bag = Get(/*build=*/true);
       return bag != nullptr && bag->PushMut(std::move(item));
     }
+    // The bag's SizeGuess() (bagpipe.h): 0 while it is unbuilt.
+    int64_t SizeGuess() {
+      Bag* bag = Get(/*build=*/false);
+      return bag == nullptr ? 0 : bag->SizeGuess();
+    }
     // Pushes [first, last); returns how many were pushed (fewer only when
     // out of memory; the rest are still the caller's).
     template <typename It>

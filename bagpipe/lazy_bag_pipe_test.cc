@@ -42,6 +42,22 @@ TEST(LazyBagPipeTest, FirstPushBuildsTheBagEveryHandleSees) {
   testing::ExpectExactlyRange({}, got, 303);
 }
 
+// The size guess is 0 before the build and follows pushes and pops after
+// it (each handle reports its net count in steps of 4, and on destruction).
+TEST(LazyBagPipeTest, SizeGuessFollowsTheBag) {
+  Lazy bag(2);
+  Lazy::Handle a(&bag);
+  EXPECT_EQ(a.SizeGuess(), 0);
+  EXPECT_FALSE(bag.built());
+  for (uint64_t i = 0; i < 40; ++i) ASSERT_TRUE(a.PushMut(i));
+  EXPECT_GE(a.SizeGuess(), 36);
+  EXPECT_LE(a.SizeGuess(), 40);
+  uint64_t x;
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(a.PopMut(&x));
+  EXPECT_GE(a.SizeGuess(), 16);
+  EXPECT_LE(a.SizeGuess(), 24);
+}
+
 TEST(LazyBagPipeTest, RacingFirstPushesPublishOneBag) {
   constexpr size_t kThreads = 4;
   const uint64_t per = testing::Knob("LAZY_BAG_ITEMS", 2000, 50000);

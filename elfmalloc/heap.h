@@ -22,8 +22,8 @@
 // without a free per block. Blocks come from any thread, in two ways:
 //
 // * Heap::Alloc and friends, without a handle: safe from any thread, through
-//   a cache shared by all callers under a spin lock (like
-//   std::pmr::synchronized_pool_resource, one lock per call);
+//   one of four caches the heap's callers share, each under a spin lock,
+//   picked per thread (so two threads rarely wait for each other);
 // * Heap::Handle: one thread's cache of the heap, with the process heap's
 //   fast paths and no lock. Make one per thread (Clone() or the copy
 //   constructor). A block may be freed through any handle of its heap, or
@@ -46,7 +46,7 @@
 //   path (refill, statistics) must not use that heap. The process heap has
 //   no such limit.
 //
-// Cost: a heap maps 52 KiB of bookkeeping (not all of it touched) and no
+// Cost: a heap maps 104 KiB of bookkeeping (not all of it touched) and no
 // pages until it allocates; a handle maps 20 KiB. Each size class a heap
 // uses takes slags (64 KiB to 2 MiB) of its own, as in the process heap, so
 // many small heaps each holding a few bytes of many sizes use more memory
@@ -111,7 +111,7 @@ class Heap {
   Heap& operator=(const Heap&) = delete;
 
   // The allocation functions of elfmalloc.h, on this heap, from any thread
-  // (through the shared cache, under its lock).
+  // (through a shared cache, under its lock).
   void* Alloc(size_t size);
   void* AllocZeroed(size_t size);
   void* AlignedAlloc(size_t size, size_t align);

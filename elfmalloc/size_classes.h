@@ -113,8 +113,9 @@ constexpr bool ClassesAreValid() {
 static_assert(internal::ClassesAreValid(),
               "size classes must increase, be multiples of 16 (after the "
               "word class), of 128 above 1 KiB, and end at kMaxSmallSize");
-static_assert(kNumClasses < 127,
-              "class indices + 1 are page-map tags below the user-heap bit");
+static_assert(kNumClasses < 0x70,
+              "class indices + 1 are page-map tags below the user-heap bit, "
+              "and user-heap tags stay below the SizedHeap ones");
 
 // The class for a request of `size` bytes, or kNumClasses if size exceeds
 // kMaxSmallSize (a large object). Size 0 maps to the smallest class.

@@ -413,10 +413,17 @@ class Heap {
     }
   }
 
-  // A pointer into a user heap's slag names its heap in the message.
+  // A pointer into a user heap's or a SizedHeap's memory names its kind of
+  // heap in the message.
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void BadPointer(const char* fn,
                                                               const void* p) {
-    if ((GlobalPageMap().Get(p) & kUserHeapTagBit) != 0) {
+    const uint8_t tag = GlobalPageMap().Get(p);
+    if (IsSizedHeapTag(tag)) {
+      alloc_fmt::Fatal(
+          "elfmalloc: %s(): pointer %p belongs to an elfmalloc::SizedHeap", fn,
+          p);
+    }
+    if ((tag & kUserHeapTagBit) != 0) {
       alloc_fmt::Fatal(
           "elfmalloc: %s(): pointer %p belongs to an elfmalloc::Heap", fn, p);
     }

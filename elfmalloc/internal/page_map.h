@@ -86,6 +86,18 @@ class PageMap {
 // test).
 inline constexpr uint8_t kUserHeapTagBit = 0x80;
 
+// The tags of a SizedHeap's memory (elfmalloc/sized_heap.h), above every
+// user-heap class tag: its slags (every granule of one), a free medium
+// block's first granule, and a live medium block's first granule (class k
+// of at most kSizedMediumClasses is kSizedMediumTag + k).
+inline constexpr uint8_t kSizedSlagTag = 0xF0;
+inline constexpr uint8_t kSizedMediumFreeTag = 0xF1;
+inline constexpr uint8_t kSizedMediumTag = 0xF2;
+inline constexpr size_t kSizedMediumClasses = 0x100 - kSizedMediumTag;
+
+// True if `tag` marks a SizedHeap's memory.
+constexpr bool IsSizedHeapTag(uint8_t tag) { return tag >= kSizedSlagTag; }
+
 // True if `tag` marks a slag of the process heap: a class index + 1,
 // without kUserHeapTagBit.
 ABSL_ATTRIBUTE_ALWAYS_INLINE constexpr bool IsProcessTag(uint8_t tag) {

@@ -16,10 +16,12 @@
 //   owner), which Destroy frees together (LargeFreeOwned).
 //
 // Calls come with a ThreadCache of the heap's own (a Handle's, one thread
-// at a time), or without one, through a shared cache under a spin lock
-// (FallbackCache). Destroy takes that lock, so handle-less calls on other
-// threads see the heap before or after it, never half destroyed; a cache
-// that still exists is a fatal error, named with the count of handles.
+// at a time), or without one, through one of kSharedCaches shared caches,
+// each under a spin lock (FallbackCache), picked by the calling thread (so
+// that two threads rarely wait for each other). Destroy takes every one of
+// those locks, so handle-less calls on other threads see the heap before
+// or after it, never half destroyed; a cache from NewCache that still
+// exists is a fatal error, named with the count of handles.
 //
 // Not registered with the fork handlers (their locks must live for ever): a
 // child forked while another thread was inside one of this heap's slow
@@ -43,6 +45,7 @@
 #include "absl/base/optimization.h"
 #include "alloc_fmt/format.h"
 #include "alloc_fmt/spin_lock.h"
+#include "alloc_tls/alloc_tls.h"
 #include "bagpipe/lazy_bag_pipe.h"
 #include "elfmalloc/internal/cache_stack.h"
 #include "elfmalloc/internal/class_layout.h"
@@ -97,9 +100,9 @@ class UserHeap {
       errno = ENOMEM;
       return nullptr;
     }
-    // Under the shared lock, so that Destroy sees either no cache or a
-    // counted one.
-    SpinLockHolder h(shared_.lock());
+    // Under a shared cache's lock, so that Destroy sees either no cache or
+    // a counted one.
+    SpinLockHolder h(shared_[0].lock());
     caches_.fetch_add(1, std::memory_order_relaxed);
     return new (mem) Cache(&core_);
   }
@@ -164,8 +167,9 @@ class UserHeap {
       if (tc != nullptr) {
         tc->cache(c).Free(p);
       } else {
-        SpinLockHolder h(shared_.lock());
-        shared_.Get(&core_)->cache(c).Free(p);
+        FallbackCache<Config>& shared = Shared();
+        SpinLockHolder h(shared.lock());
+        shared.Get(&core_)->cache(c).Free(p);
       }
       return;
     }
@@ -215,14 +219,14 @@ class UserHeap {
   // Gives back every block and page at once: the heap is empty and usable
   // again. Fatal ("elfmalloc: Heap::Destroy(): N handle(s) still in use")
   // while a cache from NewCache exists.
-  void Destroy() {
-    SpinLockHolder h(shared_.lock());
+  void Destroy() ABSL_NO_THREAD_SAFETY_ANALYSIS {  // locks every shared_
+    for (FallbackCache<Config>& shared : shared_) shared.lock()->Lock();
     const size_t live = caches_.load(std::memory_order_acquire);
     if (live != 0) {
       alloc_fmt::Fatal("elfmalloc: Heap::Destroy(): %zu handle%s still in use",
                        live, live == 1 ? "" : "s");
     }
-    shared_.Reset();
+    for (FallbackCache<Config>& shared : shared_) shared.Reset();
     for (ClassPool& pool : core_.pools) {
       DrainSpareStacks(&pool);
       bagpipe::DestroyPublishedBagPipe(&pool.available);
@@ -234,6 +238,7 @@ class UserHeap {
     LargeFreeOwned(Owner());
     core_.~HeapCore<Config>();
     new (&core_) HeapCore<Config>(kUserHeapTagBit);
+    for (FallbackCache<Config>& shared : shared_) shared.lock()->Unlock();
   }
 
   // The heap's counters: its pages, its classes' allocations and frees,
@@ -274,6 +279,11 @@ class UserHeap {
                        "heap (free it with free())",
                        fn, p);
     }
+    if (IsSizedHeapTag(tag)) {
+      alloc_fmt::Fatal(
+          "elfmalloc: %s(): pointer %p belongs to an elfmalloc::SizedHeap", fn,
+          p);
+    }
     if ((tag & kUserHeapTagBit) != 0) {
       alloc_fmt::Fatal("elfmalloc: %s(): pointer %p belongs to another heap",
                        fn, p);
@@ -292,8 +302,9 @@ class UserHeap {
     if (ABSL_PREDICT_TRUE(tc != nullptr)) {
       p = AllocFrom(tc, c);
     } else {
-      SpinLockHolder h(shared_.lock());
-      p = AllocFrom(shared_.Get(&core_), c);
+      FallbackCache<Config>& shared = Shared();
+      SpinLockHolder h(shared.lock());
+      p = AllocFrom(shared.Get(&core_), c);
     }
     if constexpr (kHardened) {
       if (p != nullptr) CanaryOnAlloc(c, p);
@@ -338,8 +349,9 @@ class UserHeap {
     }
     bool LastFreedIs(size_t c, const void* p) {
       if (tc != nullptr) return tc->cache(c).IsLastFreed(p);
-      SpinLockHolder h(heap->shared_.lock());
-      Cache* shared = heap->shared_.GetIfBuilt();
+      FallbackCache<Config>& mine = heap->Shared();
+      SpinLockHolder h(mine.lock());
+      Cache* shared = mine.GetIfBuilt();
       return shared != nullptr && shared->cache(c).IsLastFreed(p);
     }
     void* Alloc(size_t size) { return heap->Alloc(tc, size); }
@@ -356,8 +368,26 @@ class UserHeap {
     }
   };
 
+  // The shared cache of the calling thread: threads take the caches in
+  // turn, by the order of their first handle-less call on any heap.
+  FallbackCache<Config>& Shared() {
+    if (ABSL_PREDICT_FALSE(stripe_ == kNoStripe)) {
+      stripe_ = next_stripe_.fetch_add(1, std::memory_order_relaxed) %
+                kSharedCaches;
+    }
+    return shared_[stripe_];
+  }
+
+  // The calling thread's shared cache (initial-exec TLS, constant
+  // initialised: no TLS call or guard in the shared library).
+  static constexpr uint32_t kNoStripe = ~uint32_t{0};
+  ABSL_CONST_INIT static inline ALLOC_TLS_INITIAL_EXEC thread_local uint32_t
+      stripe_ = kNoStripe;
+  ABSL_CONST_INIT static inline std::atomic<uint32_t> next_stripe_{0};
+
+  static constexpr size_t kSharedCaches = 4;
   HeapCore<Config> core_;
-  FallbackCache<Config> shared_;       // for calls without a cache
+  FallbackCache<Config> shared_[kSharedCaches];  // for calls without a cache
   std::atomic<size_t> caches_{0};      // live caches from NewCache
 };
 
