@@ -393,6 +393,14 @@ TEST(ElfmallocTest, LargeBlocksAreCachedAndReleased) {
   Free(huge);
   EXPECT_EQ(GetStats().large_cached_bytes, 2 * kMiB);
 
+  // A cached block of less than half a request stays for a smaller one.
+  char* f = static_cast<char*>(Alloc(5 * kMiB));
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f, d);
+  EXPECT_EQ(GetStats().large_cached_bytes, 2 * kMiB);
+  Free(f);
+  EXPECT_EQ(GetStats().large_cached_bytes, 7 * kMiB);
+
   Release();
   EXPECT_EQ(GetStats().large_cached_bytes, 0u);
 
@@ -440,18 +448,18 @@ TEST(ElfmallocTest, AllocZeroedIsZeroInFreshAndReusedMemory) {
     Free(b);
   }
 
-  // A bigger request grows the only cached block, which holds 1 MiB of old
-  // data, by remapping.
+  // A bigger request (up to twice the block) grows the only cached block,
+  // which holds 1 MiB of old data, by remapping.
   Release();
   void* small = Alloc(kMiB);
   ASSERT_NE(small, nullptr);
   std::memset(small, 0xff, kMiB);
   Free(small);
   EXPECT_EQ(GetStats().large_cached_bytes, cached ? kMiB : 0);
-  void* grown = AllocZeroed(3 * kMiB);
+  void* grown = AllocZeroed(kMiB + kMiB / 2);
   ASSERT_NE(grown, nullptr);
   EXPECT_EQ(GetStats().large_cached_bytes, 0u) << "the cached block was taken";
-  EXPECT_EQ(FirstNotEqual(grown, 3 * kMiB, 0), 3 * kMiB);
+  EXPECT_EQ(FirstNotEqual(grown, kMiB + kMiB / 2, 0), kMiB + kMiB / 2);
   Free(grown);
 
   // A much smaller request shrinks a dirty cached block.

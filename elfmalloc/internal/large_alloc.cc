@@ -133,6 +133,11 @@ class Registry {
     for (size_t i = 1; i < cache_count_; ++i) {
       if (Better(cache_[i].bytes, cache_[best].bytes, bytes)) best = i;
     }
+    // A block less than half the request is left for a smaller one: growing
+    // it would fault most of the request in anyway, and take it from the
+    // request that would reuse it whole (a vector doubling from 256 KiB to
+    // 4 MiB faulted every block on every pass).
+    if (cache_[best].bytes < bytes / 2) return false;
     *out = cache_[best];
     RemoveCachedLocked(best);
     return true;

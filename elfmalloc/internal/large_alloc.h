@@ -26,7 +26,9 @@
 // evicted first). An allocation with at most page alignment takes the
 // cached block closest in size: as it is if it is at most four times the
 // request, shrunk (tail unmapped) if larger, or grown by remapping (which
-// moves the resident pages, and may move the block) if smaller. Cached
+// moves the resident pages, and may move the block) if smaller but at least
+// half the request; a block less than half stays cached for a smaller
+// request. Cached
 // blocks unused for the decay period (LargeSetDecayMs, the same period as
 // the slag pages') are unmapped by the next large-object call, and
 // LargeRelease() unmaps them all. A free of a block that is in the cache,
