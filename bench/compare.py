@@ -856,14 +856,11 @@ REALLOC_WHY = (
     "and checking its buffers, and it is noisy: in 21 interleaved rounds "
     "elfmalloc / mimalloc was 0.94 pinned to one CPU (95% bootstrap "
     "interval 0.92 to 0.97) and 0.99 at 2 threads (0.89 to 1.01), single "
-    "rounds ranging from 0.65 to 1.64. One real cost shows at 2 threads: 9 "
-    "to 22 thousand minor faults against mimalloc's 7.7 thousand. Each "
-    "thread grows 8 buffers to 1 MiB, and the large-block cache keeps 8 "
-    "freed blocks, so the rest are unmapped and fault back in; a 16-entry "
-    "cache takes the faults to 6.4 thousand, but adds 1 to 2% to the peak "
-    "RSS of realloc_growth and long_churn. Next: bound the large-block "
-    "cache by bytes and by the number of threads that use it rather than "
-    "by a fixed count")
+    "rounds ranging from 0.65 to 1.64. At 2 threads each thread grows 8 "
+    "buffers to 1 MiB; with a large-block cache of 8 blocks the rest were "
+    "unmapped and faulted back in (9 to 22 thousand minor faults against "
+    "mimalloc's 7.7 thousand), with 16 blocks 6.4 thousand. Next: bound the "
+    "cache by bytes and by the threads that use it rather than by a count")
 
 # The memory targets: the workloads' geometric-mean peak RSS against
 # mimalloc's, and per program against mimalloc's.

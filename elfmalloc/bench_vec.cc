@@ -8,12 +8,28 @@
 //   PushMedium  a vector prefilled with 16 Ki elements, then 500 000 more
 //   PushLarge   a fresh vector of 1000 8 KiB elements per iteration
 //
-// Allocators: std::allocator (glibc's malloc; this binary links elfmalloc
-// as a library, not as its malloc), elfmalloc::StlAllocator (the process
-// heap), elfmalloc::HeapAllocator over each thread's Heap::Handle, and
-// std::pmr::polymorphic_allocator over SizedHeapResource (each thread's
-// handle of the global SizedHeap). Rows of one benchmark run back to back;
-// compare ratios within a run:
+// Allocators (this binary links elfmalloc as a library, not as its
+// malloc, so std::allocator and new_delete_resource are glibc's):
+//
+//   Std            std::allocator
+//   Stl            elfmalloc::StlAllocator (the process heap)
+//   HeapAllocator  elfmalloc::HeapAllocator over each thread's Heap::Handle
+//   and std::pmr::polymorphic_allocator over
+//   NewDelete      new_delete_resource()
+//   Synchronized   a synchronized_pool_resource the threads share
+//   Unsynchronized an unsynchronized_pool_resource per thread
+//   Monotonic      a monotonic_buffer_resource per thread, released after
+//                  each iteration
+//   Process        elfmalloc::ProcessResource()
+//   Heap           HeapResource<Heap> over a heap the threads share
+//   Handle         HeapResource<Heap::Handle>, a handle per thread
+//   Sized          SizedHeapResource (each thread's handle of the global
+//                  SizedHeap)
+//   Bsalloc, Mmap  bsalloc's and mmap_alloc's resources, shared
+//   SlabPool       slab_alloc's PoolResource, one per thread
+//
+// Each benchmark runs over every allocator in turn, so neighbouring rows
+// compare allocators; compare ratios within a run:
 //
 //   ./bazelw run -c opt //elfmalloc:bench_vec --
 //       --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
@@ -25,9 +41,12 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "bsalloc/memory_resource.h"
 #include "elfmalloc/heap.h"
 #include "elfmalloc/memory_resource.h"
 #include "elfmalloc/sized_heap.h"
+#include "mmap_alloc/memory_resource.h"
+#include "slab_alloc/memory_resource.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -37,37 +56,97 @@ struct Page {
   uint64_t words[1024];  // 8 KiB
 };
 
-// Allocator instances per kind; each benchmark thread makes its own.
+// Allocator instances per kind; each benchmark thread makes its own kind
+// object. After() runs at the end of each iteration.
 struct StdKind {
   template <typename T>
   std::allocator<T> Make() {
     return {};
   }
+  void After() {}
 };
-struct ProcessKind {
+struct StlKind {
   template <typename T>
   StlAllocator<T> Make() {
     return {};
   }
+  void After() {}
 };
-struct HandleKind {
-  HandleKind() : handle(Shared()) {}
-  static Heap& Shared() {
-    static Heap* heap = new Heap();
-    return *heap;
-  }
+Heap& SharedHeap() {
+  static Heap* heap = new Heap();
+  return *heap;
+}
+struct HeapAllocatorKind {
+  HeapAllocatorKind() : handle(SharedHeap()) {}
   template <typename T>
   HeapAllocator<T> Make() {
     return HeapAllocator<T>(handle);
   }
+  void After() {}
   Heap::Handle handle;
 };
-struct SizedKind {
+
+// std::pmr::polymorphic_allocator over the resource Get() returns.
+template <typename Derived>
+struct PmrKind {
   template <typename T>
   std::pmr::polymorphic_allocator<T> Make() {
-    return std::pmr::polymorphic_allocator<T>(&resource);
+    return std::pmr::polymorphic_allocator<T>(
+        static_cast<Derived*>(this)->Get());
   }
+  void After() {}
+};
+struct NewDeleteKind : PmrKind<NewDeleteKind> {
+  std::pmr::memory_resource* Get() { return std::pmr::new_delete_resource(); }
+};
+struct SynchronizedKind : PmrKind<SynchronizedKind> {
+  std::pmr::memory_resource* Get() {
+    static auto* pool = new std::pmr::synchronized_pool_resource();
+    return pool;
+  }
+};
+struct UnsynchronizedKind : PmrKind<UnsynchronizedKind> {
+  std::pmr::memory_resource* Get() { return &pool; }
+  std::pmr::unsynchronized_pool_resource pool;
+};
+struct MonotonicKind : PmrKind<MonotonicKind> {
+  std::pmr::memory_resource* Get() { return &buffer; }
+  void After() { buffer.release(); }
+  std::pmr::monotonic_buffer_resource buffer;
+};
+struct ProcessKind : PmrKind<ProcessKind> {
+  std::pmr::memory_resource* Get() { return ProcessResource(); }
+};
+struct HeapKind : PmrKind<HeapKind> {
+  HeapKind() : resource(SharedHeap()) {}
+  std::pmr::memory_resource* Get() { return &resource; }
+  HeapResource<Heap> resource;
+};
+struct HandleKind : PmrKind<HandleKind> {
+  HandleKind() : handle(SharedHeap()), resource(handle) {}
+  std::pmr::memory_resource* Get() { return &resource; }
+  Heap::Handle handle;
+  HeapResource<Heap::Handle> resource;
+};
+struct SizedKind : PmrKind<SizedKind> {
+  std::pmr::memory_resource* Get() { return &resource; }
   SizedHeapResource resource;
+};
+struct BsallocKind : PmrKind<BsallocKind> {
+  std::pmr::memory_resource* Get() {
+    static auto* r = new bsalloc::Resource();
+    return r;
+  }
+};
+struct MmapKind : PmrKind<MmapKind> {
+  std::pmr::memory_resource* Get() {
+    static auto* r = new mmap_alloc::Resource();
+    return r;
+  }
+};
+struct SlabPoolKind : PmrKind<SlabPoolKind> {
+  std::pmr::memory_resource* Get() { return &pool; }
+  slab_alloc::PoolResource pool;
 };
 
 template <typename Kind>
@@ -78,6 +157,8 @@ void BM_Push(benchmark::State& state) {
     std::vector<uint64_t, decltype(a)> v(a);
     for (uint64_t i = 0; i < 500; ++i) v.push_back(i);
     benchmark::DoNotOptimize(v.data());
+    v = decltype(v)(a);
+    kind.After();
   }
   state.SetItemsProcessed(state.iterations() * 500);
 }
@@ -90,6 +171,8 @@ void BM_PushMedium(benchmark::State& state) {
     std::vector<uint64_t, decltype(a)> v(16 << 10, 1, a);
     for (uint64_t i = 0; i < 500000; ++i) v.push_back(i);
     benchmark::DoNotOptimize(v.data());
+    v = decltype(v)(a);
+    kind.After();
   }
   state.SetItemsProcessed(state.iterations() * 500000);
 }
@@ -106,17 +189,31 @@ void BM_PushLarge(benchmark::State& state) {
       v.push_back(page);
     }
     benchmark::DoNotOptimize(v.data());
+    v = decltype(v)(a);
+    kind.After();
   }
   state.SetItemsProcessed(state.iterations() * 1000);
 }
 
 // Each benchmark over every allocator in turn, so that neighbouring rows
 // compare allocators.
-#define ELFMALLOC_BENCH_VEC(bm)                                  \
-  BENCHMARK_TEMPLATE(bm, StdKind)->Threads(1)->Threads(2);       \
-  BENCHMARK_TEMPLATE(bm, ProcessKind)->Threads(1)->Threads(2);   \
-  BENCHMARK_TEMPLATE(bm, HandleKind)->Threads(1)->Threads(2);    \
-  BENCHMARK_TEMPLATE(bm, SizedKind)->Threads(1)->Threads(2)
+#define ELFMALLOC_BENCH_VEC_KIND(bm, kind) \
+  BENCHMARK_TEMPLATE(bm, kind)->Threads(1)->Threads(2)
+#define ELFMALLOC_BENCH_VEC(bm)                        \
+  ELFMALLOC_BENCH_VEC_KIND(bm, StdKind);               \
+  ELFMALLOC_BENCH_VEC_KIND(bm, StlKind);               \
+  ELFMALLOC_BENCH_VEC_KIND(bm, HeapAllocatorKind);     \
+  ELFMALLOC_BENCH_VEC_KIND(bm, NewDeleteKind);         \
+  ELFMALLOC_BENCH_VEC_KIND(bm, SynchronizedKind);      \
+  ELFMALLOC_BENCH_VEC_KIND(bm, UnsynchronizedKind);    \
+  ELFMALLOC_BENCH_VEC_KIND(bm, MonotonicKind);         \
+  ELFMALLOC_BENCH_VEC_KIND(bm, ProcessKind);           \
+  ELFMALLOC_BENCH_VEC_KIND(bm, HeapKind);              \
+  ELFMALLOC_BENCH_VEC_KIND(bm, HandleKind);            \
+  ELFMALLOC_BENCH_VEC_KIND(bm, SizedKind);             \
+  ELFMALLOC_BENCH_VEC_KIND(bm, BsallocKind);           \
+  ELFMALLOC_BENCH_VEC_KIND(bm, MmapKind);              \
+  ELFMALLOC_BENCH_VEC_KIND(bm, SlabPoolKind)
 
 ELFMALLOC_BENCH_VEC(BM_Push);
 ELFMALLOC_BENCH_VEC(BM_PushMedium);

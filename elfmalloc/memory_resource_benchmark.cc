@@ -10,6 +10,7 @@
 //   NewDelete      std::pmr::new_delete_resource() (glibc's malloc)
 //   Synchronized   a std::pmr::synchronized_pool_resource shared by the
 //                  threads (one lock per call)
+//   Unsynchronized a std::pmr::unsynchronized_pool_resource per thread
 //   Process        elfmalloc::ProcessResource()
 //   Heap           HeapResource<Heap> over a heap the threads share
 //   Handle         HeapResource<Heap::Handle>, one handle per thread
@@ -60,6 +61,11 @@ void BM_Synchronized(benchmark::State& state) {
   Run(state, pool);
 }
 
+void BM_Unsynchronized(benchmark::State& state) {
+  std::pmr::unsynchronized_pool_resource pool;
+  Run(state, &pool);
+}
+
 void BM_Process(benchmark::State& state) { Run(state, ProcessResource()); }
 
 void BM_Heap(benchmark::State& state) {
@@ -82,6 +88,7 @@ void BM_SizedGlobal(benchmark::State& state) {
 
 BENCHMARK(BM_NewDelete)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Synchronized)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Unsynchronized)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Process)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Heap)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Handle)->Threads(1)->Threads(2)->UseRealTime();

@@ -170,7 +170,7 @@ inline constexpr int64_t kLargeYieldIdleMs = 10;
 // violation. Safe while other threads run.
 bool LargeCheckInvariants(const char** what);
 
-inline constexpr size_t kLargeCacheEntries = 8;
+inline constexpr size_t kLargeCacheEntries = 16;
 inline constexpr size_t kLargeCacheMaxBlock = size_t{32} << 20;
 inline constexpr size_t kLargeCacheMaxBytes = size_t{64} << 20;
 
