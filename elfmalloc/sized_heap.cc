@@ -50,21 +50,9 @@ static_assert(kMaxMediumBytes / 2 / kMaxSmallBytes <=
                   size_t{1} << (internal::kSizedMediumClasses - 1),
               "every medium class has a page-map tag");
 
-constexpr bool IsPow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
-constexpr size_t Log2(size_t x) {
-  size_t n = 0;
-  while (x > 1) {
-    x >>= 1;
-    ++n;
-  }
-  return n;
-}
-// The least power of two >= x (x <= 2^62).
-constexpr size_t Pow2Ceil(size_t x) {
-  size_t p = 1;
-  while (p < x) p <<= 1;
-  return p;
-}
+using internal::geometry_detail::IsPow2;
+using internal::geometry_detail::Log2;  // of a power of two
+using internal::geometry_detail::NextPow2;
 
 enum class Tier { kSmall, kMedium, kHuge };
 struct Class {
@@ -112,7 +100,7 @@ struct SizedHeap::Shared {
   explicit Shared(const SizedHeapOptions& o)
       : options(o),
         n_small(o.small_max_bytes / 16),
-        first_medium_shift(Log2(Pow2Ceil(o.small_max_bytes + 1))),
+        first_medium_shift(Log2(NextPow2(o.small_max_bytes + 1))),
         n_medium(Log2(o.max_object_bytes) - first_medium_shift + 1),
         small_pages(SmallPagesOptions(o)),
         medium_pages(MediumPagesOptions(o)) {
@@ -166,10 +154,10 @@ struct SizedHeap::Shared {
   Class Classify(size_t size, size_t align) const {
     if (size == 0) size = 1;
     const size_t s = align <= 16 ? (size + 15) & ~size_t{15}
-                                 : Pow2Ceil(size > align ? size : align);
+                                 : NextPow2(size > align ? size : align);
     if (s <= options.small_max_bytes) return {Tier::kSmall, s / 16 - 1, s};
     if (s <= options.max_object_bytes && align <= options.max_object_bytes) {
-      const size_t m = Pow2Ceil(s);
+      const size_t m = NextPow2(s);
       return {Tier::kMedium, Log2(m) - first_medium_shift, m};
     }
     return {Tier::kHuge, 0, size};
@@ -275,7 +263,7 @@ SizedHeap::SizedHeap(const SizedHeapOptions& o) {
               o.small_max_bytes, kMaxSmallBytes);
   ALLOC_CHECK(IsPow2(o.max_object_bytes) &&
                   o.max_object_bytes > o.small_max_bytes &&
-                  o.max_object_bytes >= Pow2Ceil(o.small_max_bytes + 1) &&
+                  o.max_object_bytes >= NextPow2(o.small_max_bytes + 1) &&
                   o.max_object_bytes >= (size_t{16} << 10) &&
                   o.max_object_bytes <= kMaxMediumBytes,
               "elfmalloc: SizedHeap: max_object_bytes %zu is not a power of "

@@ -46,7 +46,7 @@ class PoolResource final : public std::pmr::memory_resource {
       16,  32,  48,  64,  80,   96,   112,  128,  160,  192,  224, 256,
       320, 384, 448, 512, 640,  768,  896,  1024, 1280, 1536, 1792, 2048};
   static constexpr size_t kNumClasses = sizeof(kClassSizes) / sizeof(size_t);
-  static constexpr size_t kMaxPooled = 2048;
+  static constexpr size_t kMaxPooled = kClassSizes[kNumClasses - 1];
 
   // Larger requests go to `upstream` (which must outlive the resource).
   explicit PoolResource(

@@ -191,9 +191,6 @@ class PageAlloc {
   // Held while pages are being purged; registered with the fork handlers
   // for the general heap's page allocators.
   SpinLock* purge_lock() { return &purge_lock_; }
-  // Held while the mapping log changes (track_mappings); an owner that
-  // tracks mappings registers it with its fork handlers too.
-  SpinLock* log_lock() { return &log_lock_; }
 
   // Approximate counters, for statistics and tests.
   size_t dirty_pages() const {

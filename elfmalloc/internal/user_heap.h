@@ -175,8 +175,9 @@ class UserHeap {
     }
     if (p == nullptr) return;
     size_t usable, requested;
-    if (size != 0 && LargeSizes(p, &usable, &requested, Owner()) &&
-        !SizeFitsLarge(size, usable, requested)) {
+    if (LargeSizes(p, &usable, &requested, Owner()) &&
+        ((reinterpret_cast<uintptr_t>(p) & (align == 0 ? 0 : align - 1)) != 0 ||
+         (size != 0 && !SizeFitsLarge(size, usable, requested)))) {
       Process::SizeMismatch(fn, p);
     }
     switch (LargeFree(p, Owner())) {
