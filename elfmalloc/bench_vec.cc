@@ -12,6 +12,11 @@
 // malloc, so std::allocator and new_delete_resource are glibc's):
 //
 //   Std            std::allocator
+//   Malloc         a minimal allocator over std::malloc: glibc again, but
+//                  not std::allocator, so the vector copies elements one
+//                  by one where it memmoves for std::allocator (libstdc++
+//                  relocates with memmove only for std::allocator); Stl
+//                  takes that same path, so Malloc is its control
 //   Stl            elfmalloc::StlAllocator (the process heap)
 //   HeapAllocator  elfmalloc::HeapAllocator over each thread's Heap::Handle
 //   and std::pmr::polymorphic_allocator over
@@ -36,8 +41,10 @@
 //   (one command line)
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <memory_resource>
+#include <new>
 #include <vector>
 
 #include "benchmark/benchmark.h"
@@ -61,6 +68,27 @@ struct Page {
 struct StdKind {
   template <typename T>
   std::allocator<T> Make() {
+    return {};
+  }
+  void After() {}
+};
+template <typename T>
+struct MallocAllocator {
+  using value_type = T;
+  MallocAllocator() = default;
+  template <typename U>
+  MallocAllocator(const MallocAllocator<U>&) {}  // NOLINT: rebinding
+  T* allocate(size_t n) {
+    if (void* p = std::malloc(n * sizeof(T))) return static_cast<T*>(p);
+    throw std::bad_alloc();
+  }
+  void deallocate(T* p, size_t) { std::free(p); }
+  friend bool operator==(MallocAllocator, MallocAllocator) { return true; }
+  friend bool operator!=(MallocAllocator, MallocAllocator) { return false; }
+};
+struct MallocKind {
+  template <typename T>
+  MallocAllocator<T> Make() {
     return {};
   }
   void After() {}
@@ -201,6 +229,7 @@ void BM_PushLarge(benchmark::State& state) {
   BENCHMARK_TEMPLATE(bm, kind)->Threads(1)->Threads(2)
 #define ELFMALLOC_BENCH_VEC(bm)                        \
   ELFMALLOC_BENCH_VEC_KIND(bm, StdKind);               \
+  ELFMALLOC_BENCH_VEC_KIND(bm, MallocKind);            \
   ELFMALLOC_BENCH_VEC_KIND(bm, StlKind);               \
   ELFMALLOC_BENCH_VEC_KIND(bm, HeapAllocatorKind);     \
   ELFMALLOC_BENCH_VEC_KIND(bm, NewDeleteKind);         \

@@ -22,6 +22,8 @@
 //   Heap's memory goes back whole with Heap::Destroy().
 // * StlAllocator<T>: the stateless std::allocator replacement over the
 //   process heap (mimalloc's mi_stl_allocator); all instances are equal.
+//   libstdc++ relocates a growing vector with memmove only for
+//   std::allocator, element by element for this and every other allocator.
 // * HeapAllocator<T, H>: a stateful allocator over a Heap or a
 //   Heap::Handle (H); two are equal when they use the same heap.
 //
