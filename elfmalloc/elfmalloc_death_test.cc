@@ -5,8 +5,8 @@
 // starts "elfmalloc: " and names the pointer (elfmalloc.h): freeing memory
 // elfmalloc did not hand out (stack, globals, glibc's heap, interior
 // pointers of small and large objects, an already freed large object),
-// double frees of small objects (at once when the object is the one the
-// thread's cache holds back as freed last, else once it reaches its slag),
+// double frees of small objects, large objects and aligned blocks (at the
+// second free, whatever was freed in between and on whichever thread),
 // FreeSized with a size or alignment the block cannot have, and UsableSize of a
 // foreign pointer. Built against both front-ends.
 
@@ -14,7 +14,11 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include <thread>
+#include <vector>
+
 #include "elfmalloc/elfmalloc.h"
+#include "elfmalloc/testing/test_util.h"
 #include "gtest/gtest.h"
 
 namespace allocators {
@@ -97,7 +101,7 @@ TEST_F(ElfmallocDeathTest, DoubleFreeOfALargeObject) {
       "^elfmalloc: free\\(\\): double free of 0x[0-9a-f]+\n$");
 }
 
-// The block is unmapped at once (decay 0), yet the last 16 large frees are
+// The block is unmapped at once (decay 0), yet the last 64 large frees are
 // remembered: still named a double free.
 TEST_F(ElfmallocDeathTest, DoubleFreeOfAnUnmappedLargeObject) {
   EXPECT_DEATH(
@@ -213,6 +217,86 @@ TEST_F(ElfmallocDeathTest, DoubleFreeAfterAnAllocationOfTheSameSize) {
         void* q = Alloc(48);
         void* r = Alloc(48);
         if (q == p || r == p) abort();  // reused at once: not the case here
+        Free(Launder(p));
+      },
+      kDoubleFree);
+}
+
+// glibc's tcache catches "free(a); free(b); free(a)"; so must every class
+// here, and large sizes. Each death re-executes the test binary, so under a
+// sanitizer every fourth class is tried.
+TEST_F(ElfmallocDeathTest, DoubleFreeWithAnotherFreeBetweenInEveryClass) {
+  const size_t step = testing::kSanitized ? 4 : 1;
+  std::vector<size_t> sizes;
+  for (size_t c = 0; c < ClassCount(); c += step) {
+    sizes.push_back(GetClassStats(c).object_size);
+  }
+  sizes.push_back(size_t{1} << 20);  // large
+  for (size_t size : sizes) {
+    SCOPED_TRACE(size);
+    EXPECT_DEATH(
+        {
+          void* a = Alloc(size);
+          void* b = Alloc(size);
+          Free(a);
+          Free(b);
+          Free(Launder(a));
+        },
+        kDoubleFree);
+  }
+}
+
+// The block's first free is followed by 64 more of its class, enough to
+// move it off the top of any cache.
+TEST_F(ElfmallocDeathTest, DoubleFreeAfterSixtyFourOtherFrees) {
+  EXPECT_DEATH(
+      {
+        void* p = Alloc(48);
+        void* others[64];
+        for (void*& o : others) o = Alloc(48);
+        Free(p);
+        for (void* o : others) Free(o);
+        Free(Launder(p));
+      },
+      kDoubleFree);
+}
+
+// Another thread frees the block first; the owner's free is caught at
+// once, before either cache can hand the block out.
+TEST_F(ElfmallocDeathTest, DoubleFreeAfterAFreeOnAnotherThread) {
+  EXPECT_DEATH(
+      {
+        void* p = Alloc(48);
+        std::thread([p] { Free(p); }).join();
+        Free(Launder(p));
+      },
+      kDoubleFree);
+}
+
+TEST_F(ElfmallocDeathTest, DoubleFreeOfAnAlignedBlock) {
+  for (size_t align : {size_t{64}, size_t{4096}, size_t{1} << 16}) {
+    SCOPED_TRACE(align);
+    EXPECT_DEATH(
+        {
+          void* p = AlignedAlloc(100, align);
+          void* q = AlignedAlloc(100, align);
+          Free(p);
+          Free(q);
+          Free(Launder(p));
+        },
+        kDoubleFree);
+  }
+}
+
+// The block was unmapped (decay 0) and 40 large frees came after it; the
+// registry remembers the last 64 large frees.
+TEST_F(ElfmallocDeathTest, DoubleFreeOfALargeObjectAfterManyLargeFrees) {
+  EXPECT_DEATH(
+      {
+        SetDecayMs(0);
+        void* p = Alloc(3 << 20);
+        Free(p);
+        for (int i = 0; i < 40; ++i) Free(Alloc((1 << 20) + i * 4096));
         Free(Launder(p));
       },
       kDoubleFree);

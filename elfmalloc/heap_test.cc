@@ -347,6 +347,32 @@ TEST_F(HeapDeathTest, DoubleFreeOfALargeBlock) {
                "^elfmalloc: Heap::Free\\(\\): double free of 0x[0-9a-f]+\n$");
 }
 
+// A small block freed, another freed after it, then the first again:
+// through the heap and through a handle, the freed mark catches it.
+TEST_F(HeapDeathTest, DoubleFreeOfASmallBlockWithAnotherFreeBetween) {
+  Heap heap;
+  EXPECT_DEATH(
+      {
+        void* a = heap.Alloc(48);
+        void* b = heap.Alloc(48);
+        heap.Free(a);
+        heap.Free(b);
+        heap.Free(a);
+      },
+      "^elfmalloc: Heap::Free\\(\\): double free of 0x[0-9a-f]+\n$");
+  EXPECT_DEATH(
+      {
+        Heap::Handle h(heap);
+        void* a = h.Alloc(200);
+        void* b = h.Alloc(200);
+        h.Free(a);
+        h.Free(b);
+        h.Free(a);
+      },
+      "^elfmalloc: Heap::Handle::Free\\(\\): double free of "
+      "0x[0-9a-f]+\n$");
+}
+
 TEST_F(HeapDeathTest, FreeSizedWithTheWrongSize) {
   Heap heap;
   void* p = heap.Alloc(48);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "alloc_fmt/format.h"
+#include "alloc_fmt/once.h"
 #include "elfmalloc/internal/page_map.h"
 #include "platform/platform.h"
 
@@ -32,13 +33,16 @@ uint64_t CanaryFor(const void* p) {
 }  // namespace
 
 void InitSecret() {
-  if (g_secure_key != 0) return;
-  uint64_t k = 0;
-  if (!platform::RandomBytes(&k, sizeof(k)) || k == 0) {
-    k = static_cast<uint64_t>(platform::MonotonicNs()) * 0x9E3779B97F4A7C15u ^
-        reinterpret_cast<uintptr_t>(&k);
-  }
-  g_secure_key = k | 1;
+  ABSL_CONST_INIT static Once once;
+  once.Run([] {
+    uint64_t k = 0;
+    if (!platform::RandomBytes(&k, sizeof(k)) || k == 0) {
+      k = static_cast<uint64_t>(platform::MonotonicNs()) *
+              0x9E3779B97F4A7C15u ^
+          reinterpret_cast<uintptr_t>(&k);
+    }
+    g_secure_key = k | 1;
+  });
 }
 
 void CheckCachedObject(const ClassPool& pool, const void* p) {

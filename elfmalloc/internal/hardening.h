@@ -4,7 +4,7 @@
 // The hardened build (Config::kHardened, libelfmalloc-secure.so): every
 // defence it adds over the default build, in one place.
 //
-// * A process secret, random, set when the first hardened heap is built.
+// * A process secret, random, set when the first heap is built.
 // * Thread-cache pointers are stored XORed with the secret, so a stray
 //   write into a cache cannot plant a chosen pointer (EncodeCached).
 // * Reuse order is random: a cache pops one of its top 8 entries
@@ -47,13 +47,14 @@ namespace allocators {
 namespace elfmalloc {
 namespace internal {
 
-// The process secret: the key of the encoded cache pointers and of the
-// canaries. 0 until a hardened heap sets it (InitSecret).
+// The process secret: the key of the encoded cache pointers, of the
+// canaries and of the default build's freed marks (freed_mark.h). 0 until
+// the first heap that needs it is built (InitSecret).
 inline uint64_t g_secure_key = 0;
 
-// Sets g_secure_key to 64 random bits (odd, so never 0) if it is not set
-// yet: the OS's random bytes, or the clock and an address if the OS has
-// none to give yet.
+// Sets g_secure_key to 64 random bits (odd, so never 0) once per process:
+// the OS's random bytes, or the clock and an address if the OS has none to
+// give yet. Thread-safe; returns once the secret is set.
 void InitSecret();
 
 // Thread-cache pointers as stored: XORed with the secret when hardened.

@@ -56,6 +56,7 @@
 #include "elfmalloc/internal/config.h"
 #include "elfmalloc/internal/decay_thread.h"
 #include "elfmalloc/internal/fork.h"
+#include "elfmalloc/internal/freed_mark.h"
 #include "elfmalloc/internal/hardening.h"
 #include "elfmalloc/internal/heap_stats.h"
 #include "elfmalloc/internal/large_alloc.h"
@@ -75,6 +76,9 @@ class Heap {
   using Cache = ThreadCache<Config>;
   static constexpr bool kHardened = Config::kHardened;
   static constexpr bool kChecks = Config::kChecks;
+  // Freed small blocks carry their freed mark (freed_mark.h): the default
+  // double-free check. The hardened build zeroes freed blocks instead.
+  static constexpr bool kFreedMarks = kChecks && !kHardened;
   // The hardened build's canary at the end of every small object.
   static constexpr size_t kCanary = kCanaryBytes<kHardened>;
 
@@ -134,6 +138,9 @@ class Heap {
     }
     if constexpr (kHardened) {
       if (p != nullptr) CanaryOnAlloc(c, p);
+    }
+    if constexpr (kFreedMarks) {
+      if (ABSL_PREDICT_TRUE(p != nullptr)) ClearFreedMark(p);
     }
     return p;
   }
@@ -276,6 +283,7 @@ class Heap {
   // The process heap as a Space for ReallocIn.
   struct ProcessSpace {
     static constexpr const char* kRealloc = "realloc";
+    static constexpr bool kFreedMarks = Heap::kFreedMarks;
     static uint8_t Tag(const void* p) {
       const uint8_t tag = GlobalPageMap().Get(p);
       return IsProcessTag(tag) ? tag : 0;
@@ -313,7 +321,7 @@ class Heap {
 
   Heap() {
     LargeSetDecayMs(core_.options.decay_ms);
-    if constexpr (kHardened) InitSecret();
+    if constexpr (kHardened || kFreedMarks) InitSecret();
   }
   ~Heap() = delete;  // never destroyed
 
@@ -388,7 +396,7 @@ class Heap {
         if (ABSL_PREDICT_FALSE(!fe.IsObjectStart(p))) BadPointer(fn, p);
         if (ABSL_PREDICT_FALSE(!size_ok)) SizeMismatch(fn, p);
       }
-      if constexpr (kHardened) CanaryOnFree(c, p, fn);
+      MarkFreed(c, p, fn);
       fe.Free(p);
       return;
     }
@@ -396,8 +404,20 @@ class Heap {
       if (!IsObjectStart<kHardened>(c, p)) BadPointer(fn, p);
       if (!size_ok) SizeMismatch(fn, p);
     }
-    if constexpr (kHardened) CanaryOnFree(c, p, fn);
+    MarkFreed(c, p, fn);
     FallbackFree(c, p);
+  }
+
+  // The double-free check of a free of small object p of class c, which
+  // is an object start: fatal if p is free already, else p is marked free
+  // (the freed mark, or the hardened build's zeroing).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void MarkFreed(size_t c, void* p,
+                                                     const char* fn) {
+    if constexpr (kHardened) CanaryOnFree(c, p, fn);
+    if constexpr (kFreedMarks) {
+      if (ABSL_PREDICT_FALSE(HasFreedMark(p))) DoubleFree(fn, p);
+      SetFreedMark(p);
+    }
   }
 
   ABSL_ATTRIBUTE_NOINLINE static void FreeUntagged(void* p,
@@ -457,6 +477,11 @@ class Heap {
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void SizeMismatch(const char* fn,
                                                                 const void* p) {
     alloc_fmt::Fatal("elfmalloc: %s(): size mismatch %p", fn, p);
+  }
+
+  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE static void DoubleFree(const char* fn,
+                                                              const void* p) {
+    alloc_fmt::Fatal("elfmalloc: %s(): double free of %p", fn, p);
   }
 
   ABSL_ATTRIBUTE_NOINLINE static void* FallbackAlloc(size_t c) {
@@ -535,7 +560,8 @@ void* Heap<Config>::ReallocIn(Space& space, void* p, size_t size,
     // The common use after free, realloc of the block this thread just
     // freed, is named as such here rather than as a double free when the
     // block is freed below (one load; realloc is not a fast path).
-    if (kChecks && space.LastFreedIs(c, p)) {
+    if (kChecks && (space.LastFreedIs(c, p) ||
+                    (Space::kFreedMarks && HasFreedMark(p)))) {
       alloc_fmt::Fatal("elfmalloc: %s(): freed pointer %p", Space::kRealloc, p);
     }
     old_size = ClassSize(c) - kCanary;

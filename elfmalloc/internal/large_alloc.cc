@@ -392,7 +392,7 @@ class Registry {
   CachedBlock cache_[kLargeCacheEntries] ABSL_GUARDED_BY(lock_) = {};
   size_t cache_count_ ABSL_GUARDED_BY(lock_) = 0;
   size_t cache_bytes_ ABSL_GUARDED_BY(lock_) = 0;
-  static constexpr size_t kRecent = 16;
+  static constexpr size_t kRecent = 64;
   uintptr_t recent_[kRecent] ABSL_GUARDED_BY(lock_) = {};
   size_t recent_next_ ABSL_GUARDED_BY(lock_) = 0;
 };

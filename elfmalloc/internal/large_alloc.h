@@ -32,7 +32,7 @@
 // blocks unused for the decay period (LargeSetDecayMs, the same period as
 // the slag pages') are unmapped by the next large-object call, and
 // LargeRelease() unmaps them all. A free of a block that is in the cache,
-// or among the last 16 freed, is reported as a double free. Zeroed
+// or among the last 64 freed, is reported as a double free. Zeroed
 // requests (calloc) clear only what a cached block held: fresh pages are
 // zero already.
 //
@@ -112,7 +112,7 @@ size_t LargeFreeOwned(uintptr_t owner);
 size_t LargeOwnedBytes(uintptr_t owner, size_t* count);
 
 // True if `p` is not a live large object but is a block freed lately (in
-// the cache, or among the last 16 large frees): for diagnostics.
+// the cache, or among the last 64 large frees): for diagnostics.
 bool LargeIsRecentlyFreed(const void* p);
 
 // The usable size of large object `p` (its page-rounded size), or 0 if p is

@@ -163,7 +163,7 @@ class UserHeap {
           Process::SizeMismatch(fn, p);
         }
       }
-      if constexpr (kHardened) CanaryOnFree(c, p, fn);
+      Process::MarkFreed(c, p, fn);
       if (tc != nullptr) {
         tc->cache(c).Free(p);
       } else {
@@ -252,7 +252,9 @@ class UserHeap {
   }
 
  private:
-  UserHeap() : core_(kUserHeapTagBit) {}
+  UserHeap() : core_(kUserHeapTagBit) {
+    if constexpr (kHardened || Process::kFreedMarks) InitSecret();
+  }
   ~UserHeap() = default;
 
   uintptr_t Owner() const { return reinterpret_cast<uintptr_t>(this); }
@@ -310,6 +312,9 @@ class UserHeap {
     if constexpr (kHardened) {
       if (p != nullptr) CanaryOnAlloc(c, p);
     }
+    if constexpr (Process::kFreedMarks) {
+      if (ABSL_PREDICT_TRUE(p != nullptr)) ClearFreedMark(p);
+    }
     return p;
   }
 
@@ -342,6 +347,7 @@ class UserHeap {
   // This heap, through cache `tc`, as Heap<Config>::ReallocIn's Space.
   struct Space {
     static constexpr const char* kRealloc = "Heap::Realloc";
+    static constexpr bool kFreedMarks = Process::kFreedMarks;
     UserHeap* heap;
     Cache* tc;
     uint8_t Tag(const void* p) {

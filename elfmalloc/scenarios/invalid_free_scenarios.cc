@@ -132,6 +132,35 @@ void DoubleFreeLarge() {
   Survived("");
 }
 
+// glibc's tcache case: "free(a); free(b); free(a)", another free of the
+// same size between the two frees of a.
+void DoubleFreeWithAnotherBetween(size_t n) {
+  void* a = malloc(n);
+  void* b = malloc(n);
+  if (a == nullptr || b == nullptr) SetupFailure("malloc");
+  Announce(a);
+  g_free(a);
+  g_free(b);
+  g_free(a);
+  const bool dup = HandedOutTwice(n, a);
+  Survived(dup ? "dup=1" : "dup=0");
+}
+
+// The block's first free is followed by 64 frees of its size: no longer
+// the block a cache freed last.
+void DoubleFreeAfter64Frees() {
+  void* p = malloc(48);
+  if (p == nullptr) SetupFailure("malloc(48)");
+  std::vector<void*> others;
+  for (int i = 0; i < 64; ++i) others.push_back(malloc(48));
+  Announce(p);
+  g_free(p);
+  for (void* o : others) free(o);
+  g_free(p);
+  const bool dup = HandedOutTwice(48, p);
+  Survived(dup ? "dup=1" : "dup=0");
+}
+
 void DoubleFreeCrossThread() {
   void* p = malloc(48);
   if (p == nullptr) SetupFailure("malloc(48)");
@@ -206,9 +235,16 @@ const Scenario kScenarios[] = {
     {"free_interior_large", 19, FreeInteriorLarge, Aborts(kInvalidFree)},
     {"double_free_small", 20, DoubleFreeSmall, Aborts(kDoubleFree)},
     {"double_free_large", 20, DoubleFreeLarge, Aborts(kDoubleFree)},
-    // The owner's free leaves the block held in its cache; it is caught
-    // when the cache runs dry and the held block meets its slag bit, which
-    // the other thread's free had set.
+    {"double_free_between_32", 20, [] { DoubleFreeWithAnotherBetween(32); },
+     Aborts(kDoubleFree)},
+    {"double_free_between_200", 20,
+     [] { DoubleFreeWithAnotherBetween(200); }, Aborts(kDoubleFree)},
+    {"double_free_between_3000", 20,
+     [] { DoubleFreeWithAnotherBetween(3000); }, Aborts(kDoubleFree)},
+    {"double_free_after_64_frees", 20, DoubleFreeAfter64Frees,
+     Aborts(kDoubleFree)},
+    // The other thread's free marks the block free (the hardened build:
+    // zeroes its canary); the owner's free finds the mark.
     {"double_free_cross_thread", 20, DoubleFreeCrossThread,
      Aborts(kDoubleFree)},
     // Undetectable once the block has a new owner (the stale pointer frees
