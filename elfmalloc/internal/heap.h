@@ -397,7 +397,8 @@ class Heap {
         if (ABSL_PREDICT_FALSE(!size_ok)) SizeMismatch(fn, p);
       }
       MarkFreed(c, p, fn);
-      fe.Free(p);
+      // The freed mark has ruled out freeing the held object again.
+      fe.template Free<!kFreedMarks>(p);
       return;
     }
     if constexpr (kChecks) {

@@ -83,11 +83,13 @@ class LocalCache : public CacheBase<Config> {
     return p;
   }
 
+  // kCheckLast: as MagazineCache::Free.
+  template <bool kCheckLast = true>
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Free(void* p) {
     Base::CountFree();
     if ((reinterpret_cast<uintptr_t>(p) & ~slag_mask_) == current_slag_) {
       if (ABSL_PREDICT_TRUE(top_ < local_cap_)) {
-        Base::CheckNotLastFreed(p);
+        if constexpr (kCheckLast) Base::CheckNotLastFreed(p);
         Base::Push(p);
         return;
       }

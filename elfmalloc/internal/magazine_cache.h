@@ -87,10 +87,13 @@ class MagazineCache : public CacheBase<Config> {
   // memory could be had.
   void* AllocRefreshing();
 
+  // kCheckLast: compare p with the held object (CheckNotLastFreed); a
+  // caller that has ruled out a double free already passes false.
+  template <bool kCheckLast = true>
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Free(void* p) {
     Base::CountFree();
     if (ABSL_PREDICT_TRUE(top_ < limit_)) {
-      Base::CheckNotLastFreed(p);
+      if constexpr (kCheckLast) Base::CheckNotLastFreed(p);
       Base::PushBehindHeld(p);
       return;
     }

@@ -165,7 +165,7 @@ class UserHeap {
       }
       Process::MarkFreed(c, p, fn);
       if (tc != nullptr) {
-        tc->cache(c).Free(p);
+        tc->cache(c).template Free<!Process::kFreedMarks>(p);
       } else {
         FallbackCache<Config>& shared = Shared();
         SpinLockHolder h(shared.lock());
