@@ -3,9 +3,9 @@
 //
 // The platform contract: every operating-system service the allocators use,
 // and the only code that calls the OS for them. Memory mapping, the clock,
-// random bytes, threads, signal masks, fork handlers, the environment,
-// small file reads (/proc), output to a file descriptor, the CPU count and
-// yielding. Each OS has one implementation file (internal/linux.cc, chosen
+// random bytes, threads, signal masks, a fault hook, fork handlers, the
+// environment, small file reads (/proc), output to a file descriptor, the
+// CPU count and yielding. Each OS has one implementation file (internal/linux.cc, chosen
 // by select() in BUILD); this header has no OS headers and no #if chains.
 // tools/check_platform_isolation.sh fails the build's repository test if
 // code outside this package makes one of these calls itself.
@@ -121,6 +121,17 @@ int SetThreadValue(ThreadKey key, void* value);
 // parent before fork, `parent` and `child` after it on each side. Any may
 // be null. Returns 0 or the error.
 int AtFork(void (*prepare)(), void (*parent)(), void (*child)());
+
+// --- Faults ----------------------------------------------------------------
+
+// Installs `hook` to see every segmentation fault (SIGSEGV) of the process,
+// once: hook(addr) runs on the faulting thread with the faulting address,
+// and then the fault goes on to whatever handled SIGSEGV before (the
+// previous handler, or the default action, which ends the process). So the
+// hook may report a fault but never recovers from it. The hook must be
+// async-signal-safe. Returns 0, EBUSY if a hook is installed already, or
+// the error.
+int InstallFaultHook(void (*hook)(void* addr));
 
 // --- Environment and files -----------------------------------------------
 

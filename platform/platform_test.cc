@@ -18,6 +18,7 @@
 
 #include "gtest/gtest.h"
 #include "platform/testing/proc.h"
+#include "platform/testing/sanitizers.h"
 
 namespace allocators {
 namespace platform {
@@ -199,6 +200,60 @@ TEST(PlatformTest, WriteAllWritesEverythingOrReportsFailure) {
   close(fds[0]);
   close(fds[1]);
   EXPECT_FALSE(WriteAll(-1, "x", 1));
+}
+
+// --- The fault hook (each case in a fresh process: the hook is
+// process-wide and installed once) ---
+
+void WritingHook(void* addr) {
+  static const char kLine[] = "hook saw a fault\n";
+  WriteAll(2, kLine, sizeof(kLine) - 1);
+  static_cast<void>(addr);
+}
+
+// An inaccessible page, and a write to it.
+void FaultOnAProtectedPage() {
+  void* p = nullptr;
+  if (Map(PageSize(), 0, false, &p) != 0) abort();
+  *static_cast<volatile char*>(p) = 1;
+}
+
+TEST(PlatformFaultHookDeathTest, HookRunsThenTheDefaultActionEndsTheProcess) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        if (InstallFaultHook(&WritingHook) != 0) abort();
+        if (InstallFaultHook(&WritingHook) != EBUSY) abort();
+        FaultOnAProtectedPage();
+      },
+      // A sanitizer's own SIGSEGV handler is the previous one, and ends
+      // the process its way.
+      [](int status) {
+        return testing::kSanitized
+                   ? !(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                   : WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+      },
+      "hook saw a fault\n");
+}
+
+void PreviousHandler(int) {
+  static const char kLine[] = "previous handler\n";
+  WriteAll(2, kLine, sizeof(kLine) - 1);
+  _exit(42);
+}
+
+TEST(PlatformFaultHookDeathTest, TheFaultGoesOnToThePreviousHandler) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        struct sigaction sa = {};
+        sa.sa_handler = PreviousHandler;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGSEGV, &sa, nullptr) != 0) abort();
+        if (InstallFaultHook(&WritingHook) != 0) abort();
+        FaultOnAProtectedPage();
+      },
+      ::testing::ExitedWithCode(42), "hook saw a fault\nprevious handler\n");
 }
 
 }  // namespace

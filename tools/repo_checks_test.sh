@@ -64,6 +64,7 @@ expect_fail "isolation: __has_feature(thread_sanitizer)" "$tools/check_platform_
 # Library code only.
 for call in 'clock_gettime(1, 0)' 'nanosleep(0, 0)' 'getrandom(p, 8, 0)' \
             'pthread_create(0, 0, 0, 0)' 'pthread_sigmask(0, 0, 0)' \
+            'sigaction(11, 0, 0)' 'signal(11, 0)' \
             'pthread_atfork(0, 0, 0)' 'pthread_key_create(0, 0)' \
             'sched_yield()' 'sched_getaffinity(0, 0, 0)' 'getpid()' \
             'getenv("X")' 'environ' 'sysconf(_SC_NPROCESSORS_ONLN)' \
@@ -71,7 +72,7 @@ for call in 'clock_gettime(1, 0)' 'nanosleep(0, 0)' 'getrandom(p, 8, 0)' \
   plant c.cc "void h(void* p, const char* path) { (void)$call; }"
   expect_fail "isolation: $call in library code" "$tools/check_platform_isolation.sh" "$tmp/bad"
 done
-for header in pthread.h signal.h sched.h sys/random.h; do
+for header in pthread.h signal.h sched.h sys/random.h csignal; do
   plant d.h "#include <$header>"
   expect_fail "isolation: <$header> in library code" "$tools/check_platform_isolation.sh" "$tmp/bad"
 done

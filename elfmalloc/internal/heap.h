@@ -62,6 +62,7 @@
 #include "elfmalloc/internal/large_alloc.h"
 #include "elfmalloc/internal/options.h"
 #include "elfmalloc/internal/page_map.h"
+#include "elfmalloc/internal/sampled_pool.h"
 #include "elfmalloc/internal/thread_cache.h"
 #include "elfmalloc/size_classes.h"
 
@@ -96,7 +97,7 @@ class Heap {
   // with errno ENOMEM on exhaustion. Size 0 gives a unique minimal object.
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Alloc(size_t size) {
     const size_t c = SizeToClass(Padded(size));
-    if (ABSL_PREDICT_TRUE(c < kNumClasses)) return AllocClass(c);
+    if (ABSL_PREDICT_TRUE(c < kNumClasses)) return AllocClass(c, size, 0);
     return LargeAllocOrReclaim(size, 0);
   }
 
@@ -107,7 +108,7 @@ class Heap {
   static void* AllocZeroed(size_t size) {
     const size_t c = SizeToClass(Padded(size));
     if (ABSL_PREDICT_TRUE(c < kNumClasses)) {
-      void* p = AllocClass(c);
+      void* p = AllocClass(c, size, 0);
       // The hardened canary lies beyond `size` bytes (Padded).
       if (p != nullptr) std::memset(p, 0, size);
       return p;
@@ -123,13 +124,32 @@ class Heap {
       return nullptr;
     }
     const size_t c = AlignedClass(Padded(size), align);
-    if (c < kNumClasses) return AllocClass(c);
+    if (c < kNumClasses) return AllocClass(c, size, align);
     return LargeAllocOrReclaim(size, align);
   }
 
-  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* AllocClass(size_t c) {
+  // An object of class c for a request of `size` bytes aligned to `align`
+  // (0: the class's alignment), or now and then a sampled block.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* AllocClass(size_t c, size_t size,
+                                                      size_t align) {
+    // No call before the sample tick, and the sampled path is a tail call,
+    // so the fast path keeps neither size nor align live across a call.
+    if (Cache* tc = tls_.GetIfInitialized(); ABSL_PREDICT_TRUE(tc != nullptr)) {
+      if (tc->SampleTick()) return SampledAlloc(tc, c, size, align);
+      return AllocIn(tc, c);
+    }
+    return AllocInNew(c);
+  }
+
+  // AllocIn for a thread whose cache may not exist yet (built here).
+  ABSL_ATTRIBUTE_NOINLINE static void* AllocInNew(size_t c) {
+    return AllocIn(Local(), c);
+  }
+
+  // An object of class c from `tc` (nullptr: the fallback cache).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* AllocIn(Cache* tc, size_t c) {
     void* p;
-    if (Cache* tc = Local(); ABSL_PREDICT_TRUE(tc != nullptr)) {
+    if (ABSL_PREDICT_TRUE(tc != nullptr)) {
       FE& fe = tc->cache(c);
       p = fe.TryAlloc();
       if (ABSL_PREDICT_FALSE(p == nullptr)) p = AllocSlowLocal(&fe);
@@ -199,6 +219,11 @@ class Heap {
       return ClassSize(size_t{tag} - 1) - kCanary;
     }
     if (p == nullptr) return 0;
+    if (Instance().sampled_.Contains(p)) {
+      const size_t had = Instance().sampled_.BlockSize(p);
+      if (had == 0) BadPointer("usable_size", p);
+      return had;
+    }
     const size_t n = LargeUsableSize(p);
     if (n == 0) BadPointer("usable_size", p);
     return n;
@@ -273,7 +298,9 @@ class Heap {
   // the function name its messages give; Tag(p), p's page-map tag if it is
   // a small object of the space, else 0; LastFreedIs(c, p), true if p is
   // the object the calling thread's cache of class c holds back as freed
-  // last; Alloc, AlignedAlloc and Free as the heap's own; Owner(), the
+  // last; Sampled(p, size), true with p's size if p is a sampled block
+  // (fatal if p is no live one); Alloc, AlignedAlloc and Free as the heap's
+  // own; Owner(), the
   // space's large-object owner; LargeAlloc(size, align, grow_room), a large
   // object that may grow; and BadPointer(fn, p), its fatal error for a
   // pointer it did not hand out.
@@ -297,6 +324,18 @@ class Heap {
       return Heap::AlignedAlloc(size, align);
     }
     static void Free(void* p) { Heap::Free(p); }
+    static bool Sampled(const void* p, size_t* size) {
+      const SampledPool& pool = Instance().sampled_;
+      if (!pool.Contains(p)) return false;
+      *size = pool.BlockSize(p);
+      if (*size == 0) {
+        if (pool.IsFreedBlock(p)) {
+          alloc_fmt::Fatal("elfmalloc: %s(): freed pointer %p", kRealloc, p);
+        }
+        Heap::BadPointer(kRealloc, p);
+      }
+      return true;
+    }
     static uintptr_t Owner() { return 0; }
     static void* LargeAlloc(size_t size, size_t align, size_t grow_room) {
       return LargeAllocOrReclaim(size, align, grow_room);
@@ -322,6 +361,11 @@ class Heap {
   Heap() {
     LargeSetDecayMs(core_.options.decay_ms);
     if constexpr (kHardened || kFreedMarks) InitSecret();
+    // Without its pool (no memory, or another fault hook), sampling is off:
+    // every sampled allocation falls back to the normal path.
+    if (core_.options.sample_rate > 0) {
+      static_cast<void>(sampled_.Init(&ReportLargeOverflow));
+    }
   }
   ~Heap() = delete;  // never destroyed
 
@@ -338,6 +382,7 @@ class Heap {
       locks.Add(p.purge_lock(), ForkLockLevel::kPurge);
     }
     locks.Add(&core_.stack_spares.lock, ForkLockLevel::kLeaf);
+    locks.Add(sampled_.lock(), ForkLockLevel::kLeaf);
   }
 
   // AllocSlow for `fe`, a cache of this thread's ThreadCache. Only the
@@ -424,6 +469,10 @@ class Heap {
   ABSL_ATTRIBUTE_NOINLINE static void FreeUntagged(void* p,
                                                    const char* fn = "free") {
     if (p == nullptr) return;
+    if (Instance().sampled_.Contains(p)) {
+      FreeSampled(p, fn);
+      return;
+    }
     switch (LargeFree(p)) {
       case LargeFreeResult::kFreed:
         return;
@@ -454,6 +503,15 @@ class Heap {
   ABSL_ATTRIBUTE_NOINLINE static void FreeLargeSized(void* p, size_t size,
                                                      bool misaligned,
                                                      const char* fn) {
+    if (Instance().sampled_.Contains(p)) {
+      const size_t had = Instance().sampled_.BlockSize(p);
+      if (had != 0 && (misaligned || (size != 0 && SizeToClass(Padded(size)) !=
+                                                       SizeToClass(Padded(had))))) {
+        SizeMismatch(fn, p);
+      }
+      FreeSampled(p, fn);
+      return;
+    }
     // An unknown pointer falls through to the free below, which names it.
     size_t usable, requested;
     if (LargeSizes(p, &usable, &requested) &&
@@ -485,6 +543,43 @@ class Heap {
     alloc_fmt::Fatal("elfmalloc: %s(): double free of %p", fn, p);
   }
 
+  // A sampled block for `size` bytes aligned to `align`, or, if the pool
+  // cannot give one (too big, no slot free), an object of class c from
+  // `tc`. Draws the next sample interval.
+  ABSL_ATTRIBUTE_NOINLINE static void* SampledAlloc(Cache* tc, size_t c,
+                                                    size_t size, size_t align) {
+    tc->ResetSampleCountdown();
+    if (void* p = Instance().sampled_.Alloc(size, align)) return p;
+    return AllocIn(tc, c);
+  }
+
+  // The sampled pool's fault hook for addresses outside the pool: a fault
+  // just past a large object's end is named in one line (the default build
+  // maps each large object on its own, so its end meets an unmapped page
+  // unless another mapping follows directly).
+  static void ReportLargeOverflow(void* addr) {
+    LargeOverflow o;
+    if (LargeFindOverflowed(addr, &o)) {
+      alloc_fmt::Print(2,
+                       "elfmalloc: heap overflow at %p: offset %zu of the "
+                       "%zu-byte block %p (past a large block)\n",
+                       addr, o.offset, o.requested, o.block);
+    }
+  }
+
+  // Frees sampled block p (Contains(p)); a double free or a pointer into a
+  // block is fatal.
+  static void FreeSampled(void* p, const char* fn) {
+    switch (Instance().sampled_.Free(p)) {
+      case SampledPool::FreeResult::kFreed:
+        return;
+      case SampledPool::FreeResult::kDoubleFree:
+        DoubleFree(fn, p);
+      case SampledPool::FreeResult::kInvalid:
+        BadPointer(fn, p);
+    }
+  }
+
   ABSL_ATTRIBUTE_NOINLINE static void* FallbackAlloc(size_t c) {
     Heap& heap = Instance();
     SpinLockHolder h(heap.fallback_.lock());
@@ -500,6 +595,7 @@ class Heap {
   }
 
   HeapCore<Config> core_;
+  SampledPool sampled_;  // Options::sample_rate
   FallbackCache<Config> fallback_;
   DecayThread<Heap> decay_thread_;
 
@@ -573,6 +669,8 @@ void* Heap<Config>::ReallocIn(Space& space, void* p, size_t size,
         (c == 0 || need > ClassSize(c - 1) || need * 2 > ClassSize(c))) {
       return p;
     }
+  } else if (space.Sampled(p, &old_size)) {
+    // Moved out of the pool below, like any block that must move.
   } else {
     old_size = LargeUsableSize(p, space.Owner());
     if (old_size == 0) {

@@ -143,6 +143,31 @@ class Registry {
     return true;
   }
 
+  // The live object whose end (its guard, when hardened, or the first page
+  // after its mapping) holds `addr`. Called from a fault handler, so it
+  // only tries the lock, a bounded number of times: false if the lock
+  // stayed taken or no object ends there.
+  bool FindEndingAt(uintptr_t addr, Record* out) ABSL_LOCKS_EXCLUDED(lock_)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {  // TryLock in a loop
+    int tries = 0;
+    while (!lock_.TryLock()) {
+      if (++tries == 1000) return false;
+    }
+    const size_t page = mmap_alloc::PageSize();
+    bool found = false;
+    for (size_t i = 0; i < capacity_ && !found; ++i) {
+      const Record& r = slots_[i];
+      if (r.addr == 0) continue;
+      const uintptr_t end = r.addr + r.bytes - r.guard;
+      if (addr >= end && addr - end < (r.guard != 0 ? r.guard : page)) {
+        *out = r;
+        found = true;
+      }
+    }
+    lock_.Unlock();
+    return found;
+  }
+
   bool IsRecentlyFreed(uintptr_t addr) ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
     return RecentlyFreedLocked(addr);
@@ -488,6 +513,17 @@ LargeFreeResult LargeFree(void* p, uintptr_t owner) {
       g_registry.Free(reinterpret_cast<uintptr_t>(p), owner, &victims);
   victims.UnmapAll();
   return result;
+}
+
+bool LargeFindOverflowed(const void* addr, LargeOverflow* out) {
+  Record r;
+  if (!g_registry.FindEndingAt(reinterpret_cast<uintptr_t>(addr), &r)) {
+    return false;
+  }
+  out->block = reinterpret_cast<void*>(r.addr);
+  out->requested = r.requested;
+  out->offset = reinterpret_cast<uintptr_t>(addr) - r.addr;
+  return true;
 }
 
 bool LargeIsRecentlyFreed(const void* p) {

@@ -115,6 +115,20 @@ size_t LargeOwnedBytes(uintptr_t owner, size_t* count);
 // the cache, or among the last 64 large frees): for diagnostics.
 bool LargeIsRecentlyFreed(const void* p);
 
+// A fault just past the end of a live large object (in the unmapped page
+// after it, or in its guard page when hardened): the object, the size it
+// was asked for, and how far past its start the fault is.
+struct LargeOverflow {
+  void* block;
+  size_t requested;
+  size_t offset;
+};
+
+// Fills `out` if `addr` lies in the page after a live large object's end
+// (or in its guard). For fault handlers: it only tries the registry's
+// lock, and returns false if that stays taken. Async-signal-safe.
+bool LargeFindOverflowed(const void* addr, LargeOverflow* out);
+
 // The usable size of large object `p` (its page-rounded size), or 0 if p is
 // not the start of a live large object of `owner`.
 size_t LargeUsableSize(const void* p, uintptr_t owner = 0);

@@ -39,6 +39,7 @@ constexpr Spec kSpecs[] = {
     {"ELFMALLOC_DIRTY_MAX_MB", Kind::kInt, 0, kMaxDirtyMaxMb},
     {"ELFMALLOC_REUSE_THRESHOLD", Kind::kThreshold, 0, kReuseThresholdOne},
     {"ELFMALLOC_BACKGROUND_THREAD", Kind::kBool, 0, 1},
+    {"ELFMALLOC_SAMPLE_RATE", Kind::kInt, 0, kMaxSampleRate},
 };
 constexpr size_t kNumSpecs = sizeof(kSpecs) / sizeof(kSpecs[0]);
 
@@ -51,7 +52,8 @@ int64_t Get(const Options& o, size_t i) {
     case 4: return o.magazine_size;
     case 5: return o.dirty_max_mb;
     case 6: return o.reuse_threshold_ppm;
-    default: return o.background_thread;
+    case 7: return o.background_thread;
+    default: return o.sample_rate;
   }
 }
 
@@ -64,7 +66,8 @@ void Set(Options* o, size_t i, int64_t v) {
     case 4: o->magazine_size = v; break;
     case 5: o->dirty_max_mb = v; break;
     case 6: o->reuse_threshold_ppm = v; break;
-    default: o->background_thread = v != 0; break;
+    case 7: o->background_thread = v != 0; break;
+    default: o->sample_rate = v; break;
   }
 }
 

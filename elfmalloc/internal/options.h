@@ -12,6 +12,8 @@
 //   ELFMALLOC_REUSE_THRESHOLD   0-100 (percent) or 0.0-1.0 (a decimal
 //                               with a '.'); 25 %
 //   ELFMALLOC_BACKGROUND_THREAD bool            false
+//   ELFMALLOC_SAMPLE_RATE       [0, 1000000000] 0     (0: off; N: about one
+//                                                     allocation in N)
 //
 // A bool is one of 1/0, true/false, yes/no, on/off (any case). An integer is
 // decimal with an optional sign. An empty value counts as unset. Any other
@@ -66,6 +68,7 @@ inline constexpr int64_t kMaxMagazineSize = int64_t{1} << 16;
 // cutoff; kCutoffFactor in config.h is the same default).
 inline constexpr int64_t kReuseThresholdOne = 1000000;
 inline constexpr int64_t kDefaultReuseThresholdPpm = 250000;
+inline constexpr int64_t kMaxSampleRate = 1000000000;
 
 // Every option with its value (the default unless the environment set it).
 struct Options {
@@ -89,6 +92,9 @@ struct Options {
   // Run the decay steps on a background thread too, so memory goes back to
   // the OS while the program makes no allocator calls.
   bool background_thread = false;
+  // About one allocation of a page or less in this many is placed in the
+  // sampled pool, against a guard page (sampled_pool.h); 0: none.
+  int64_t sample_rate = 0;
 
   double reuse_threshold() const {
     return static_cast<double>(reuse_threshold_ppm) /

@@ -33,6 +33,7 @@
 #include "elfmalloc/internal/class_layout.h"
 #include "elfmalloc/internal/config.h"
 #include "elfmalloc/internal/frontends.h"
+#include "elfmalloc/internal/hardening.h"
 #include "elfmalloc/internal/heap_stats.h"
 #include "elfmalloc/internal/large_alloc.h"
 #include "elfmalloc/internal/options.h"
@@ -244,6 +245,7 @@ class ThreadCache {
       caches_[c].Setup(pool, &pages_[static_cast<size_t>(pool->kind)], capacity,
                        FE::kStartsSmall ? &first_stacks_ : nullptr, c);
     }
+    ResetSampleCountdown();
   }
   ~ThreadCache() {
     Flush();
@@ -294,6 +296,23 @@ class ThreadCache {
     return true;
   }
 
+  // Sampled allocation (Options::sample_rate): true on about one call in
+  // sample_rate; never, in practice, with sampling off (the countdown
+  // starts at 2^64 - 1).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE bool SampleTick() {
+    return ABSL_PREDICT_FALSE(--sample_countdown_ == 0);
+  }
+  // Draws the calls until the next sample: uniform in [1, 2N - 1], mean N.
+  void ResetSampleCountdown() {
+    const int64_t n = core_->options.sample_rate;
+    if (n <= 0) {
+      sample_countdown_ = ~uint64_t{0};
+      return;
+    }
+    const uint64_t span = 2 * static_cast<uint64_t>(n) - 1;
+    sample_countdown_ = 1 + SecureRandomStep(&sample_rng_, this) % span;
+  }
+
   uint64_t allocs(size_t c) const { return caches_[c].allocs(); }
   uint64_t frees(size_t c) const { return caches_[c].frees(); }
   ThreadCache* next() const { return next_; }
@@ -326,6 +345,8 @@ class ThreadCache {
   }
 
   HeapCore<Config>* core_;
+  uint64_t sample_countdown_ = ~uint64_t{0};  // SampleTick
+  uint32_t sample_rng_ = 0;
   ThreadCache* prev_ = nullptr;  // the core's list of live caches
   ThreadCache* next_ = nullptr;
   PageAlloc::Handle pages_[kSlagKinds];  // by slag kind

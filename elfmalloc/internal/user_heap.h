@@ -348,6 +348,7 @@ class UserHeap {
   struct Space {
     static constexpr const char* kRealloc = "Heap::Realloc";
     static constexpr bool kFreedMarks = Process::kFreedMarks;
+    static bool Sampled(const void*, size_t*) { return false; }  // no pool
     UserHeap* heap;
     Cache* tc;
     uint8_t Tag(const void* p) {

@@ -14,11 +14,13 @@
 
 #include <cstddef>
 #include <new>
+#include <regex>
 #include <string>
 #include <vector>
 
 #include "elfmalloc/scenarios/scenario.h"
 #include "mmap_alloc/mmap_alloc.h"
+#include "platform/testing/proc.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -222,6 +224,71 @@ void DoubleFreeAfterReuse() {
                .c_str());
 }
 
+// Sampled guarded allocation: a child run with ELFMALLOC_SAMPLE_RATE=1
+// (every allocation sampled while the pool has room; an allocator without
+// sampling ignores the variable) makes one memory error. The line gives
+// how the child ended, which report its stderr holds, and how many lines.
+void SampledChildVerdict(const char* child) {
+  std::string out, err;
+  const int status = RunSelf(child, "ELFMALLOC_SAMPLE_RATE", "1", &out, &err);
+  const char* report = "none";
+  if (std::regex_search(err, std::regex("heap overflow at 0x[0-9a-f]+: "
+                                        "offset [0-9]+ of the [0-9]+-byte "
+                                        "block 0x[0-9a-f]+ \\(sampled\\)"))) {
+    report = "overflow";
+  } else if (std::regex_search(err, std::regex("use after free at 0x[0-9a-f]+"
+                                               ": offset [0-9]+ of the freed "
+                                               "[0-9]+-byte block 0x[0-9a-f]+ "
+                                               "\\(sampled\\)"))) {
+    report = "use_after_free";
+  } else if (std::regex_search(err, std::regex("heap overflow at 0x[0-9a-f]+:"
+                                               " offset [0-9]+ of the [0-9]+-"
+                                               "byte block 0x[0-9a-f]+ \\(past "
+                                               "a large block\\)"))) {
+    report = "large_overflow";
+  } else if (!err.empty()) {
+    report = "other";
+  }
+  size_t lines = 0;
+  for (char c : err) lines += c == '\n';
+  Result("child=" + StatusName(status) + " report=" + report +
+         " lines=" + std::to_string(lines));
+}
+
+// The children. Each first frees one block, so that the thread's cache
+// exists (a thread's first allocation is never sampled).
+void SampledOverflowChild() {
+  free(malloc(8));
+  char* p = static_cast<char*>(malloc(96));
+  if (p == nullptr) SetupFailure("malloc(96)");
+  Launder(p)[96] = 1;  // one byte past the end
+  Survived("");
+}
+
+void SampledUseAfterFreeChild() {
+  free(malloc(8));
+  char* p = static_cast<char*>(malloc(100));
+  if (p == nullptr) SetupFailure("malloc(100)");
+  g_free(p);
+  Launder(p)[8] = 1;
+  Survived("");
+}
+
+// One byte past an 8 MiB block whose end meets an unmapped page (an
+// aligned block's mapping is trimmed, which leaves a hole after it).
+void SampledLargeOverflowChild() {
+  constexpr size_t kSize = size_t{8} << 20;
+  char* p = nullptr;
+  for (int i = 0; i < 16 && p == nullptr; ++i) {
+    char* q = static_cast<char*>(aligned_alloc(2 * kSize, kSize));
+    if (q == nullptr) SetupFailure("aligned_alloc(16 MiB, 8 MiB)");
+    if (!platform::testing::IsReadable(q + kSize)) p = q;
+  }
+  if (p == nullptr) SetupFailure("no 8 MiB block ends at an unmapped page");
+  Launder(p)[kSize] = 1;
+  Survived("");
+}
+
 const Scenario kScenarios[] = {
     {"free_sized_wrong_size", 15, FreeSizedWrong,
      Aborts("elfmalloc: free_sized\\(\\): size mismatch {ptr}")},
@@ -255,11 +322,29 @@ const Scenario kScenarios[] = {
      Aborts("elfmalloc: realloc\\(\\): freed pointer {ptr}")},
     {"realloc_freed_large", 22, [] { ReallocFreed(4 << 20); },
      Aborts("elfmalloc: realloc\\(\\): freed pointer {ptr}")},
+    // The fault hook prints one line, then the default action ends the
+    // child with SIGSEGV.
+    {"sampled_overflow", 24, [] { SampledChildVerdict("sampled_overflow_child"); },
+     Exits0("^child=signal11 report=overflow lines=1\n$", 30)},
+    {"sampled_use_after_free", 24,
+     [] { SampledChildVerdict("sampled_use_after_free_child"); },
+     Exits0("^child=signal11 report=use_after_free lines=1\n$", 30)},
+    {"sampled_large_overflow", 24,
+     [] { SampledChildVerdict("sampled_large_overflow_child"); },
+     Exits0("^child=signal11 report=large_overflow lines=1\n$", 30)},
+};
+
+const ProbeChild kChildren[] = {
+    {"sampled_overflow_child", SampledOverflowChild},
+    {"sampled_use_after_free_child", SampledUseAfterFreeChild},
+    {"sampled_large_overflow_child", SampledLargeOverflowChild},
 };
 
 }  // namespace
 
 Table<Scenario> InvalidFreeScenarios() { return TableOf(kScenarios); }
+
+Table<ProbeChild> InvalidFreeChildren() { return TableOf(kChildren); }
 
 }  // namespace scenarios
 }  // namespace elfmalloc

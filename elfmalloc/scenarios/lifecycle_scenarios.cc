@@ -159,50 +159,6 @@ void DlopenPlugin() {
          " after=" + (AllocWorks() ? "1" : "0"));
 }
 
-// Runs this program again as `scenario_probe <scenario>`, with `name=value`
-// added to its environment, and waits for it (at most 30 s). Its stdout
-// and stderr are returned; the exit status is the result.
-int RunSelf(const char* scenario, const char* name, const std::string& value,
-            std::string* out, std::string* err) {
-  char out_path[] = "/tmp/scenario_probe_outXXXXXX";
-  char err_path[] = "/tmp/scenario_probe_errXXXXXX";
-  const int out_fd = mkstemp(out_path);
-  const int err_fd = mkstemp(err_path);
-  if (out_fd < 0 || err_fd < 0) SetupFailure("mkstemp");
-  unlink(out_path);
-  unlink(err_path);
-  const pid_t pid = fork();
-  if (pid < 0) SetupFailure("fork");
-  if (pid == 0) {
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
-    setenv(name, value.c_str(), 1);
-    alarm(30);  // a deadlock becomes SIGALRM
-    execl("/proc/self/exe", "scenario_probe", scenario,
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) SetupFailure("waitpid");
-  const auto slurp = [](int fd) {
-    std::string s;
-    char buf[4096];
-    lseek(fd, 0, SEEK_SET);
-    for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) s.append(buf, n);
-    close(fd);
-    return s;
-  };
-  *out = slurp(out_fd);
-  *err = slurp(err_fd);
-  return status;
-}
-
-std::string StatusName(int status) {
-  if (WIFEXITED(status)) return "exit" + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "signal" + std::to_string(WTERMSIG(status));
-  return "other";
-}
-
 // SCENARIO_INTERPOSER names a library (scenario_interposer.c) that
 // interposes malloc and free and resolves the real ones with dlsym from
 // its constructor, which allocates through the allocator under test before

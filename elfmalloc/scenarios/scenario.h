@@ -113,6 +113,7 @@ Table<Scenario> ExhaustionScenarios();
 Table<Scenario> ConcurrencyScenarios();
 Table<Scenario> LifecycleScenarios();
 Table<ProbeChild> LifecycleChildren();
+Table<ProbeChild> InvalidFreeChildren();
 
 // Every category, in info/reliability.md's order.
 inline constexpr Table<Scenario> (*const kCategories[])() = {
@@ -192,6 +193,15 @@ using FreeSizedFn = void (*)(void*, size_t);
 using FreeAlignedSizedFn = void (*)(void*, size_t, size_t);
 FreeSizedFn GetFreeSized();
 FreeAlignedSizedFn GetFreeAlignedSized();
+
+// Runs this program again as `scenario_probe <scenario>`, with `name=value`
+// added to its environment, and waits for it (at most 30 s). Its stdout
+// and stderr are returned; the exit status is the result.
+int RunSelf(const char* scenario, const char* name, const std::string& value,
+            std::string* out, std::string* err);
+
+// A wait status as "exit<N>" or "signal<N>".
+std::string StatusName(int status);
 
 // Runs fn on a new thread and waits for it.
 template <typename Fn>

@@ -65,10 +65,12 @@ int main(int argc, char** argv) {
     s->run();
     return 0;
   }
-  for (const sc::ProbeChild& c : sc::LifecycleChildren()) {
-    if (strcmp(c.name, argv[1]) == 0) {
-      c.run();
-      return 0;
+  for (auto children : {sc::LifecycleChildren, sc::InvalidFreeChildren}) {
+    for (const sc::ProbeChild& c : children()) {
+      if (strcmp(c.name, argv[1]) == 0) {
+        c.run();
+        return 0;
+      }
     }
   }
   fprintf(stderr, "scenario_probe: unknown scenario %s\n", argv[1]);

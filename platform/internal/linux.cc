@@ -210,6 +210,57 @@ int AtFork(void (*prepare)(), void (*parent)(), void (*child)()) {
   return pthread_atfork(prepare, parent, child);
 }
 
+namespace {
+
+std::atomic<void (*)(void*)> g_fault_hook{nullptr};
+struct sigaction g_previous_segv;
+
+// Runs the hook, then hands the fault on: to the previous handler if there
+// was one, else (default or ignored: an ignored fault would only repeat)
+// back to the default action, which takes the fault again on return.
+void OnSegv(int sig, siginfo_t* info, void* context) {
+  const int saved_errno = errno;
+  if (void (*hook)(void*) = g_fault_hook.load(std::memory_order_acquire)) {
+    hook(info->si_addr);
+  }
+  errno = saved_errno;
+  const struct sigaction& prev = g_previous_segv;
+  if ((prev.sa_flags & SA_SIGINFO) != 0) {
+    if (prev.sa_sigaction != nullptr) {
+      prev.sa_sigaction(sig, info, context);
+      return;
+    }
+  } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
+    prev.sa_handler(sig);
+    return;
+  }
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(SIGSEGV, &dfl, nullptr);
+}
+
+}  // namespace
+
+int InstallFaultHook(void (*hook)(void* addr)) {
+  ErrnoGuard guard;
+  void (*expected)(void*) = nullptr;
+  if (!g_fault_hook.compare_exchange_strong(expected, hook,
+                                            std::memory_order_acq_rel)) {
+    return EBUSY;
+  }
+  struct sigaction sa = {};
+  sa.sa_sigaction = OnSegv;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGSEGV, &sa, &g_previous_segv) != 0) {
+    const int err = errno;
+    g_fault_hook.store(nullptr, std::memory_order_release);
+    return err;
+  }
+  return 0;
+}
+
 char** Environment() { return environ; }
 
 int64_t ReadFile(const char* path, char* buf, size_t size) {

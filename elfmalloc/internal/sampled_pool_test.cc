@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+// Copyright 2026 the allocators authors.
+//
+// SampledPool: blocks against guard pages, quarantine order, exhaustion,
+// free results, and the one-line reports of an overflow and a use after
+// free (death tests, each in a fresh process).
+
+#include "elfmalloc/internal/sampled_pool.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <set>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "mmap_alloc/mmap_alloc.h"
+
+namespace allocators {
+namespace elfmalloc {
+namespace internal {
+namespace {
+
+// The process's one pool (its fault hook is process-wide).
+SampledPool& Pool() {
+  static SampledPool* pool = [] {
+    static SampledPool p;
+    EXPECT_TRUE(p.Init());
+    return &p;
+  }();
+  return *pool;
+}
+
+template <typename T>
+T* Launder(T* p) {
+  asm volatile("" : "+r"(p));
+  return p;
+}
+
+TEST(SampledPoolTest, BlocksEndAgainstTheirGuardPage) {
+  SampledPool& pool = Pool();
+  const size_t page = mmap_alloc::PageSize();
+  for (size_t size : {size_t{1}, size_t{8}, size_t{16}, size_t{100},
+                      size_t{1000}, page}) {
+    SCOPED_TRACE(size);
+    char* p = static_cast<char*>(pool.Alloc(size, 0));
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(pool.Contains(p));
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % (size <= 8 ? 8 : 16), 0u);
+    const uintptr_t end = reinterpret_cast<uintptr_t>(p) + size;
+    const uintptr_t page_end = (end + page - 1) & ~(page - 1);
+    EXPECT_LT(page_end - end, 16u);
+    std::memset(p, 0x5a, size);
+    EXPECT_EQ(pool.BlockSize(p), size);
+    EXPECT_EQ(pool.Free(p), SampledPool::FreeResult::kFreed);
+    EXPECT_EQ(pool.BlockSize(p), 0u);
+  }
+}
+
+TEST(SampledPoolTest, HonoursAlignment) {
+  SampledPool& pool = Pool();
+  for (size_t align : {size_t{32}, size_t{256}, mmap_alloc::PageSize()}) {
+    void* p = pool.Alloc(40, align);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % align, 0u);
+    EXPECT_EQ(pool.Free(p), SampledPool::FreeResult::kFreed);
+  }
+}
+
+TEST(SampledPoolTest, RefusesWhatAPageCannotHold) {
+  SampledPool& pool = Pool();
+  const size_t page = mmap_alloc::PageSize();
+  EXPECT_EQ(pool.Alloc(page + 1, 0), nullptr);
+  EXPECT_EQ(pool.Alloc(16, 2 * page), nullptr);
+}
+
+TEST(SampledPoolTest, FreeResults) {
+  SampledPool& pool = Pool();
+  char* p = static_cast<char*>(pool.Alloc(64, 0));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(pool.Free(p + 16), SampledPool::FreeResult::kInvalid);
+  EXPECT_EQ(pool.Free(p), SampledPool::FreeResult::kFreed);
+  EXPECT_EQ(pool.Free(p), SampledPool::FreeResult::kDoubleFree);
+  EXPECT_FALSE(pool.Contains(&pool));
+}
+
+// Freed slots are reused oldest first: a slot comes back only after every
+// other free slot has been handed out, and all slots can be live at once.
+TEST(SampledPoolTest, ReusesTheOldestFreedSlotAndRunsOut) {
+  SampledPool& pool = Pool();
+  std::vector<void*> live;
+  std::set<uintptr_t> pages;
+  const size_t page = mmap_alloc::PageSize();
+  for (size_t i = 0; i < SampledPool::kSlots; ++i) {
+    void* p = pool.Alloc(32, 0);
+    ASSERT_NE(p, nullptr) << i;
+    pages.insert(reinterpret_cast<uintptr_t>(p) & ~(page - 1));
+    live.push_back(p);
+  }
+  EXPECT_EQ(pages.size(), SampledPool::kSlots);
+  EXPECT_EQ(pool.Alloc(32, 0), nullptr);
+  void* first = live[0];
+  ASSERT_EQ(pool.Free(live[0]), SampledPool::FreeResult::kFreed);
+  ASSERT_EQ(pool.Free(live[1]), SampledPool::FreeResult::kFreed);
+  void* again = pool.Alloc(32, 0);
+  EXPECT_EQ(again, first);
+  EXPECT_EQ(pool.Free(again), SampledPool::FreeResult::kFreed);
+  for (size_t i = 2; i < live.size(); ++i) {
+    EXPECT_EQ(pool.Free(live[i]), SampledPool::FreeResult::kFreed);
+  }
+}
+
+// The reports: one line from the fault hook, then the default action (or
+// a sanitizer's handler, which may add its own lines).
+TEST(SampledPoolDeathTest, OverflowIsReported) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        SampledPool& pool = Pool();
+        char* p = static_cast<char*>(pool.Alloc(96, 0));
+        Launder(p)[96] = 1;
+      },
+      "elfmalloc: heap overflow at 0x[0-9a-f]+: offset 96 of the 96-byte "
+      "block 0x[0-9a-f]+ \\(sampled\\)\n");
+}
+
+TEST(SampledPoolDeathTest, UseAfterFreeIsReported) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        SampledPool& pool = Pool();
+        char* p = static_cast<char*>(pool.Alloc(200, 0));
+        pool.Free(p);
+        Launder(p)[10] = 1;
+      },
+      "elfmalloc: use after free at 0x[0-9a-f]+: offset 10 of the freed "
+      "200-byte block 0x[0-9a-f]+ \\(sampled\\)\n");
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace elfmalloc
+}  // namespace allocators
