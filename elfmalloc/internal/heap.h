@@ -300,10 +300,9 @@ class Heap {
   // the object the calling thread's cache of class c holds back as freed
   // last; Sampled(p, size), true with p's size if p is a sampled block
   // (fatal if p is no live one); Alloc, AlignedAlloc and Free as the heap's
-  // own; Owner(), the
-  // space's large-object owner; LargeAlloc(size, align, grow_room), a large
-  // object that may grow; and BadPointer(fn, p), its fatal error for a
-  // pointer it did not hand out.
+  // own; Owner(), the space's large-object owner; LargeAlloc(size, align,
+  // grow_room), a large object that may grow; and BadPointer(fn, p), its
+  // fatal error for a pointer it did not hand out.
   template <typename Space>
   static void* ReallocIn(Space& space, void* p, size_t size, size_t align);
 
@@ -504,11 +503,12 @@ class Heap {
                                                      bool misaligned,
                                                      const char* fn) {
     if (Instance().sampled_.Contains(p)) {
+      // A size fits if it maps to the class the block's request maps to,
+      // as for a block from that class.
       const size_t had = Instance().sampled_.BlockSize(p);
-      if (had != 0 && (misaligned || (size != 0 && SizeToClass(Padded(size)) !=
-                                                       SizeToClass(Padded(had))))) {
-        SizeMismatch(fn, p);
-      }
+      const bool fits =
+          size == 0 || SizeToClass(Padded(size)) == SizeToClass(Padded(had));
+      if (had != 0 && (misaligned || !fits)) SizeMismatch(fn, p);
       FreeSampled(p, fn);
       return;
     }

@@ -71,7 +71,6 @@ void* SampledPool::Alloc(size_t size, size_t align) {
   s.block.store(block, std::memory_order_relaxed);
   s.size.store(size, std::memory_order_relaxed);
   s.state.store(kLive, std::memory_order_release);
-  allocated_.fetch_add(1, std::memory_order_relaxed);
   return reinterpret_cast<void*>(block);
 }
 

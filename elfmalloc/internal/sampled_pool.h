@@ -83,9 +83,6 @@ class SampledPool {
   // The lock Alloc and Free take, for the fork handlers (fork.h).
   SpinLock* lock() ABSL_LOCK_RETURNED(lock_) { return &lock_; }
 
-  // Counters, for tests and statistics: blocks handed out, ever.
-  uint64_t allocated() const { return allocated_.load(std::memory_order_relaxed); }
-
  private:
   enum State : uint8_t { kUnused = 0, kLive, kFreed };
 
@@ -109,7 +106,6 @@ class SampledPool {
   void (*others_)(void* addr) = nullptr;
   std::atomic<size_t> bytes_{0};
   Slot slots_[kSlots];
-  std::atomic<uint64_t> allocated_{0};
 
   SpinLock lock_;
   // Free slots, oldest freed first: a ring of slot indexes.
