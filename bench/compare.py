@@ -766,10 +766,11 @@ WHY = {
         "at 2 threads every allocator but tcmalloc is slower than glibc on "
         "this 2-CPU machine (mimalloc too): " + _OBJECTS),
     "xmalloc": (
-        "callgrind at 1 thread (scale 0.05): the process runs 14% more "
-        "instructions than under tcmalloc, all of them in the allocator: 56 "
-        "per free against 35 (mostly the default misuse checks) and 38 per "
-        "malloc against 32. Next: cheaper checks on the free path"),
+        "callgrind at 1 thread (scale 0.05): the process runs 19% more "
+        "instructions than under tcmalloc, all of them in the allocator: 60 "
+        "per free against 35 (15 of them the default misuse checks, the "
+        "freed mark among them) and 41 per malloc against 38. Next: cheaper "
+        "checks on the free path"),
     "large_blocks": (
         "the run lasts about 30 ms and is mostly page faults on fresh "
         "blocks: at 2 threads elfmalloc takes 10% more minor faults than "
@@ -779,10 +780,11 @@ WHY = {
         "runs are independent threads over a 4.5 MiB live ring each, and "
         "their spread on this machine is wider than the gap (the same run "
         "took 0.6 to 1.5 s of user time, under elfmalloc and jemalloc "
-        "alike). Callgrind at 1 thread: the allocator runs 1.4x jemalloc's "
-        "instructions (56 per free against 37, mostly the default misuse "
-        "checks; 38 per malloc against 30), and the workload's own code is "
-        "half of all instructions. Next: cheaper checks on the free path"),
+        "alike). Callgrind at 1 thread: the process runs 18% more "
+        "instructions than under jemalloc (63 per free against 40, 15 of "
+        "them the default misuse checks; 42 per malloc against 34), and the "
+        "workload's own code is half of all instructions. Next: cheaper "
+        "checks on the free path"),
     "threadtest_medium": (
         "at 2 threads the run lasts 4 to 11 ms, and mimalloc's own time "
         "moved between 3.2 and 9.5 ms from run to run on this machine; at 10 "
