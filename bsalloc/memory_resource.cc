@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <new>
 
-#include "alloc_fmt/format.h"
 #include "bsalloc/bsalloc.h"
 
 namespace allocators {
@@ -28,18 +27,8 @@ void* Resource::do_allocate(size_t bytes, size_t align) {
 }
 
 void Resource::do_deallocate(void* p, size_t bytes, size_t align) {
-  using Removed = mmap_alloc::internal::BlockRegistry::Removed;
-  switch (blocks_.Remove(reinterpret_cast<uintptr_t>(p), bytes, align)) {
-    case Removed::kOk:
-      Free(p, bytes);
-      return;
-    case Removed::kSizeMismatch:
-      alloc_fmt::Fatal("bsalloc: deallocate(): size mismatch %p", p);
-    case Removed::kDoubleFree:
-      alloc_fmt::Fatal("bsalloc: deallocate(): double free of %p", p);
-    case Removed::kUnknown:
-      alloc_fmt::Fatal("bsalloc: deallocate(): invalid pointer %p", p);
-  }
+  blocks_.Remove(reinterpret_cast<uintptr_t>(p), bytes, align, "bsalloc");
+  Free(p, bytes);
 }
 
 }  // namespace bsalloc

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <new>
 
-#include "alloc_fmt/format.h"
 #include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
@@ -43,18 +42,8 @@ void* Resource::do_allocate(size_t bytes, size_t align) {
 }
 
 void Resource::do_deallocate(void* p, size_t bytes, size_t align) {
-  using Removed = internal::BlockRegistry::Removed;
-  switch (blocks_.Remove(reinterpret_cast<uintptr_t>(p), bytes, align)) {
-    case Removed::kOk:
-      MapAlloc().Dealloc(p, Rounded(bytes));
-      return;
-    case Removed::kSizeMismatch:
-      alloc_fmt::Fatal("mmap_alloc: deallocate(): size mismatch %p", p);
-    case Removed::kDoubleFree:
-      alloc_fmt::Fatal("mmap_alloc: deallocate(): double free of %p", p);
-    case Removed::kUnknown:
-      alloc_fmt::Fatal("mmap_alloc: deallocate(): invalid pointer %p", p);
-  }
+  blocks_.Remove(reinterpret_cast<uintptr_t>(p), bytes, align, "mmap_alloc");
+  MapAlloc().Dealloc(p, Rounded(bytes));
 }
 
 }  // namespace mmap_alloc

@@ -90,18 +90,8 @@ void PoolResource::do_deallocate(void* p, size_t bytes, size_t align) {
     caches_[c]->Dealloc(p);  // fatal for a pointer not of this cache
     return;
   }
-  using Removed = mmap_alloc::internal::BlockRegistry::Removed;
-  switch (large_.Remove(reinterpret_cast<uintptr_t>(p), bytes, align)) {
-    case Removed::kOk:
-      upstream_->deallocate(p, bytes, align);
-      return;
-    case Removed::kSizeMismatch:
-      alloc_fmt::Fatal("slab_alloc: deallocate(): size mismatch %p", p);
-    case Removed::kDoubleFree:
-      alloc_fmt::Fatal("slab_alloc: deallocate(): double free of %p", p);
-    case Removed::kUnknown:
-      alloc_fmt::Fatal("slab_alloc: deallocate(): invalid pointer %p", p);
-  }
+  large_.Remove(reinterpret_cast<uintptr_t>(p), bytes, align, "slab_alloc");
+  upstream_->deallocate(p, bytes, align);
 }
 
 }  // namespace slab_alloc

@@ -14,6 +14,7 @@
 #include "alloc_fmt/spin_lock.h"
 #include "elfmalloc/internal/options.h"
 #include "elfmalloc/internal/page_alloc.h"
+#include "mmap_alloc/internal/address_table.h"
 #include "mmap_alloc/mmap_alloc.h"
 #include "platform/platform.h"
 
@@ -57,15 +58,17 @@ std::atomic<int64_t> g_decay_ms{kDefaultDecayMs};  // the heap sets it
 
 // The live-object records and the block cache, under one lock.
 //
-// Records: open addressing with linear probing and backward-shift deletion
-// (no tombstones), grown at half load.
+// Records: an AddressTable (mmap_alloc/internal/address_table.h), grown at
+// half load (counting the slots reserved for resizes).
 class Registry {
  public:
   constexpr Registry() = default;
 
   bool Insert(const Record& r) ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
-    if ((count_ + reserved_ + 1) * 2 > capacity_ && !Grow()) return false;
+    if ((count_ + reserved_ + 1) * 2 > table_.capacity() && !table_.Grow()) {
+      return false;
+    }
     AddLocked(r);
     return true;
   }
@@ -98,7 +101,7 @@ class Registry {
     SpinLockHolder h(&lock_);
     Record r;
     size_t at;
-    if (Find(addr, &at) && slots_[at].owner != owner) {
+    if (table_.Find(addr, &at) && table_[at].owner != owner) {
       return LargeFreeResult::kInvalid;
     }
     if (!RemoveLocked(addr, &r)) {
@@ -155,8 +158,8 @@ class Registry {
     }
     const size_t page = mmap_alloc::PageSize();
     bool found = false;
-    for (size_t i = 0; i < capacity_ && !found; ++i) {
-      const Record& r = slots_[i];
+    for (size_t i = 0; i < table_.capacity() && !found; ++i) {
+      const Record& r = table_[i];
       if (r.addr == 0) continue;
       const uintptr_t end = r.addr + r.bytes - r.guard;
       if (addr >= end && addr - end < (r.guard != 0 ? r.guard : page)) {
@@ -194,17 +197,17 @@ class Registry {
   bool Lookup(uintptr_t addr, Record* out) ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
     size_t i;
-    if (!Find(addr, &i)) return false;
-    *out = slots_[i];
+    if (!table_.Find(addr, &i)) return false;
+    *out = table_[i];
     return true;
   }
 
   size_t OwnedBytes(uintptr_t owner, size_t* count) ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
     size_t bytes = 0, n = 0;
-    for (size_t i = 0; i < capacity_; ++i) {
-      if (slots_[i].addr != 0 && slots_[i].owner == owner) {
-        bytes += slots_[i].bytes;
+    for (size_t i = 0; i < table_.capacity(); ++i) {
+      if (table_[i].addr != 0 && table_[i].owner == owner) {
+        bytes += table_[i].bytes;
         ++n;
       }
     }
@@ -218,9 +221,9 @@ class Registry {
       ABSL_LOCKS_EXCLUDED(lock_) {
     SpinLockHolder h(&lock_);
     size_t n = 0;
-    for (size_t i = 0; i < capacity_ && n < max; ++i) {
-      if (slots_[i].addr != 0 && slots_[i].owner == owner) {
-        out[n++] = slots_[i];
+    for (size_t i = 0; i < table_.capacity() && n < max; ++i) {
+      if (table_[i].addr != 0 && table_[i].owner == owner) {
+        out[n++] = table_[i];
       }
     }
     Record r;
@@ -248,13 +251,13 @@ class Registry {
     }
     const size_t page = mmap_alloc::PageSize();
     size_t n = 0, total = 0;
-    for (size_t i = 0; i < capacity_; ++i) {
-      const Record& r = slots_[i];
+    for (size_t i = 0; i < table_.capacity(); ++i) {
+      const Record& r = table_[i];
       if (r.addr == 0) continue;
       ++n;
       total += r.bytes;
       size_t at;
-      if (!Find(r.addr, &at) || at != i) {
+      if (!table_.Find(r.addr, &at) || at != i) {
         *what = "large record not reachable from its hash home";
         return false;
       }
@@ -313,9 +316,9 @@ class Registry {
   bool RemoveLocked(uintptr_t addr, Record* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
     size_t i;
-    if (!Find(addr, &i)) return false;
-    *out = slots_[i];
-    Erase(i);
+    if (!table_.Find(addr, &i)) return false;
+    *out = table_[i];
+    table_.Erase(i);
     --count_;
     bytes_ -= out->bytes;
     return true;
@@ -345,72 +348,16 @@ class Registry {
     }
   }
 
-  size_t Home(uintptr_t addr) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
-    return static_cast<size_t>(((addr >> 12) * 0x9E3779B97F4A7C15u) >> 20) &
-           (capacity_ - 1);
-  }
-
-  bool Find(uintptr_t addr, size_t* index) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
-    if (capacity_ == 0 || addr == 0) return false;
-    for (size_t i = Home(addr);; i = (i + 1) & (capacity_ - 1)) {
-      if (slots_[i].addr == addr) {
-        *index = i;
-        return true;
-      }
-      if (slots_[i].addr == 0) return false;
-    }
-  }
-
-  void Place(const Record& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
-    size_t i = Home(r.addr);
-    while (slots_[i].addr != 0) i = (i + 1) & (capacity_ - 1);
-    slots_[i] = r;
-  }
-
   // Places live object `r` and counts it. REQUIRES: room in the table.
   void AddLocked(const Record& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
-    Place(r);
+    table_.Place(r);
     ++count_;
     bytes_ += r.bytes;
   }
 
-  void Erase(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
-    const size_t mask = capacity_ - 1;
-    size_t hole = i;
-    for (size_t j = (i + 1) & mask; slots_[j].addr != 0; j = (j + 1) & mask) {
-      const size_t home = Home(slots_[j].addr);
-      // Move j into the hole if its home is not cyclically in (hole, j].
-      const bool stays =
-          hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-      if (!stays) {
-        slots_[hole] = slots_[j];
-        hole = j;
-      }
-    }
-    slots_[hole] = Record{};
-  }
-
-  bool Grow() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
-    const size_t new_capacity = capacity_ == 0 ? 512 : capacity_ * 2;
-    const mmap_alloc::MapAlloc map;
-    auto* fresh =
-        static_cast<Record*>(map.Alloc(new_capacity * sizeof(Record)));
-    if (fresh == nullptr) return false;  // zero-filled: all slots empty
-    Record* old = slots_;
-    const size_t old_capacity = capacity_;
-    slots_ = fresh;
-    capacity_ = new_capacity;
-    for (size_t i = 0; i < old_capacity; ++i) {
-      if (old[i].addr != 0) Place(old[i]);
-    }
-    if (old != nullptr) map.Dealloc(old, old_capacity * sizeof(Record));
-    return true;
-  }
-
   SpinLock lock_;
-  Record* slots_ ABSL_GUARDED_BY(lock_) = nullptr;
-  size_t capacity_ ABSL_GUARDED_BY(lock_) = 0;
+  mmap_alloc::internal::AddressTable<Record, 512> table_
+      ABSL_GUARDED_BY(lock_);
   size_t count_ ABSL_GUARDED_BY(lock_) = 0;
   size_t reserved_ ABSL_GUARDED_BY(lock_) = 0;  // records out for a resize
   size_t bytes_ ABSL_GUARDED_BY(lock_) = 0;

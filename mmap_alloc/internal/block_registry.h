@@ -7,9 +7,7 @@
 // checks that the caller names the same size and alignment, and the last
 // kRecent removed addresses name double frees.
 //
-// Open addressing with linear probing and backward-shift deletion, in
-// memory mapped through mmap_alloc (never the C++ heap), grown at half
-// load.
+// The records are an AddressTable (address_table.h), grown at half load.
 //
 // Thread-safe (a spin lock: the resources map or unmap around each call,
 // which costs far more).
@@ -22,6 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "alloc_fmt/spin_lock.h"
+#include "mmap_alloc/internal/address_table.h"
 
 namespace allocators {
 namespace mmap_alloc {
@@ -34,12 +33,6 @@ class BlockRegistry {
     size_t size;
     size_t align;
   };
-  enum class Removed {
-    kOk,            // the record matched and is gone
-    kSizeMismatch,  // `addr` is live with another size or alignment
-    kDoubleFree,    // `addr` is not live but was removed lately
-    kUnknown,       // `addr` was never a block here (or long ago)
-  };
 
   constexpr BlockRegistry() = default;
   ~BlockRegistry();  // unmaps the table (not the blocks)
@@ -49,8 +42,12 @@ class BlockRegistry {
   // Records live block `b`; false if the table could not grow (no memory).
   bool Insert(const Block& b) ABSL_LOCKS_EXCLUDED(lock_);
 
-  // Removes the record of `addr` if it has `size` and `align`.
-  Removed Remove(uintptr_t addr, size_t size, size_t align)
+  // Removes the record of `addr`, which must have `size` and `align`. Fatal
+  // otherwise, with one line naming `owner` (the resource's package):
+  // "<owner>: deallocate(): size mismatch 0x..." (live with another size or
+  // alignment), "... double free of 0x..." (removed lately), or "...
+  // invalid pointer 0x..." (never a block here, or long ago).
+  void Remove(uintptr_t addr, size_t size, size_t align, const char* owner)
       ABSL_LOCKS_EXCLUDED(lock_);
 
   // Takes one live record out into `*out`; false when none is left. For an
@@ -62,16 +59,8 @@ class BlockRegistry {
  private:
   static constexpr size_t kRecent = 16;
 
-  size_t Home(uintptr_t addr) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
-  bool Find(uintptr_t addr, size_t* at) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
-  void Erase(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
-  void Place(const Block& b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
-  bool Grow() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
-
   SpinLock lock_;
-  Block* slots_ ABSL_GUARDED_BY(lock_) = nullptr;
-  size_t capacity_ ABSL_GUARDED_BY(lock_) = 0;
+  AddressTable<Block, 256> table_ ABSL_GUARDED_BY(lock_);
   size_t count_ ABSL_GUARDED_BY(lock_) = 0;
   uintptr_t recent_[kRecent] ABSL_GUARDED_BY(lock_) = {};
   size_t recent_next_ ABSL_GUARDED_BY(lock_) = 0;
