@@ -44,59 +44,46 @@ using elfmalloc::Heap;
 
 // An environment: Alloc<T>, the adapter's allocator type, and alloc<T>(),
 // an instance. Each owns what its allocator needs.
-template <typename R>
-struct PmrEnv {
+//
+// PmrOver<Derived>: std::pmr::polymorphic_allocator over Derived::get().
+template <typename Derived>
+struct PmrOver {
   template <typename T>
   using Alloc = std::pmr::polymorphic_allocator<T>;
   template <typename T>
   Alloc<T> alloc() {
-    return Alloc<T>(&resource);
+    return Alloc<T>(static_cast<Derived*>(this)->get());
   }
+};
+
+template <typename R>
+struct PmrEnv : PmrOver<PmrEnv<R>> {
+  std::pmr::memory_resource* get() { return &resource; }
   R resource;
 };
 
-struct ProcessEnv {
-  template <typename T>
-  using Alloc = std::pmr::polymorphic_allocator<T>;
-  template <typename T>
-  Alloc<T> alloc() {
-    return Alloc<T>(elfmalloc::ProcessResource());
-  }
+struct ProcessEnv : PmrOver<ProcessEnv> {
+  std::pmr::memory_resource* get() { return elfmalloc::ProcessResource(); }
 };
 
-struct HeapEnv {
+struct HeapEnv : PmrOver<HeapEnv> {
   HeapEnv() : resource(heap) {}
-  template <typename T>
-  using Alloc = std::pmr::polymorphic_allocator<T>;
-  template <typename T>
-  Alloc<T> alloc() {
-    return Alloc<T>(&resource);
-  }
+  std::pmr::memory_resource* get() { return &resource; }
   Heap heap;
   elfmalloc::HeapResource<Heap> resource;
 };
 
-struct HandleEnv {
+struct HandleEnv : PmrOver<HandleEnv> {
   HandleEnv() : handle(heap), resource(handle) {}
-  template <typename T>
-  using Alloc = std::pmr::polymorphic_allocator<T>;
-  template <typename T>
-  Alloc<T> alloc() {
-    return Alloc<T>(&resource);
-  }
+  std::pmr::memory_resource* get() { return &resource; }
   Heap heap;
   Heap::Handle handle;
   elfmalloc::HeapResource<Heap::Handle> resource;
 };
 
-struct SizedOwnEnv {
+struct SizedOwnEnv : PmrOver<SizedOwnEnv> {
   SizedOwnEnv() : resource(heap) {}
-  template <typename T>
-  using Alloc = std::pmr::polymorphic_allocator<T>;
-  template <typename T>
-  Alloc<T> alloc() {
-    return Alloc<T>(&resource);
-  }
+  std::pmr::memory_resource* get() { return &resource; }
   elfmalloc::SizedHeap heap;
   elfmalloc::SizedHeapResource resource;
 };

@@ -654,11 +654,12 @@ void* Heap<Config>::ReallocIn(Space& space, void* p, size_t size,
     const size_t c = static_cast<size_t>(tag & ~kUserHeapTagBit & 0xff) - 1;
     if (!IsObjectStart<kHardened>(c, p)) space.BadPointer(Space::kRealloc, p);
     if constexpr (kHardened) CanaryCheckLive(c, p, Space::kRealloc, "freed pointer");
-    // The common use after free, realloc of the block this thread just
-    // freed, is named as such here rather than as a double free when the
-    // block is freed below (one load; realloc is not a fast path).
-    if (kChecks && (space.LastFreedIs(c, p) ||
-                    (Space::kFreedMarks && HasFreedMark(p)))) {
+    // Realloc of a freed block is named as such here rather than as a
+    // double free when the block is freed below: every freed block carries
+    // its mark, or else (no marks) the block this thread freed last is
+    // still held.
+    if (kChecks && (Space::kFreedMarks ? HasFreedMark(p)
+                                       : space.LastFreedIs(c, p))) {
       alloc_fmt::Fatal("elfmalloc: %s(): freed pointer %p", Space::kRealloc, p);
     }
     old_size = ClassSize(c) - kCanary;
