@@ -133,6 +133,29 @@ int AtFork(void (*prepare)(), void (*parent)(), void (*child)());
 // the error.
 int InstallFaultHook(void (*hook)(void* addr));
 
+// --- Stacks ----------------------------------------------------------------
+
+// Writes the return addresses of the calling thread's stack to `pcs`,
+// innermost first: the first lies in the caller (this call's return
+// address), unless `skip` drops that many frames first. Writes at most `max` and returns how many. Reads
+// the loaded objects' unwind tables where they lie: no allocation and no
+// lock, so it may run inside malloc or a signal handler. About 100 ns a
+// frame.
+int CaptureStack(void** pcs, int max, int skip);
+
+// Where a code address lies, for printing a stack without symbolising it.
+struct CodeLocation {
+  const char* object;        // path of the loaded object holding the address
+  uintptr_t object_offset;   // the address less the object's load address
+  const char* symbol;        // nearest exported symbol below it, or nullptr
+  uintptr_t symbol_offset;   // the address less that symbol's
+};
+
+// Fills `out` for code address `pc`. False if no loaded object holds pc.
+// Allocates nothing; takes the dynamic loader's lock, so do not call it
+// while loading a library.
+bool LocateCode(const void* pc, CodeLocation* out);
+
 // --- Environment and files -----------------------------------------------
 
 // The process environment, "NAME=value" strings ending with nullptr (as

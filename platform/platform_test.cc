@@ -202,6 +202,84 @@ TEST(PlatformTest, WriteAllWritesEverythingOrReportsFailure) {
   EXPECT_FALSE(WriteAll(-1, "x", 1));
 }
 
+// --- Stacks ---
+
+// Three frames that stay frames (not inlined, not tail calls), so the
+// captured return addresses must fall inside them in this order.
+__attribute__((noinline)) int Capture3(void** pcs, int max, int skip) {
+  const int n = CaptureStack(pcs, max, skip);
+  asm volatile("" ::: "memory");
+  return n;
+}
+__attribute__((noinline)) int Capture2(void** pcs, int max, int skip) {
+  const int n = Capture3(pcs, max, skip);
+  asm volatile("" ::: "memory");
+  return n;
+}
+__attribute__((noinline)) int Capture1(void** pcs, int max, int skip) {
+  const int n = Capture2(pcs, max, skip);
+  asm volatile("" ::: "memory");
+  return n;
+}
+
+// True if code address `pc` lies inside function `fn`, whose code is
+// taken to be shorter than 256 bytes (these are).
+bool Inside(const void* pc, int (*fn)(void**, int, int)) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(pc);
+  const uintptr_t f = reinterpret_cast<uintptr_t>(fn);
+  return a > f && a - f < 256;
+}
+
+TEST(PlatformTest, CaptureStackListsTheCallersInnermostFirst) {
+  void* pcs[32] = {};
+  const int n = Capture1(pcs, 32, 0);
+  ASSERT_GE(n, 4);  // Capture3, 2, 1, this test, and gtest's frames
+  EXPECT_TRUE(Inside(pcs[0], &Capture3));
+  EXPECT_TRUE(Inside(pcs[1], &Capture2));
+  EXPECT_TRUE(Inside(pcs[2], &Capture1));
+
+  void* skipped[32] = {};
+  ASSERT_EQ(Capture1(skipped, 32, 2), n - 2);
+  EXPECT_TRUE(Inside(skipped[0], &Capture1));
+
+  void* two[2] = {};
+  EXPECT_EQ(Capture1(two, 2, 0), 2);
+  EXPECT_TRUE(Inside(two[1], &Capture2));
+  EXPECT_EQ(Capture1(two, 0, 0), 0);
+}
+
+TEST(PlatformTest, CaptureStackWorksOnAnyThread) {
+  int n = 0;
+  void* pcs[8] = {};
+  std::thread([&] { n = Capture1(pcs, 8, 0); }).join();
+  ASSERT_GE(n, 3);
+  EXPECT_TRUE(Inside(pcs[2], &Capture1));
+}
+
+TEST(PlatformTest, LocateCodeNamesTheObjectAndExportedSymbol) {
+  void* pcs[4] = {};
+  ASSERT_GE(Capture1(pcs, 4, 0), 1);
+  CodeLocation here;
+  ASSERT_TRUE(LocateCode(pcs[0], &here));
+  ASSERT_NE(here.object, nullptr);
+  EXPECT_GT(std::strlen(here.object), 0u);
+  EXPECT_LT(here.object_offset, uintptr_t{1} << 32);
+
+  // write() is exported by the C library (or by a sanitizer runtime that
+  // interposes it).
+  CodeLocation libc;
+  const void* w = reinterpret_cast<const void*>(&::write);
+  ASSERT_TRUE(LocateCode(static_cast<const char*>(w) + 1, &libc));
+  ASSERT_NE(libc.symbol, nullptr);
+  EXPECT_EQ(libc.symbol_offset, 1u);
+  EXPECT_NE(std::string(libc.symbol).find("write"), std::string::npos)
+      << libc.symbol;
+  EXPECT_EQ(libc.object[0], '/') << libc.object;
+
+  CodeLocation none;
+  EXPECT_FALSE(LocateCode(reinterpret_cast<void*>(uintptr_t{16}), &none));
+}
+
 // --- The fault hook (each case in a fresh process: the hook is
 // process-wide and installed once) ---
 

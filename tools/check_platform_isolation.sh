@@ -15,7 +15,8 @@
 #  * in library code (not a test, test helper, fuzzer, benchmark, probe or
 #    bench workload) calls any other OS service the contract covers: the
 #    clock, sleeping, random bytes, threads, signal masks and handlers, fork handlers,
-#    thread keys, yielding, the CPU count, the environment, or file I/O.
+#    thread keys, yielding, the CPU count, stack walks and symbol lookup,
+#    the environment, or file I/O.
 #
 # `//` comments and the text of string literals are ignored, so prose and
 # messages may mention the calls.
@@ -29,7 +30,7 @@ everywhere='(\b(mmap|mmap64|munmap|mremap|madvise|posix_madvise|mprotect|getpage
 proc='(\b(fopen|open|openat|opendir|ifstream)[[:space:]]*\([[:space:]]*"/proc/)|(ifstream[[:space:]]+[A-Za-z_][A-Za-z0-9_]*[[:space:]]*\([[:space:]]*"/proc/)'
 
 # Checked in library code only.
-library='(\b(clock_gettime|gettimeofday|nanosleep|clock_nanosleep|usleep|getrandom|getentropy|pthread_create|pthread_sigmask|sigprocmask|sigaction|signal|pthread_atfork|pthread_key_create|pthread_setspecific|sched_yield|sched_getaffinity|getpid|gettid|getenv|secure_getenv|sysconf|fopen|openat)[[:space:]]*\()|(\bopen[[:space:]]*\([^)]*O_)|((^|[^A-Za-z0-9_>])::(read|write|close)[[:space:]]*\()|(\benviron\b)|(#[[:space:]]*include[[:space:]]*<(pthread|signal|sched|sys/random|csignal)(\.h)?>)'
+library='(\b(clock_gettime|gettimeofday|nanosleep|clock_nanosleep|usleep|getrandom|getentropy|pthread_create|pthread_sigmask|sigprocmask|sigaction|signal|pthread_atfork|pthread_key_create|pthread_setspecific|sched_yield|sched_getaffinity|getpid|gettid|getenv|secure_getenv|sysconf|fopen|openat|_Unwind_Backtrace|backtrace|dladdr|dl_iterate_phdr)[[:space:]]*\()|(\bopen[[:space:]]*\([^)]*O_)|((^|[^A-Za-z0-9_>])::(read|write|close)[[:space:]]*\()|(\benviron\b)|(#[[:space:]]*include[[:space:]]*<(pthread|signal|sched|sys/random|csignal|unwind|dlfcn|execinfo)(\.h)?>)'
 
 # Test code: tests, test helpers, fuzzers, benchmarks, the scenario probe,
 # the bench workloads and the conformance-suite package.

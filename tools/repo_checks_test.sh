@@ -68,11 +68,13 @@ for call in 'clock_gettime(1, 0)' 'nanosleep(0, 0)' 'getrandom(p, 8, 0)' \
             'pthread_atfork(0, 0, 0)' 'pthread_key_create(0, 0)' \
             'sched_yield()' 'sched_getaffinity(0, 0, 0)' 'getpid()' \
             'getenv("X")' 'environ' 'sysconf(_SC_NPROCESSORS_ONLN)' \
-            'open(path, O_RDONLY)' '::read(0, p, 1)' '::write(2, p, 1)'; do
+            'open(path, O_RDONLY)' '::read(0, p, 1)' '::write(2, p, 1)' \
+            '_Unwind_Backtrace(0, 0)' 'backtrace(0, 8)' 'dladdr(p, 0)'; do
   plant c.cc "void h(void* p, const char* path) { (void)$call; }"
   expect_fail "isolation: $call in library code" "$tools/check_platform_isolation.sh" "$tmp/bad"
 done
-for header in pthread.h signal.h sched.h sys/random.h csignal; do
+for header in pthread.h signal.h sched.h sys/random.h csignal unwind.h dlfcn.h \
+              execinfo.h; do
   plant d.h "#include <$header>"
   expect_fail "isolation: <$header> in library code" "$tools/check_platform_isolation.sh" "$tmp/bad"
 done

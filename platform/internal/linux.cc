@@ -4,6 +4,7 @@
 // Linux implementation of platform/platform.h. Each function is one system
 // call (or a vDSO read) plus the errno bookkeeping the contract asks for.
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -12,6 +13,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#include <unwind.h>
 
 #include <atomic>
 #include <cerrno>
@@ -259,6 +261,55 @@ int InstallFaultHook(void (*hook)(void* addr)) {
     return err;
   }
   return 0;
+}
+
+namespace {
+
+struct StackWalk {
+  void** pcs;
+  int max;
+  int skip;
+  int n;
+};
+
+_Unwind_Reason_Code OnFrame(struct _Unwind_Context* context, void* arg) {
+  StackWalk& w = *static_cast<StackWalk*>(arg);
+  const uintptr_t pc = _Unwind_GetIP(context);
+  if (pc == 0) return _URC_END_OF_STACK;
+  if (w.skip > 0) {
+    --w.skip;
+    return _URC_NO_REASON;
+  }
+  if (w.n >= w.max) return _URC_END_OF_STACK;
+  w.pcs[w.n++] = reinterpret_cast<void*>(pc);
+  return _URC_NO_REASON;
+}
+
+}  // namespace
+
+// libgcc's unwinder finds each frame's unwind table with _dl_find_object
+// (glibc 2.35 and later), which neither allocates nor locks. Not inlined,
+// so this function's own frame, the first reported, is always there.
+__attribute__((noinline)) int CaptureStack(void** pcs, int max, int skip) {
+  if (max <= 0) return 0;
+  ErrnoGuard guard;
+  StackWalk w{pcs, max, skip + 1, 0};
+  _Unwind_Backtrace(&OnFrame, &w);
+  return w.n;
+}
+
+bool LocateCode(const void* pc, CodeLocation* out) {
+  ErrnoGuard guard;
+  Dl_info info;
+  if (dladdr(pc, &info) == 0 || info.dli_fname == nullptr) return false;
+  const uintptr_t a = reinterpret_cast<uintptr_t>(pc);
+  out->object = info.dli_fname;
+  out->object_offset = a - reinterpret_cast<uintptr_t>(info.dli_fbase);
+  out->symbol = info.dli_sname;
+  out->symbol_offset =
+      info.dli_sname != nullptr ? a - reinterpret_cast<uintptr_t>(info.dli_saddr)
+                                : 0;
+  return true;
 }
 
 char** Environment() { return environ; }
