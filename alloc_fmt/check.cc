@@ -18,7 +18,7 @@ void CheckFailed(const char* file, int line, const char* cond,
   FormatV(msg, sizeof(msg), fmt, args);
   va_end(args);
   if (msg[2] == '\0') msg[0] = '\0';
-  Fatal("%s:%d: CHECK failed: %s%s", file, line, cond, msg);
+  FatalSkipping(1, "%s:%d: CHECK failed: %s%s", file, line, cond, msg);
 }
 
 void CheckOpFailed(const char* file, int line, const char* expr,
@@ -30,7 +30,7 @@ void CheckOpFailed(const char* file, int line, const char* expr,
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
   Format(values, sizeof(values), fmt, a, b);
 #pragma GCC diagnostic pop
-  Fatal("%s:%d: CHECK failed: %s (%s)", file, line, expr, values);
+  FatalSkipping(1, "%s:%d: CHECK failed: %s (%s)", file, line, expr, values);
 }
 
 }  // namespace internal

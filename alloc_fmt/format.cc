@@ -23,6 +23,8 @@ ABSL_CONST_INIT SpinLock g_stderr_lock;
 
 // Set by the first fatal error; see Fatal().
 ABSL_CONST_INIT std::atomic<bool> g_fatal_in_progress{false};
+// SetFatalBacktrace.
+ABSL_CONST_INIT std::atomic<bool> g_fatal_backtrace{false};
 
 // Appends to a fixed buffer, remembering whether anything was cut.
 class Sink {
@@ -183,7 +185,33 @@ void Print(int fd, const char* fmt, ...) {
   va_end(args);
 }
 
-void FatalV(const char* fmt, va_list args) {
+void PrintStack(int fd, void* const* pcs, int n) {
+  for (int i = 0; i < n; ++i) {
+    platform::CodeLocation at;
+    if (!platform::LocateCode(pcs[i], &at)) {
+      Print(fd, "    #%d %p\n", i, pcs[i]);
+    } else if (at.symbol != nullptr) {
+      Print(fd, "    #%d %p in %s+0x%zx (%s+0x%zx)\n", i, pcs[i], at.symbol,
+            static_cast<size_t>(at.symbol_offset), at.object,
+            static_cast<size_t>(at.object_offset));
+    } else {
+      Print(fd, "    #%d %p (%s+0x%zx)\n", i, pcs[i], at.object,
+            static_cast<size_t>(at.object_offset));
+    }
+  }
+}
+
+void SetFatalBacktrace(bool on) {
+  g_fatal_backtrace.store(on, std::memory_order_relaxed);
+}
+
+namespace internal {
+
+// Not inlined, and the callers below are not either (GCC keeps calls to
+// noreturn functions as calls), so its frame and `callers` more are exactly
+// the reporting frames to leave out of the backtrace.
+__attribute__((noinline)) void FatalSkippingV(int callers, const char* fmt,
+                                              va_list args) {
   if (g_fatal_in_progress.exchange(true, std::memory_order_acq_rel)) {
     // Either this thread failed again while reporting, or another thread is
     // already reporting. Don't take the lock (we may hold it): write and die.
@@ -198,13 +226,30 @@ void FatalV(const char* fmt, va_list args) {
     SpinLockHolder holder(&g_stderr_lock);
     platform::WriteAll(STDERR_FILENO, buf, n);
   }
+  if (g_fatal_backtrace.load(std::memory_order_relaxed)) {
+    void* pcs[kMaxBacktraceFrames];
+    PrintStack(STDERR_FILENO, pcs,
+               platform::CaptureStack(pcs, kMaxBacktraceFrames, 1 + callers));
+  }
   abort();
+}
+
+void FatalSkipping(int callers, const char* fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  FatalSkippingV(callers + 1, fmt, args);
+}
+
+}  // namespace internal
+
+void FatalV(const char* fmt, va_list args) {
+  internal::FatalSkippingV(1, fmt, args);
 }
 
 void Fatal(const char* fmt, ...) {
   va_list args;
   va_start(args, fmt);
-  FatalV(fmt, args);
+  internal::FatalSkippingV(1, fmt, args);
 }
 
 }  // namespace alloc_fmt

@@ -39,13 +39,41 @@ size_t Format(char* out, size_t cap, const char* fmt, ...)
 void Print(int fd, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 void PrintV(int fd, const char* fmt, va_list args);
 
-// Writes "<message>\n" to stderr and aborts. No unwinding, no atexit handlers,
-// no stdio flush. If a second fatal error starts while one is being reported
-// (for example a CHECK that fails inside the reporting path), the second one
-// prints "fatal error while reporting a fatal error" and aborts at once.
+// Writes a stack, one frame a line, to `fd`:
+//
+//     #0 0x7f52c1a3b2c0 in free+0x40 (/usr/lib/libelfmalloc.so+0x2b2c0)
+//     #1 0x55d0c1e0a1c4 (/usr/bin/prog+0x11c4)
+//
+// `pcs` are return addresses (platform::CaptureStack), printed as they
+// are: each names the instruction after the call. Symbols are the nearest
+// exported ones; `addr2line -e <object> <offset - 1>` names the line.
+// Allocation-free like Print. Takes the dynamic loader's lock.
+void PrintStack(int fd, void* const* pcs, int n);
+
+// Most frames Fatal prints with its backtrace.
+inline constexpr int kMaxBacktraceFrames = 32;
+
+// Turns on (or off) the backtrace Fatal prints after its message; off by
+// default, so that a fatal error is one line. Any thread, any time.
+void SetFatalBacktrace(bool on);
+
+// Writes "<message>\n" to stderr and aborts; with SetFatalBacktrace(true),
+// the caller's stack follows the message (PrintStack). No unwinding, no
+// atexit handlers, no stdio flush. If a second fatal error starts while one
+// is being reported (for example a CHECK that fails inside the reporting
+// path), the second one prints
+// "fatal error while reporting a fatal error" and aborts at once.
 [[noreturn]] void Fatal(const char* fmt, ...)
     __attribute__((format(printf, 1, 2)));
 [[noreturn]] void FatalV(const char* fmt, va_list args);
+
+namespace internal {
+// Fatal for reporters built on it (the CHECK macros): `callers` more frames,
+// the reporter's own, are left out of the backtrace.
+[[noreturn]] void FatalSkipping(int callers, const char* fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+[[noreturn]] void FatalSkippingV(int callers, const char* fmt, va_list args);
+}  // namespace internal
 
 }  // namespace alloc_fmt
 }  // namespace allocators

@@ -8,10 +8,13 @@
 
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace alloc_fmt {
@@ -93,9 +96,68 @@ TEST(FormatTest, PrintWritesWholeMessageToFd) {
   EXPECT_STREQ(buf, "value=42 name=x\n");
 }
 
+// Reads what `write` writes to a pipe.
+template <typename Write>
+std::string Captured(Write write) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  write(fds[1]);
+  close(fds[1]);
+  std::string out;
+  char buf[256];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof(buf))) > 0;) out.append(buf, n);
+  close(fds[0]);
+  return out;
+}
+
+TEST(FormatTest, PrintStackNamesObjectsSymbolsAndOffsets) {
+  // write() is exported by the C library (maybe as __write); 0x10 lies in
+  // no object.
+  const char* in_write = reinterpret_cast<const char*>(&::write) + 4;
+  void* pcs[] = {const_cast<char*>(in_write), reinterpret_cast<void*>(0x10)};
+  const std::string out = Captured([&](int fd) { PrintStack(fd, pcs, 2); });
+  // "    #0 0x<pc> in <write's name>+0x4 (<its object>+0x<offset>)": the
+  // C library's, or a sanitizer runtime's that interposes it.
+  const size_t line = out.find('\n');
+  ASSERT_NE(line, std::string::npos) << out;
+  const std::string first = out.substr(0, line);
+  EXPECT_EQ(first.rfind("    #0 0x", 0), 0u) << first;
+  EXPECT_NE(first.find("write+0x4 (/"), std::string::npos) << first;
+  EXPECT_EQ(first.back(), ')') << first;
+  EXPECT_EQ(out.substr(line + 1), "    #1 0x10\n");
+  EXPECT_EQ(Captured([&](int fd) { PrintStack(fd, pcs, 0); }), "");
+}
+
 TEST(FormatDeathTest, FatalPrintsOneLineAndAborts) {
   EXPECT_DEATH(Fatal("elfmalloc: invalid free: %p", reinterpret_cast<void*>(0x10)),
                "^elfmalloc: invalid free: 0x10\n$");
+}
+
+// The backtrace's first frame is Fatal's caller.
+__attribute__((noinline)) void FailHere() {
+  Fatal("boom");
+}
+
+bool FirstFrameIsFailHere(const std::string& err) {
+  static const char kStart[] = "boom\n    #0 0x";
+  if (err.rfind(kStart, 0) != 0) return false;
+  const uintptr_t pc =
+      std::strtoull(err.c_str() + sizeof(kStart) - 1, nullptr, 16);
+  const uintptr_t f = reinterpret_cast<uintptr_t>(&FailHere);
+  return pc > f && pc - f < 64;
+}
+
+TEST(FormatDeathTest, FatalPrintsTheCallersStackWhenAskedTo) {
+  EXPECT_DEATH(
+      {
+        SetFatalBacktrace(true);
+        FailHere();
+      },
+      testing::AllOf(testing::Truly(FirstFrameIsFailHere),
+                     testing::ContainsRegex("\n    #1 0x"),
+                     testing::EndsWith("\n")));
+  // And not otherwise.
+  EXPECT_DEATH(FailHere(), "^boom\n$");
 }
 
 }  // namespace

@@ -26,7 +26,8 @@ TEST(NoMallocTest, InterposerCatchesAllocations) {
   EXPECT_EXIT(
       {
         ForbidMalloc(true);
-        void* p = malloc(16);
+        // volatile: an optimiser may drop an unused malloc/free pair.
+        void* volatile p = malloc(16);
         ForbidMalloc(false);
         free(p);
         _exit(0);
@@ -43,6 +44,17 @@ TEST(NoMallocTest, FormatAndPrintDoNotAllocate) {
   alloc_fmt::Print(2, "no_malloc_test: %s\n", "printing without malloc");
   ForbidMalloc(false);
   EXPECT_NE(strstr(buf, "str -1 7 0x"), nullptr);
+}
+
+TEST(NoMallocDeathTest, FailingCheckWithABacktraceDoesNotAllocate) {
+  // The first walk of a process, when the unwinder sets itself up.
+  EXPECT_DEATH(
+      {
+        alloc_fmt::SetFatalBacktrace(true);
+        ForbidMalloc(true);
+        ALLOC_CHECK(false, "with a backtrace");
+      },
+      "CHECK failed: false: with a backtrace\n    #0 0x");
 }
 
 TEST(NoMallocDeathTest, FailingCheckDoesNotAllocate) {
