@@ -359,6 +359,7 @@ class Heap {
 
   Heap() {
     LargeSetDecayMs(core_.options.decay_ms);
+    if (core_.options.backtrace) alloc_fmt::SetFatalBacktrace(true);
     if constexpr (kHardened || kFreedMarks) InitSecret();
     // Without its pool (no memory, or another fault hook), sampling is off:
     // every sampled allocation falls back to the normal path.

@@ -40,6 +40,7 @@ constexpr Spec kSpecs[] = {
     {"ELFMALLOC_REUSE_THRESHOLD", Kind::kThreshold, 0, kReuseThresholdOne},
     {"ELFMALLOC_BACKGROUND_THREAD", Kind::kBool, 0, 1},
     {"ELFMALLOC_SAMPLE_RATE", Kind::kInt, 0, kMaxSampleRate},
+    {"ELFMALLOC_BACKTRACE", Kind::kBool, 0, 1},
 };
 constexpr size_t kNumSpecs = sizeof(kSpecs) / sizeof(kSpecs[0]);
 
@@ -53,7 +54,8 @@ int64_t Get(const Options& o, size_t i) {
     case 5: return o.dirty_max_mb;
     case 6: return o.reuse_threshold_ppm;
     case 7: return o.background_thread;
-    default: return o.sample_rate;
+    case 8: return o.sample_rate;
+    default: return o.backtrace;
   }
 }
 
@@ -67,7 +69,8 @@ void Set(Options* o, size_t i, int64_t v) {
     case 5: o->dirty_max_mb = v; break;
     case 6: o->reuse_threshold_ppm = v; break;
     case 7: o->background_thread = v != 0; break;
-    default: o->sample_rate = v; break;
+    case 8: o->sample_rate = v; break;
+    default: o->backtrace = v != 0; break;
   }
 }
 

@@ -14,6 +14,7 @@
 //   ELFMALLOC_BACKGROUND_THREAD bool            false
 //   ELFMALLOC_SAMPLE_RATE       [0, 1000000000] 0     (0: off; N: about one
 //                                                     allocation in N)
+//   ELFMALLOC_BACKTRACE         bool            false
 //
 // A bool is one of 1/0, true/false, yes/no, on/off (any case). An integer is
 // decimal with an optional sign. An empty value counts as unset. Any other
@@ -95,6 +96,9 @@ struct Options {
   // About one allocation of a page or less in this many is placed in the
   // sampled pool, against a guard page (sampled_pool.h); 0: none.
   int64_t sample_rate = 0;
+  // A fatal error prints the stack after its message
+  // (alloc_fmt::SetFatalBacktrace).
+  bool backtrace = false;
 
   double reuse_threshold() const {
     return static_cast<double>(reuse_threshold_ppm) /

@@ -68,6 +68,8 @@ void ExpectDefaults(const Options& o) {
   EXPECT_EQ(o.reuse_threshold_ppm, kDefaultReuseThresholdPpm);
   EXPECT_DOUBLE_EQ(o.reuse_threshold(), 0.25);
   EXPECT_FALSE(o.background_thread);
+  EXPECT_EQ(o.sample_rate, 0);
+  EXPECT_FALSE(o.backtrace);
 }
 
 TEST(OptionsTest, DefaultsWithoutVariables) {
@@ -86,12 +88,13 @@ TEST(OptionsTest, DefaultsWithoutVariables) {
 TEST(OptionsTest, Bools) {
   const std::vector<std::string> names = {
       "ELFMALLOC_SHOW_STATS", "ELFMALLOC_VERBOSE", "ELFMALLOC_SECURE",
-      "ELFMALLOC_BACKGROUND_THREAD"};
+      "ELFMALLOC_BACKGROUND_THREAD", "ELFMALLOC_BACKTRACE"};
   auto field = [](const Options& o, size_t i) {
     return i == 0   ? o.show_stats
            : i == 1 ? o.verbose
            : i == 2 ? o.secure
-                    : o.background_thread;
+           : i == 3 ? o.background_thread
+                    : o.backtrace;
   };
   for (size_t i = 0; i < names.size(); ++i) {
     SCOPED_TRACE(names[i]);

@@ -2,9 +2,10 @@
 // Copyright 2026 the allocators authors.
 //
 // The ELFMALLOC_* options reach the heap: this test runs with
-// ELFMALLOC_DECAY_MS=-1, ELFMALLOC_DIRTY_MAX_MB=1, ELFMALLOC_MAGAZINE_SIZE=100
-// and ELFMALLOC_REUSE_THRESHOLD=25 set in its environment (BUILD), and
-// checks each knob on a heap built after they were read.
+// ELFMALLOC_BACKTRACE=1, ELFMALLOC_DECAY_MS=-1, ELFMALLOC_DIRTY_MAX_MB=1,
+// ELFMALLOC_MAGAZINE_SIZE=100 and ELFMALLOC_REUSE_THRESHOLD=25 set in its
+// environment (BUILD), and checks each knob on a heap built after they were
+// read.
 
 #include <cstddef>
 #include <vector>
@@ -45,6 +46,19 @@ TEST(OptionsWiringTest, EveryOptionReachesTheHeap) {
   tc->Flush();
   const HeapStats s = heap.Stats();
   EXPECT_LE(s.dirty_bytes, size_t{2} << 20);
+}
+
+// The caller's frames follow a fatal error's line.
+__attribute__((noinline)) void FreeTwice(void* p) {
+  MagHeap::Free(p);
+  MagHeap::Free(p);
+}
+
+TEST(OptionsWiringDeathTest, BacktraceFollowsAFatalError) {
+  MagHeap::Instance();
+  EXPECT_DEATH(FreeTwice(MagHeap::Alloc(48)),
+               "elfmalloc: free\\(\\): double free of 0x[0-9a-f]+\n"
+               "    #0 0x[0-9a-f]+ .*\n    #1 0x");
 }
 
 }  // namespace

@@ -55,6 +55,8 @@ void* SampledPool::Alloc(size_t size, size_t align) {
   if (size == 0) size = 1;
   if (align == 0) align = size <= 8 ? 8 : 16;
   if (size > page_ || align > page_) return nullptr;
+  Trace trace;
+  Capture(&trace);
   const mmap_alloc::MapAlloc map;
   SpinLockHolder h(&lock_);
   if (ring_count_ == 0) return nullptr;
@@ -70,6 +72,8 @@ void* SampledPool::Alloc(size_t size, size_t align) {
   Slot& s = slots_[i];
   s.block.store(block, std::memory_order_relaxed);
   s.size.store(size, std::memory_order_relaxed);
+  s.allocated = trace;
+  s.freed.n = 0;
   s.state.store(kLive, std::memory_order_release);
   return reinterpret_cast<void*>(block);
 }
@@ -78,6 +82,8 @@ SampledPool::FreeResult SampledPool::Free(void* p) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
   const size_t i = (a - base_) / (2 * page_);
   Slot& s = slots_[i];
+  Trace trace;
+  Capture(&trace);
   const mmap_alloc::MapAlloc map;
   SpinLockHolder h(&lock_);
   if (s.block.load(std::memory_order_relaxed) != a) {
@@ -86,6 +92,7 @@ SampledPool::FreeResult SampledPool::Free(void* p) {
   if (s.state.load(std::memory_order_relaxed) != kLive) {
     return FreeResult::kDoubleFree;
   }
+  s.freed = trace;
   s.state.store(kFreed, std::memory_order_release);
   // Inaccessible until reused. A failure (out of mappings) leaves the page
   // readable: the block is still quarantined, only not guarded.
@@ -110,6 +117,18 @@ bool SampledPool::IsFreedBlock(const void* p) const {
   const Slot& s = slots_[(a - base_) / (2 * page_)];
   return s.block.load(std::memory_order_relaxed) == a &&
          s.state.load(std::memory_order_acquire) == kFreed;
+}
+
+// Not inlined, so that the frames left out are this one and Alloc's or
+// Free's.
+__attribute__((noinline)) void SampledPool::Capture(Trace* t) {
+  t->n = platform::CaptureStack(t->pcs, kTraceFrames, 2);
+}
+
+void SampledPool::PrintTrace(const char* what, const Trace& t) {
+  if (t.n == 0) return;
+  alloc_fmt::Print(2, "  %s:\n", what);
+  alloc_fmt::PrintStack(2, t.pcs, t.n);
 }
 
 void SampledPool::OnFault(void* addr) {
@@ -149,7 +168,10 @@ void SampledPool::Report(uintptr_t addr) const {
   } else {
     alloc_fmt::Print(2, "elfmalloc: fault at %p in the sampled pool, in no "
                      "block\n", at);
+    return;
   }
+  PrintTrace("allocated at", s.allocated);
+  if (state == kFreed) PrintTrace("freed at", s.freed);
 }
 
 }  // namespace internal

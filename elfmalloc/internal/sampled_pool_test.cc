@@ -2,19 +2,24 @@
 // Copyright 2026 the allocators authors.
 //
 // SampledPool: blocks against guard pages, quarantine order, exhaustion,
-// free results, and the one-line reports of an overflow and a use after
-// free (death tests, each in a fresh process).
+// free results, and the reports of an overflow and a use after free, with
+// the stacks that allocated and freed the block (death tests, each in a
+// fresh process).
 
 #include "elfmalloc/internal/sampled_pool.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <set>
+#include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mmap_alloc/mmap_alloc.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -110,31 +115,77 @@ TEST(SampledPoolTest, ReusesTheOldestFreedSlotAndRunsOut) {
   }
 }
 
-// The reports: one line from the fault hook, then the default action (or
-// a sanitizer's handler, which may add its own lines).
-TEST(SampledPoolDeathTest, OverflowIsReported) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(
-      {
-        SampledPool& pool = Pool();
-        char* p = static_cast<char*>(pool.Alloc(96, 0));
-        Launder(p)[96] = 1;
-      },
-      "elfmalloc: heap overflow at 0x[0-9a-f]+: offset 96 of the 96-byte "
-      "block 0x[0-9a-f]+ \\(sampled\\)\n");
+// Allocates and frees from frames of their own, which the reports' stacks
+// must begin with.
+__attribute__((noinline)) char* AllocHere(size_t size) {
+  char* p = static_cast<char*>(Pool().Alloc(size, 0));
+  asm volatile("" ::: "memory");
+  return p;
+}
+__attribute__((noinline)) void FreeHere(char* p) {
+  Pool().Free(p);
+  asm volatile("" ::: "memory");
 }
 
-TEST(SampledPoolDeathTest, UseAfterFreeIsReported) {
+// True if the first frame under `header` in a report lies in `fn`. The
+// death tests re-run the binary, so they compare offsets in it, not
+// addresses.
+bool FirstFrameIn(const std::string& err, const char* header,
+                  const void* fn) {
+  // "\n  <header>:\n    #0 0x<pc> <...>+0x<offset>)\n"
+  const std::string start = std::string("\n  ") + header + ":\n    #0 0x";
+  const size_t at_frame = err.find(start);
+  if (at_frame == std::string::npos) return false;
+  const size_t end = err.find('\n', at_frame + start.size());
+  const size_t plus = err.rfind("+0x", end);
+  if (end == std::string::npos || plus == std::string::npos ||
+      plus < at_frame + start.size() || err[end - 1] != ')') {
+    return false;
+  }
+  platform::CodeLocation at;
+  if (!platform::LocateCode(fn, &at)) return false;
+  const uintptr_t pc = std::strtoull(err.c_str() + plus + 3, nullptr, 16);
+  return pc > at.object_offset && pc - at.object_offset < 128;
+}
+
+// The reports: one line from the fault hook, the stacks, then the default
+// action (or a sanitizer's handler, which may add its own lines).
+TEST(SampledPoolDeathTest, OverflowIsReportedWithTheAllocatingStack) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
-        SampledPool& pool = Pool();
-        char* p = static_cast<char*>(pool.Alloc(200, 0));
-        pool.Free(p);
+        char* p = AllocHere(96);
+        Launder(p)[96] = 1;
+      },
+      testing::AllOf(
+          testing::ContainsRegex(
+              "elfmalloc: heap overflow at 0x[0-9a-f]+: offset 96 of the "
+              "96-byte block 0x[0-9a-f]+ \\(sampled\\)\n  allocated at:\n"),
+          testing::Truly([](const std::string& err) {
+            return FirstFrameIn(err, "allocated at",
+                                reinterpret_cast<const void*>(&AllocHere));
+          }),
+          testing::Not(testing::HasSubstr("freed at"))));
+}
+
+TEST(SampledPoolDeathTest, UseAfterFreeIsReportedWithBothStacks) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        char* p = AllocHere(200);
+        FreeHere(p);
         Launder(p)[10] = 1;
       },
-      "elfmalloc: use after free at 0x[0-9a-f]+: offset 10 of the freed "
-      "200-byte block 0x[0-9a-f]+ \\(sampled\\)\n");
+      testing::AllOf(
+          testing::ContainsRegex(
+              "elfmalloc: use after free at 0x[0-9a-f]+: offset 10 of the "
+              "freed 200-byte block 0x[0-9a-f]+ \\(sampled\\)\n"),
+          testing::Truly([](const std::string& err) {
+            return FirstFrameIn(err, "allocated at",
+                                reinterpret_cast<const void*>(&AllocHere)) &&
+                   FirstFrameIn(err, "freed at",
+                                reinterpret_cast<const void*>(&FreeHere));
+          })));
 }
 
 }  // namespace

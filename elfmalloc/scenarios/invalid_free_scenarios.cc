@@ -249,10 +249,25 @@ void SampledChildVerdict(const char* child) {
   } else if (!err.empty()) {
     report = "other";
   }
-  size_t lines = 0;
-  for (char c : err) lines += c == '\n';
-  Result("child=" + StatusName(status) + " report=" + report +
-         " lines=" + std::to_string(lines));
+  // After the report's line, only the stacks: which of them came, and how
+  // many lines were neither a stack's header nor one of its frames.
+  std::string stacks;
+  size_t others = 0;
+  const std::regex frame("    #[0-9]+ 0x[0-9a-f]+( in [^ ]+)?( \\(.+\\+0x[0-9a-f]+\\))?");
+  size_t start = err.find('\n');
+  while (start != std::string::npos && start + 1 < err.size()) {
+    const size_t end = err.find('\n', start + 1);
+    const std::string line = err.substr(start + 1, end - start - 1);
+    if (line == "  allocated at:" || line == "  freed at:") {
+      stacks += (stacks.empty() ? "" : ",") + line.substr(2, line.find(' ', 2) - 2);
+    } else if (!std::regex_match(line, frame)) {
+      ++others;
+    }
+    start = end;
+  }
+  Result("child=" + StatusName(status) + " report=" + report + " stacks=" +
+         (stacks.empty() ? "none" : stacks) +
+         " other_lines=" + std::to_string(others));
 }
 
 // The children. Each first frees one block, so that the thread's cache
@@ -325,13 +340,16 @@ const Scenario kScenarios[] = {
     // The fault hook prints one line, then the default action ends the
     // child with SIGSEGV.
     {"sampled_overflow", 24, [] { SampledChildVerdict("sampled_overflow_child"); },
-     Exits0("^child=signal11 report=overflow lines=1\n$", 30)},
+     Exits0("^child=signal11 report=overflow stacks=allocated "
+            "other_lines=0\n$", 30)},
     {"sampled_use_after_free", 24,
      [] { SampledChildVerdict("sampled_use_after_free_child"); },
-     Exits0("^child=signal11 report=use_after_free lines=1\n$", 30)},
+     Exits0("^child=signal11 report=use_after_free stacks=allocated,"
+            "freed other_lines=0\n$", 30)},
     {"sampled_large_overflow", 24,
      [] { SampledChildVerdict("sampled_large_overflow_child"); },
-     Exits0("^child=signal11 report=large_overflow lines=1\n$", 30)},
+     Exits0("^child=signal11 report=large_overflow stacks=none "
+            "other_lines=0\n$", 30)},
 };
 
 const ProbeChild kChildren[] = {
