@@ -72,6 +72,20 @@ void* AlignedRealloc(void* p, size_t size, size_t align);
 // The number of usable bytes at `p` (>= the size asked for); 0 for nullptr.
 size_t UsableSize(const void* p);
 
+// What a block is, from its address alone (the original's layout lookup).
+struct BlockLayout {
+  size_t size;        // usable bytes: UsableSize(p)
+  size_t align;       // a power of two p is aligned to, at least the
+                      // alignment it was asked for when that was at most
+                      // its class's (or, outside the classes, the page's)
+  size_t size_class;  // its class (see GetClassStats), or ClassCount() for
+                      // a large or sampled block
+};
+// The layout of block `p`, which FreeSized(p, size, align) accepts. All
+// zero but size_class = ClassCount() for nullptr. A pointer elfmalloc did
+// not hand out is fatal, as for UsableSize.
+BlockLayout Layout(const void* p);
+
 // Returns the calling thread's cached objects to the shared pools and gives
 // every free page's memory back to the OS now, except the few pages other
 // live threads keep for their own next use (at most 2 MiB of small pages

@@ -166,6 +166,17 @@ TEST_F(ElfmallocDeathTest, UsableSizeOfAForeignPointer) {
   std::free(p);
 }
 
+TEST_F(ElfmallocDeathTest, LayoutOfAForeignOrInteriorPointer) {
+  char local[64];
+  EXPECT_DEATH(Layout(Launder(local)), kInvalidUsableSize);
+  char* small = static_cast<char*>(Alloc(64));
+  ASSERT_NE(small, nullptr);
+  EXPECT_DEATH(Layout(small + 16),
+               "^elfmalloc: usable_size\\(\\): invalid pointer "
+               "(\\([a-z ]+\\) )?0x[0-9a-f]+\n$");
+  Free(small);
+}
+
 TEST_F(ElfmallocDeathTest, UsableSizeOfAnInteriorPointer) {
   // elfmalloc.h names no message for this; any "invalid pointer" line of
   // the API's functions is accepted.

@@ -111,6 +111,50 @@ TEST(ElfmallocTest, BuildMatchesTheLinkedTarget) {
 
 // --- Sizes and alignment -----------------------------------------------------
 
+// Layout: the usable size, an alignment the block has (at least the one
+// asked for, up to its class's), and the class, for every class, aligned
+// requests and large blocks; sized frees accept what it reports.
+TEST(ElfmallocTest, LayoutReportsSizeAlignmentAndClass) {
+  const BlockLayout none = Layout(nullptr);
+  EXPECT_EQ(none.size, 0u);
+  EXPECT_EQ(none.align, 0u);
+  EXPECT_EQ(none.size_class, ClassCount());
+  for (size_t c = 0; c < ClassCount(); ++c) {
+    const size_t size = GetClassStats(c).object_size;
+    // Up to 8 bytes short of the class: the hardened build's canary.
+    for (size_t ask : {size / 2 + 1, size > 8 ? size - 8 : size}) {
+      SCOPED_TRACE(ask);
+      void* p = Alloc(ask);
+      ASSERT_NE(p, nullptr);
+      const BlockLayout l = Layout(p);
+      EXPECT_EQ(l.size, UsableSize(p));
+      EXPECT_GE(l.size, ask);
+      EXPECT_LT(l.size_class, ClassCount());
+      EXPECT_GE(GetClassStats(l.size_class).object_size, ask);
+      EXPECT_EQ(l.align & (l.align - 1), 0u);
+      EXPECT_GE(l.align, ask >= 16 ? 16u : 8u);
+      EXPECT_TRUE(IsAligned(p, l.align)) << p << " " << l.align;
+      FreeSized(p, l.size, l.align, "free_sized");
+    }
+  }
+  for (size_t align : {size_t{32}, size_t{64}, size_t{4096}, size_t{65536}}) {
+    SCOPED_TRACE(align);
+    void* p = AlignedAlloc(100, align);
+    ASSERT_NE(p, nullptr);
+    const BlockLayout l = Layout(p);
+    EXPECT_GE(l.align, std::min<size_t>(align, 4096));
+    EXPECT_TRUE(IsAligned(p, l.align));
+    FreeSized(p, l.size, l.align, "free_sized");
+  }
+  void* big = Alloc(3 * kMiB + 5);
+  ASSERT_NE(big, nullptr);
+  const BlockLayout l = Layout(big);
+  EXPECT_EQ(l.size_class, ClassCount());
+  EXPECT_EQ(l.size, UsableSize(big));
+  EXPECT_EQ(l.align, 4096u);
+  FreeSized(big, l.size, l.align, "free_sized");
+}
+
 TEST(ElfmallocTest, LayoutLookup) {
   void* p8 = Alloc(8);
   ASSERT_NE(p8, nullptr);

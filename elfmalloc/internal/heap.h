@@ -40,6 +40,7 @@
 
 #include <errno.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -65,6 +66,7 @@
 #include "elfmalloc/internal/sampled_pool.h"
 #include "elfmalloc/internal/thread_cache.h"
 #include "elfmalloc/size_classes.h"
+#include "mmap_alloc/mmap_alloc.h"
 
 namespace allocators {
 namespace elfmalloc {
@@ -227,6 +229,23 @@ class Heap {
     const size_t n = LargeUsableSize(p);
     if (n == 0) BadPointer("usable_size", p);
     return n;
+  }
+
+  // Block p's usable size, an alignment it has that sized frees accept (its
+  // class's; outside the classes, the largest power of two dividing p, at
+  // most a page) and its class (kNumClasses outside the classes). Fatal as
+  // UsableSize. REQUIRES: p != nullptr.
+  static void Layout(const void* p, size_t* size, size_t* align, size_t* c) {
+    *size = UsableSize(p);
+    const uint8_t tag = GlobalPageMap().Get(p);
+    if (IsProcessTag(tag)) {
+      *c = size_t{tag} - 1;
+      *align = ClassAlignment(*c);
+      return;
+    }
+    *c = kNumClasses;
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    *align = std::min<uintptr_t>(a & (~a + 1), mmap_alloc::PageSize());
   }
 
   // Resizes `p` to `size` bytes aligned to `align` (see elfmalloc.h for the

@@ -193,6 +193,11 @@ class UserHeapApi {
     if (p != nullptr) VariantHeap::FreeSized(p, size, align, fn);             \
   }                                                                           \
   size_t UsableSize(const void* p) { return VariantHeap::UsableSize(p); }     \
+  BlockLayout Layout(const void* p) {                                         \
+    BlockLayout l{0, 0, kNumClasses};                                         \
+    if (p != nullptr) VariantHeap::Layout(p, &l.size, &l.align, &l.size_class); \
+    return l;                                                                 \
+  }                                                                           \
   bool Release() { return VariantHeap::Instance().Release(); }                \
   bool CheckInvariants() {                                                    \
     VariantHeap::Instance().CheckInvariants();                                \
