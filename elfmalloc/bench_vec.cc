@@ -7,6 +7,10 @@
 //   Push        a fresh vector of 500 8-byte elements per iteration
 //   PushMedium  a vector prefilled with 16 Ki elements, then 500 000 more
 //   PushLarge   a fresh vector of 1000 8 KiB elements per iteration
+//   PushNested  128 vectors of 1024 8-byte elements, each grown by
+//               push_back and then moved into an outer vector
+//   Extend      a fresh vector extended 10 times by a range of 1024
+//               8-byte elements (insert at the end)
 //
 // Allocators (this binary links elfmalloc as a library, not as its
 // malloc, so std::allocator and new_delete_resource are glibc's):
@@ -45,6 +49,7 @@
 #include <memory>
 #include <memory_resource>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include "benchmark/benchmark.h"
@@ -223,6 +228,42 @@ void BM_PushLarge(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 1000);
 }
 
+template <typename Kind>
+void BM_PushNested(benchmark::State& state) {
+  Kind kind;
+  for (auto _ : state) {
+    auto a = kind.template Make<uint64_t>();
+    using Inner = std::vector<uint64_t, decltype(a)>;
+    auto outer_a = kind.template Make<Inner>();
+    std::vector<Inner, decltype(outer_a)> outer(outer_a);
+    for (int i = 0; i < 128; ++i) {
+      Inner inner(a);
+      for (uint64_t j = 0; j < 1024; ++j) inner.push_back(j);
+      outer.push_back(std::move(inner));
+    }
+    benchmark::DoNotOptimize(outer.data());
+    outer = decltype(outer)(outer_a);
+    kind.After();
+  }
+  state.SetItemsProcessed(state.iterations() * 128 * 1024);
+}
+
+template <typename Kind>
+void BM_Extend(benchmark::State& state) {
+  Kind kind;
+  std::vector<uint64_t> range(1024);
+  for (uint64_t i = 0; i < range.size(); ++i) range[i] = i;
+  for (auto _ : state) {
+    auto a = kind.template Make<uint64_t>();
+    std::vector<uint64_t, decltype(a)> v(a);
+    for (int i = 0; i < 10; ++i) v.insert(v.end(), range.begin(), range.end());
+    benchmark::DoNotOptimize(v.data());
+    v = decltype(v)(a);
+    kind.After();
+  }
+  state.SetItemsProcessed(state.iterations() * 10 * 1024);
+}
+
 // Each benchmark over every allocator in turn, so that neighbouring rows
 // compare allocators.
 #define ELFMALLOC_BENCH_VEC_KIND(bm, kind) \
@@ -247,6 +288,8 @@ void BM_PushLarge(benchmark::State& state) {
 ELFMALLOC_BENCH_VEC(BM_Push);
 ELFMALLOC_BENCH_VEC(BM_PushMedium);
 ELFMALLOC_BENCH_VEC(BM_PushLarge);
+ELFMALLOC_BENCH_VEC(BM_PushNested);
+ELFMALLOC_BENCH_VEC(BM_Extend);
 
 }  // namespace
 }  // namespace elfmalloc
