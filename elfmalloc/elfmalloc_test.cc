@@ -102,9 +102,11 @@ TEST(ElfmallocTest, BuildMatchesTheLinkedTarget) {
   };
   const bool local = ends_with("_local");
   const bool secure = ends_with("_secure");
-  EXPECT_STREQ(FrontendName(), local ? "local" : "magazine");
+  const bool depot = ends_with("_depot");
+  EXPECT_STREQ(FrontendName(), local ? "local" : depot ? "depot" : "magazine");
   EXPECT_STREQ(BuildName(), local    ? "elfmalloc-l"
                             : secure ? "elfmalloc-secure"
+                            : depot  ? "elfmalloc-depot"
                                      : "elfmalloc");
   EXPECT_EQ(IsHardened(), secure);
 }

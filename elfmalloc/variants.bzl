@@ -40,6 +40,7 @@ ELFMALLOC_VARIANTS = [
     struct(suffix = "", lib = "elfmalloc", config = "::allocators::elfmalloc::internal::MagazineConfig", config_hdr = "elfmalloc/internal/config.h", config_deps = [], tests = True, manual = False),
     struct(suffix = "_local", lib = "elfmalloc-l", config = "::allocators::elfmalloc::internal::LocalConfig", config_hdr = "elfmalloc/internal/config.h", config_deps = [], tests = True, manual = False),
     struct(suffix = "_secure", lib = "elfmalloc-secure", config = "::allocators::elfmalloc::internal::HardenedConfig", config_hdr = "elfmalloc/internal/config.h", config_deps = [], tests = True, manual = False),
+    struct(suffix = "_depot", lib = "elfmalloc-depot", config = "::allocators::elfmalloc::internal::DepotConfig", config_hdr = "elfmalloc/internal/config.h", config_deps = [], tests = True, manual = False),
     # Benchmark-only: the default build without its free-time checks, and
     # without its statistics counters, to price each (bench/compare.py).
     struct(suffix = "_nochecks", lib = "elfmalloc-nochecks", config = "::allocators::elfmalloc::testing::NoChecksConfig", config_hdr = "elfmalloc/testing/bench_configs.h", config_deps = ["//elfmalloc:bench_configs"], tests = False, manual = True),
@@ -158,9 +159,13 @@ def elfmalloc_variant(v):
         additional_linker_inputs = ["libelfmalloc.lds"],
         # --as-needed: the C++ runtime is only referenced weakly
         # (malloc_bind/internal/cxx_runtime.h), so it is not a dependency.
+        # -static-libgcc: the stack walk's unwinder (platform::CaptureStack)
+        # comes with the library, hidden by the version script, so a C
+        # program that never loads libgcc_s gets backtraces too.
         linkopts = [
             "-Wl,--version-script=$(location libelfmalloc.lds)",
             "-Wl,--as-needed",
+            "-static-libgcc",
         ],
         linkshared = True,
         linkstatic = True,

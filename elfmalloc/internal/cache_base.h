@@ -136,6 +136,9 @@ class alignas(64) CacheBase {
   // False with `what` set on a violation.
   bool CheckCached(uint32_t limit, uint32_t extra_at, uint32_t extra,
                    const char** what) const;
+  // The per-object part of CheckCached, for `n` cached (encoded) pointers
+  // kept elsewhere (DepotCache's magazines).
+  bool CheckObjects(void* const* objects, size_t n, const char** what) const;
 
  protected:
   // The statistics counters: a relaxed load and store by the only writer
@@ -521,14 +524,20 @@ bool CacheBase<Config>::CheckCached(uint32_t limit, uint32_t extra_at,
     *what = "cache top/limit/capacity out of order";
     return false;
   }
+  if (!CheckObjects(stack_, top_, what) ||
+      !CheckObjects(stack_ + extra_at, extra, what)) {
+    return false;
+  }
+  return held_ == nullptr || CheckObjects(&held_, 1, what);
+}
+
+template <typename Config>
+bool CacheBase<Config>::CheckObjects(void* const* objects, size_t n,
+                                     const char** what) const {
   const SlagGeometry& g = pool_->geom;
   const uintptr_t slag_mask = g.slag_bytes - 1;
-  const uint32_t n = top_ + extra + (held_ != nullptr);
-  for (uint32_t k = 0; k < n; ++k) {
-    const void* p =
-        DecodeCached<kHardened>(k < top_           ? stack_[k]
-                                : k < top_ + extra ? stack_[extra_at + k - top_]
-                                                   : held_);
+  for (size_t k = 0; k < n; ++k) {
+    const void* p = DecodeCached<kHardened>(objects[k]);
     BitPos pos;
     if (p == nullptr || SlagOf(p, g.slag_bytes)->pool != pool_ ||
         !BitAt(g, reinterpret_cast<uintptr_t>(p) & slag_mask, &pos)) {

@@ -12,7 +12,7 @@
 // Config into its libraries, shared and static archives and test suite.
 //
 //   kName       the build's name, in the --verbose line and stats header
-//   kFrontEnd   the thread cache: FrontEnd::kMagazine or kLocal
+//   kFrontEnd   the thread cache: FrontEnd::kMagazine, kLocal or kDepot
 //   kHardened   canaries, encoded cache pointers, zero on free, random
 //               reuse order and guard pages (hardening.h)
 //   kChecks     the default free-time checks: object start, size of sized
@@ -38,6 +38,7 @@ namespace internal {
 enum class FrontEnd {
   kMagazine,  // MagazineCache: caches any object of its class
   kLocal,     // LocalCache: caches only its current slag's objects
+  kDepot,     // DepotCache: two magazines per thread over a shared depot
 };
 
 // The default build: libelfmalloc.so, //elfmalloc:elfmalloc.
@@ -56,6 +57,12 @@ struct MagazineConfig {
 struct LocalConfig : MagazineConfig {
   static constexpr const char* kName = "elfmalloc-l";
   static constexpr FrontEnd kFrontEnd = FrontEnd::kLocal;
+};
+
+// elfmalloc-depot: the magazine layer (DepotCache).
+struct DepotConfig : MagazineConfig {
+  static constexpr const char* kName = "elfmalloc-depot";
+  static constexpr FrontEnd kFrontEnd = FrontEnd::kDepot;
 };
 
 // elfmalloc-secure: the hardened build of the default front-end.

@@ -5,8 +5,10 @@
 //
 //   MagazineCache (magazine_cache.h)  caches any object of its class
 //   LocalCache    (local_cache.h)     caches only its current slag's objects
+//   DepotCache    (depot_cache.h)     two magazines per thread, traded with
+//                                     a depot per class
 //
-// Both derive from CacheBase (cache_base.h), which describes the
+// All derive from CacheBase (cache_base.h), which describes the
 // allocation path they share. FrontEndFor<Config> is the front-end of
 // Config::kFrontEnd.
 
@@ -16,6 +18,7 @@
 #include <type_traits>
 
 #include "elfmalloc/internal/config.h"
+#include "elfmalloc/internal/depot_cache.h"
 #include "elfmalloc/internal/local_cache.h"
 #include "elfmalloc/internal/magazine_cache.h"
 
@@ -24,9 +27,14 @@ namespace elfmalloc {
 namespace internal {
 
 template <typename Config>
-using FrontEndFor =
-    std::conditional_t<Config::kFrontEnd == FrontEnd::kLocal,
-                       LocalCache<Config>, MagazineCache<Config>>;
+using FrontEndFor = std::conditional_t<
+    Config::kFrontEnd == FrontEnd::kLocal, LocalCache<Config>,
+    std::conditional_t<Config::kFrontEnd == FrontEnd::kDepot,
+                       DepotCache<Config>, MagazineCache<Config>>>;
+
+// True if Config's front-end trades magazines with a depot per class.
+template <typename Config>
+inline constexpr bool kUsesDepot = Config::kFrontEnd == FrontEnd::kDepot;
 
 }  // namespace internal
 }  // namespace elfmalloc

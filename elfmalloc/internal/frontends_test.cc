@@ -3,8 +3,8 @@
 //
 // The front-ends' stacks: LIFO reuse with the last freed object held back,
 // the magazine's return of its upper half when full, Local's current-slag
-// rule, and Shutdown returning every object and slag (all pages back in the
-// page allocator).
+// rule, the depot cache's magazine swaps and depot trades, and Shutdown
+// returning every object and slag (all pages back in the page allocator).
 
 #include "elfmalloc/internal/frontends.h"
 
@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "alloc_fmt/spin_lock.h"
 #include "elfmalloc/internal/config.h"
+#include "elfmalloc/internal/depot.h"
 #include "elfmalloc/internal/page_alloc.h"
 #include "elfmalloc/internal/slag.h"
 #include "elfmalloc/internal/slag_geometry.h"
@@ -28,6 +30,7 @@ constexpr size_t kPage = size_t{64} << 10;
 
 using Magazine = MagazineCache<MagazineConfig>;
 using Local = LocalCache<LocalConfig>;
+using Depot = DepotCache<DepotConfig>;
 
 struct Pools {
   explicit Pools(size_t size)
@@ -459,6 +462,203 @@ TEST(LocalCacheTest, BigObjectsFromOtherSlagsGoBackSoon) {
   owner.Shutdown();
   other.Shutdown();
   EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+}
+
+
+// --- DepotCache -------------------------------------------------------------
+
+// A pool with a depot, and two depot caches over it ("two threads").
+struct DepotPools {
+  explicit DepotPools(size_t size) : p(size), h(&p.pages) {
+    depot.Init(&lock, size);
+    p.pool.depot = &depot;
+  }
+  void Setup(Depot& d, size_t rounds) { d.Setup(&p.pool, &h, rounds); }
+  void ExpectAllPagesFree() {
+    EXPECT_EQ(p.pages.dirty_pages(), p.pages.mapped_pages());
+  }
+  void ExpectInvariants(const Depot& d) {
+    const char* what = nullptr;
+    EXPECT_TRUE(d.CheckInvariants(&what)) << what;
+  }
+  Pools p;
+  PageAlloc::Handle h;
+  SpinLock lock;
+  MagazineDepot depot;
+};
+
+TEST(DepotCacheTest, SwapsFullAndEmptyMagazines) {
+  DepotPools dp(256);
+  Depot d;
+  dp.Setup(d, 4);
+  std::vector<void*> objs;
+  for (int i = 0; i < 20; ++i) objs.push_back(AllocFrom(d));
+  // o0 held; o1..o4 push o0..o3: the loaded magazine is full.
+  for (int i = 0; i < 5; ++i) d.Free(objs[i]);
+  EXPECT_EQ(d.cached(), 5u);
+  EXPECT_EQ(d.previous_count(), 0u);
+  // Full, no previous one: it becomes the previous one, an empty one loads.
+  d.Free(objs[5]);
+  EXPECT_EQ(d.previous_count(), 4u);
+  EXPECT_EQ(d.cached(), 6u);
+  dp.ExpectInvariants(d);
+  // The loaded magazine's one object, then the full previous one swaps in
+  // before any new object of the slag.
+  EXPECT_EQ(AllocFrom(d), objs[4]);
+  EXPECT_EQ(AllocFrom(d), objs[3]);
+  EXPECT_EQ(d.previous_count(), 0u);
+  EXPECT_EQ(AllocFrom(d), objs[2]);
+  // A free with the loaded magazine not full: no trade.
+  d.Free(objs[2]);
+  EXPECT_EQ(d.previous_count(), 0u);
+  EXPECT_EQ(dp.depot.full_count(), 0u);
+  dp.ExpectInvariants(d);
+  for (int i = 6; i < 20; ++i) d.Free(objs[i]);
+  d.Free(objs[3]);
+  d.Free(objs[4]);
+  dp.ExpectInvariants(d);
+  d.Shutdown();
+  d.DrainDepot();  // what the shut-down cache handed to the depot
+  d.Shutdown();
+  dp.ExpectAllPagesFree();
+}
+
+TEST(DepotCacheTest, FullMagazinesPassThroughTheDepot) {
+  DepotPools dp(256);
+  Depot freer, taker;
+  dp.Setup(freer, 4);
+  dp.Setup(taker, 4);
+  std::vector<void*> objs;
+  for (int i = 0; i < 16; ++i) objs.push_back(AllocFrom(freer));
+  // Behind the held object, o0..o3 fill the loaded magazine and o4..o7 the
+  // next one; at o9 both are full and the first goes to the depot.
+  for (int i = 0; i < 13; ++i) freer.Free(objs[i]);
+  EXPECT_EQ(dp.depot.full_count(), 1u);
+  dp.ExpectInvariants(freer);
+  // The other cache, with nothing of its own, takes the depot's magazine:
+  // the oldest objects the first cache freed, last in first out.
+  void* got = AllocFrom(taker);
+  EXPECT_EQ(dp.depot.full_count(), 0u);
+  EXPECT_EQ(got, objs[3]);
+  EXPECT_EQ(taker.cached(), 3u);
+  dp.ExpectInvariants(taker);
+  taker.Free(got);
+  for (int i = 13; i < 16; ++i) freer.Free(objs[i]);
+  freer.Shutdown();
+  taker.Shutdown();
+  // Shut-down caches hand their full magazines to the depot; a drain
+  // returns their objects.
+  taker.DrainDepot();
+  taker.Shutdown();
+  EXPECT_EQ(dp.depot.full_count(), 0u);
+  dp.ExpectAllPagesFree();
+}
+
+TEST(DepotCacheTest, TheDepotIsBounded) {
+  DepotPools dp(16384);  // 3 objects per 64 KiB slag, 4 rounds: 16 magazines
+  Depot d;
+  const size_t rounds = DepotMagazineRounds(16384);
+  ASSERT_EQ(rounds, 4u);
+  dp.Setup(d, rounds);
+  const size_t bound = dp.depot.max_full();
+  EXPECT_EQ(bound, size_t{1 << 20} / (rounds * 16384));
+  std::vector<void*> objs;
+  const size_t n = (bound + 10) * rounds;
+  for (size_t i = 0; i < n; ++i) objs.push_back(AllocFrom(d));
+  for (void* o : objs) d.Free(o);
+  EXPECT_EQ(dp.depot.full_count(), bound);
+  EXPECT_LE(dp.depot.empty_count(), bound);
+  // Beyond the bound, magazines' objects went back to their slags: some
+  // pages are free although no cache shut down.
+  EXPECT_GT(dp.p.pages.dirty_pages(), 0u);
+  dp.ExpectInvariants(d);
+  d.Shutdown();
+  d.DrainDepot();  // what the shut-down cache handed to the depot
+  d.Shutdown();
+  dp.ExpectAllPagesFree();
+}
+
+TEST(DepotCacheTest, IdleMagazinesGoBackWithinTwoTrims) {
+  DepotPools dp(256);
+  Depot d;
+  Depot other;
+  dp.Setup(d, 4);
+  dp.Setup(other, 4);
+  std::vector<void*> objs;
+  for (int i = 0; i < 41; ++i) objs.push_back(AllocFrom(d));
+  for (void* o : objs) d.Free(o);
+  const size_t n = dp.depot.full_count();
+  ASSERT_GE(n, 6u);
+  // The depot had none at the start of this period: nothing is idle yet.
+  d.TrimDepot();
+  EXPECT_EQ(dp.depot.full_count(), n);
+  // One is taken during the next period: the rest were not needed.
+  void* taken = AllocFrom(other);
+  d.TrimDepot();
+  EXPECT_EQ(dp.depot.full_count(), 0u);
+  dp.ExpectInvariants(d);
+  // Idle again for a whole period after a take: all go at the next trim.
+  d.Shutdown();  // hands its two full magazines to the depot
+  d.TrimDepot();
+  EXPECT_EQ(dp.depot.full_count(), 2u);
+  d.TrimDepot();
+  EXPECT_EQ(dp.depot.full_count(), 0u);
+  d.Shutdown();
+  other.Free(taken);
+  other.Shutdown();
+  other.DrainDepot();
+  other.Shutdown();
+  dp.ExpectAllPagesFree();
+}
+
+TEST(DepotCacheTest, TrimReturnsBothMagazinesObjects) {
+  DepotPools dp(256);
+  Depot d;
+  dp.Setup(d, 4);
+  std::vector<void*> objs;
+  for (int i = 0; i < 8; ++i) objs.push_back(AllocFrom(d));
+  for (void* o : objs) d.Free(o);
+  ASSERT_EQ(d.previous_count(), 4u);
+  EXPECT_TRUE(d.HoldsMemory());
+  d.Trim();
+  EXPECT_EQ(d.cached(), 0u);
+  EXPECT_FALSE(d.HoldsMemory());
+  dp.ExpectInvariants(d);
+  dp.ExpectAllPagesFree();
+  d.Shutdown();
+}
+
+TEST(DepotCacheDeathTest, DoubleFreeOfTheLastFreedObjectIsReported) {
+  EXPECT_DEATH(
+      {
+        DepotPools dp(64);
+        Depot d;
+        dp.Setup(d, 8);
+        void* a = AllocFrom(d);
+        d.Free(a);
+        d.Free(a);
+      },
+      "elfmalloc: free\\(\\): double free of 0x");
+}
+
+// A magazine's object that its slag also has as free (freed twice, once
+// into each of two caches) is reported when the depot returns it.
+TEST(DepotCacheDeathTest, DoubleFreeIsReportedWhenAMagazineIsReturned) {
+  EXPECT_DEATH(
+      {
+        DepotPools dp(256);
+        Depot owner;
+        Depot other;
+        dp.Setup(owner, 4);
+        dp.Setup(other, 4);
+        std::vector<void*> objs;
+        for (int i = 0; i < 9; ++i) objs.push_back(AllocFrom(owner));
+        for (int i = 0; i < 9; ++i) owner.Free(objs[i]);  // objs[0..3] in
+        other.Free(objs[1]);          // "previous"; freed again elsewhere
+        other.Shutdown();             // objs[1] back to its slag
+        owner.Trim();                 // returns objs[1] a second time
+      },
+      "elfmalloc: free\\(\\): double free of 0x");
 }
 
 }  // namespace

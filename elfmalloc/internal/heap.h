@@ -401,6 +401,9 @@ class Heap {
       locks.Add(p.purge_lock(), ForkLockLevel::kPurge);
     }
     locks.Add(&core_.stack_spares.lock, ForkLockLevel::kLeaf);
+    if constexpr (kUsesDepot<Config>) {
+      locks.Add(&core_.depots.lock, ForkLockLevel::kLeaf);
+    }
     locks.Add(sampled_.lock(), ForkLockLevel::kLeaf);
   }
 
@@ -418,6 +421,7 @@ class Heap {
   // refresh is tried once more.
   ABSL_ATTRIBUTE_NOINLINE static void* AllocSlow(Cache* tc, size_t c) {
     if (void* p = tc->AllocSlow(c)) return p;
+    tc->DrainDepots();
     Instance().ReclaimAddressSpace();
     return tc->cache(c).AllocRefreshing();
   }
@@ -439,7 +443,10 @@ class Heap {
     if (void* p = LargeAlloc(size, align, options)) return p;
     if (size > PTRDIFF_MAX) return nullptr;
     Heap& heap = Instance();
-    if (Cache* tc = Local()) tc->Flush();
+    if (Cache* tc = Local()) {
+      tc->Flush();
+      tc->DrainDepots();
+    }
     heap.ReclaimAddressSpace();
     void* p = LargeAlloc(size, align, options);
     if (p == nullptr) errno = ENOMEM;
@@ -725,10 +732,18 @@ void* Heap<Config>::ReallocIn(Space& space, void* p, size_t size,
 
 template <typename Config>
 bool Heap<Config>::Release() {
-  if (Cache* tc = Local()) tc->Flush();
+  Cache* tc = Local();
+  if (tc != nullptr) tc->Flush();
   {
     SpinLockHolder h(fallback_.lock());
-    if (Cache* fb = fallback_.GetIfBuilt()) fb->Flush();
+    Cache* fb = fallback_.GetIfBuilt();
+    if (fb != nullptr) fb->Flush();
+    // The depots' objects go back through whichever cache there is.
+    if (tc != nullptr) {
+      tc->DrainDepots();
+    } else if (fb != nullptr) {
+      fb->DrainDepots();
+    }
   }
   size_t n = 0;  // stacks, pages and blocks given back
   for (ClassPool& pool : core_.pools) n += DrainSpareStacks(&pool);

@@ -97,6 +97,7 @@ namespace internal {
 enum class SlagKind : uint8_t { kSmall = 0, kMedium = 1, kBig = 2 };
 
 struct ClassPool;
+class MagazineDepot;
 
 // How a typed object pool makes and ends its objects. An object is
 // constructed when a slag first hands it out, stays constructed while it is
@@ -202,6 +203,8 @@ struct ClassPool {
   StackSpares* spares = nullptr;
   SpareStack spare_stacks[StackSpares::kPerClass] = {};
   uint32_t n_spare_stacks = 0;
+  // The class's magazine depot (DepotCache); null for other front-ends.
+  MagazineDepot* depot = nullptr;
 
   size_t slag_bytes() const { return geom.slag_bytes; }
 };

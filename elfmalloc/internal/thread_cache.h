@@ -32,6 +32,7 @@
 #include "bagpipe/bagpipe.h"
 #include "elfmalloc/internal/class_layout.h"
 #include "elfmalloc/internal/config.h"
+#include "elfmalloc/internal/depot.h"
 #include "elfmalloc/internal/frontends.h"
 #include "elfmalloc/internal/hardening.h"
 #include "elfmalloc/internal/heap_stats.h"
@@ -65,6 +66,24 @@ inline constexpr uint32_t kIdleSweepsPerFull = 4;
 
 template <typename Config>
 class ThreadCache;
+
+// The magazine depots of a heap's classes (DepotCache), under one lock: a
+// leaf lock, held for a few pointer moves. Empty for other front-ends.
+template <bool kEnabled>
+struct Depots {
+  void Attach(ClassPool*) {}
+};
+template <>
+struct Depots<true> {
+  void Attach(ClassPool* pools) {
+    for (size_t c = 0; c < kNumClasses; ++c) {
+      depots[c].Init(&lock, pools[c].geom.object_size);
+      pools[c].depot = &depots[c];
+    }
+  }
+  SpinLock lock;
+  MagazineDepot depots[kNumClasses];
+};
 
 // The compiled-in geometry and the option's default agree.
 static_assert(kDefaultReuseThresholdPpm ==
@@ -108,6 +127,7 @@ class HeapCore {
       p.bag_pipes = pipes;  // the bag is built on first use (slag.h)
       p.spares = &stack_spares;
     }
+    depots.Attach(pools);
   }
   HeapCore(const HeapCore&) = delete;
   HeapCore& operator=(const HeapCore&) = delete;
@@ -185,6 +205,7 @@ class HeapCore {
   ClassPool pools[kNumClasses];
   // Exited threads' cache stacks, for the next threads (StackSpares).
   StackSpares stack_spares;
+  Depots<kUsesDepot<Config>> depots;
 
   // Live thread caches, for statistics; exited threads' counts are folded
   // into retired_*.
@@ -288,6 +309,14 @@ class ThreadCache {
     for (PageAlloc::Handle& h : pages_) h.FlushLocal();
   }
 
+  // Returns the objects of every full magazine in the heap's depots to
+  // their slags (DepotCache; nothing for other front-ends).
+  void DrainDepots() {
+    if constexpr (kUsesDepot<Config>) {
+      for (FE& fe : caches_) fe.DrainDepot();
+    }
+  }
+
   // Checks every front-end of this cache (see their CheckInvariants).
   bool CheckInvariants(const char** what) const {
     for (const FE& fe : caches_) {
@@ -340,6 +369,7 @@ class ThreadCache {
       }
       recent_ops_[c] = ops;
       if (full) full_ops_[c] = ops;
+      if constexpr (kUsesDepot<Config>) fe.TrimDepot();
     }
     for (PageAlloc::Handle& h : pages_) h.set_keep_freed(false);
   }

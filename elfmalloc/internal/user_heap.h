@@ -325,6 +325,7 @@ class UserHeap {
     FE& fe = tc->cache(c);
     if (void* p = fe.TryAlloc()) return p;
     if (void* p = tc->AllocSlow(c)) return p;
+    tc->DrainDepots();
     core_.UnmapFree();
     LargeRelease();
     return fe.AllocRefreshing();
@@ -336,7 +337,10 @@ class UserHeap {
     options.owner = Owner();
     if (void* p = LargeAlloc(size, align, options)) return p;
     if (size > PTRDIFF_MAX) return nullptr;
-    if (tc != nullptr) tc->Flush();
+    if (tc != nullptr) {
+      tc->Flush();
+      tc->DrainDepots();
+    }
     core_.UnmapFree();
     LargeRelease();
     void* p = LargeAlloc(size, align, options);
