@@ -61,7 +61,7 @@ PEERS = [  # name, library
     ("tcmalloc", os.path.join(LIBDIR, "libtcmalloc_minimal.so.4")),
     ("mimalloc", os.path.join(LIBDIR, "libmimalloc.so.2")),
 ]
-OURS = ("elfmalloc", "elfmalloc-l")
+OURS = ("elfmalloc", "elfmalloc-l", "elfmalloc-depot")
 
 
 def runfile(rel):
@@ -92,6 +92,7 @@ def allocators(wanted, extra=()):
       raise SystemExit("compare: --extra %s: no such file %s" % (name, path))
     found.append((name, os.path.abspath(path)))
   found.append(("elfmalloc-l", runfile("elfmalloc/libelfmalloc-l.so")))
+  found.append(("elfmalloc-depot", runfile("elfmalloc/libelfmalloc-depot.so")))
   skipped = []
   for name, lib in PEERS:
     if os.path.exists(lib):

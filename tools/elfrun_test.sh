@@ -5,17 +5,18 @@
 # Tests tools/elfrun without Bazel: ELFRUN_LIB points it at the libraries
 # built as this test's data. Checks the environment it sets (LD_PRELOAD,
 # the ELFMALLOC_* flags), that programs run preloaded with unchanged output
-# and exit status, --verbose and --stats output, --local, --secure, --help
-# and usage errors.
+# and exit status, --verbose and --stats output, --local, --depot,
+# --secure, --help and usage errors.
 #
 # Usage: elfrun_test.sh ELFRUN LIBELFMALLOC_SO LIBELFMALLOC_L_SO
-#                       LIBELFMALLOC_SECURE_SO
+#                       LIBELFMALLOC_SECURE_SO LIBELFMALLOC_DEPOT_SO
 set -euo pipefail
 
 elfrun=$(realpath "$1")
 lib=$(realpath "$2")
 lib_local=$(realpath "$3")
 lib_secure=$(realpath "$4")
+lib_depot=$(realpath "$5")
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/elfrun.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -75,11 +76,15 @@ mkdir libs
 ln -s "$lib" libs/libelfmalloc.so
 ln -s "$lib_local" libs/libelfmalloc-l.so
 ln -s "$lib_secure" libs/libelfmalloc-secure.so
+ln -s "$lib_depot" libs/libelfmalloc-depot.so
 err=$(ELFRUN_LIB="$work/libs" "$elfrun" --local --verbose true 2>&1 >/dev/null)
 grep -q '(elfmalloc-l, local front-end) active' <<<"$err" || fail "--local did not preload the LocalCache library: $err"
 err=$(ELFRUN_LIB="$work/libs" "$elfrun" --verbose true 2>&1 >/dev/null)
 grep -q '(elfmalloc, magazine front-end) active' <<<"$err" || fail "default did not preload the MagazineCache library: $err"
 echo "ok: --local selects libelfmalloc-l.so"
+err=$(ELFRUN_LIB="$work/libs" "$elfrun" --depot --verbose true 2>&1 >/dev/null)
+grep -q '(elfmalloc-depot, depot front-end) active' <<<"$err" || fail "--depot did not preload the DepotCache library: $err"
+echo "ok: --depot selects libelfmalloc-depot.so"
 # The hardened build names itself in the start-up line and the report.
 err=$(ELFRUN_LIB="$work/libs" "$elfrun" --secure --verbose --stats true 2>&1 >/dev/null)
 grep -q '(elfmalloc-secure, magazine front-end, hardened) active' <<<"$err" || fail "--secure: no hardened start-up line: $err"
@@ -90,7 +95,7 @@ echo "ok: --secure selects libelfmalloc-secure.so, which names itself"
 # 5. --help, usage errors, a missing library.
 help=$("$elfrun" --help)
 grep -q '^usage: elfrun' <<<"$help" || fail "--help prints no usage"
-for o in --local --secure --verbose --stats --help ELFRUN_LIB; do
+for o in --local --depot --secure --verbose --stats --help ELFRUN_LIB; do
   grep -q -- "$o" <<<"$help" || fail "--help does not describe $o"
 done
 ! grep -qi 'not wired' <<<"$help" || fail "--help calls a wired option unwired"
