@@ -11,7 +11,10 @@
 // Each run spawns the threads, lets them do a warm-up of half the
 // operations, then times BAGPIPE_BENCH_OPS operations per thread (default
 // 2^20, as in the original) and reports Mops/s = total operations / mean
-// per-thread time, like the original. One benchmark iteration is one run
+// per-thread time, like the original. A "/prefill" run first pushes 2^10
+// items (the original's prefilled runs), so that pops rarely find the bag
+// empty. Thread counts follow the machine: 1 and the CPU count for pairs,
+// 2 and twice the CPU count for prodcons. One benchmark iteration is one run
 // (manual time), after one unmeasured warm-up run per subject; use
 // --benchmark_repetitions for medians:
 //
@@ -20,9 +23,12 @@
 //   (one command line)
 //
 // Subjects: BagPipe over FAAQueueLowLevel and over YangCrummeyQueue (one
-// handle per thread, 2 x CPUs pipes), and, behind a shared handle, the raw
-// FAA and YC queues, their boxing variants, a Treiber stack (EBR-reclaimed
-// nodes from operator new) and a std::mutex + std::deque queue.
+// handle per thread, 2 x CPUs pipes), also with prime strides and with the
+// YC queue's staggered indexes and the original's segment sizes (2^12,
+// 2^15, 2^16 cells; the default is 2^11), and, behind a shared handle, the
+// raw FAA and YC queues, their boxing variants, a Treiber stack and a
+// Michael-Scott queue (EBR-reclaimed nodes from operator new) and a
+// std::mutex + std::deque queue.
 
 #include <atomic>
 #include <chrono>
@@ -37,10 +43,12 @@
 #include "bagpipe/boxed_queue.h"
 #include "bagpipe/faa_queue.h"
 #include "bagpipe/internal/ebr.h"
+#include "bagpipe/testing/ms_queue.h"
 #include "bagpipe/testing/mutex_deque.h"
 #include "bagpipe/testing/treiber_stack.h"
 #include "bagpipe/yc_queue.h"
 #include "benchmark/benchmark.h"
+#include "platform/platform.h"
 
 namespace allocators {
 namespace bagpipe {
@@ -141,9 +149,16 @@ ThreadStats Worker(Workload w, H bag, uint64_t tnum, bool producer, size_t ops,
   return st;
 }
 
+// Items pushed before a "/prefill" run starts.
+constexpr size_t kPrefill = size_t{1} << 10;
+
 template <typename H>
-RunStats RunOnce(Workload w, size_t nthreads, size_t ops) {
+RunStats RunOnce(Workload w, size_t nthreads, size_t ops, size_t prefill) {
   H bag;  // a fresh bag per run; each thread gets its own handle (a copy)
+  {
+    H filler = bag;
+    for (uint64_t i = 0; i < prefill; ++i) filler.PushMut(~i);
+  }
   std::atomic<size_t> ready{0};
   std::vector<ThreadStats> stats(nthreads);
   std::vector<std::thread> threads;
@@ -167,20 +182,20 @@ RunStats RunOnce(Workload w, size_t nthreads, size_t ops) {
 }
 
 template <typename H>
-void BM_Bag(benchmark::State& state, Workload w) {
+void BM_Bag(benchmark::State& state, Workload w, size_t prefill) {
   const size_t nthreads = static_cast<size_t>(state.range(0));
   const size_t ops = OpsPerThread();
   // One unmeasured run per subject, so that its first benchmark does not pay
   // for cold memory (fresh pages, EBR records, empty bsalloc caches).
   static bool warmed_up = false;
   if (!warmed_up) {
-    RunOnce<H>(w, nthreads, ops);
+    RunOnce<H>(w, nthreads, ops, prefill);
     warmed_up = true;
   }
   RunStats total;
   const uint64_t blocks_before = internal::GetEbrStats().blocks_allocated;
   for (auto _ : state) {
-    const RunStats r = RunOnce<H>(w, nthreads, ops);
+    const RunStats r = RunOnce<H>(w, nthreads, ops, prefill);
     state.SetIterationTime(r.mean_seconds);
     total.total_ops += r.total_ops;
     total.mean_seconds += r.mean_seconds;
@@ -202,37 +217,59 @@ void BM_Bag(benchmark::State& state, Workload w) {
 template <typename B>
 using Shared = SharedHandle<B>;
 
+// Registers the four workloads over subject H, and with `prefill` their
+// prefilled runs too.
 template <typename H>
-void RegisterSubject(const char* name) {
+void RegisterSubject(const char* name, bool prefill = false) {
   struct W {
     const char* name;
     Workload w;
     std::vector<int64_t> threads;
   };
+  const int64_t cpus = static_cast<int64_t>(platform::CpuCount());
+  const std::vector<int64_t> pairs =
+      cpus > 1 ? std::vector<int64_t>{1, cpus} : std::vector<int64_t>{1};
+  const std::vector<int64_t> prodcons{2, 2 * (cpus > 1 ? cpus : 1)};
   const W workloads[] = {
-      {"pairs_strong", Workload::kPairsStrong, {1, 2}},
-      {"pairs_try", Workload::kPairsTry, {1, 2}},
-      {"prodcons_strong", Workload::kProdConsStrong, {2, 4}},
-      {"prodcons_try", Workload::kProdConsTry, {2, 4}},
+      {"pairs_strong", Workload::kPairsStrong, pairs},
+      {"pairs_try", Workload::kPairsTry, pairs},
+      {"prodcons_strong", Workload::kProdConsStrong, prodcons},
+      {"prodcons_try", Workload::kProdConsTry, prodcons},
   };
-  for (const W& w : workloads) {
-    auto* b = benchmark::RegisterBenchmark(
-        (std::string(w.name) + "/" + name).c_str(), &BM_Bag<H>, w.w);
-    for (int64_t t : w.threads) b->Arg(t);
-    b->ArgName("threads")->UseManualTime()->Iterations(1)->Unit(
-        benchmark::kMillisecond);
+  for (const size_t fill : {size_t{0}, kPrefill}) {
+    if (fill != 0 && !prefill) break;
+    for (const W& w : workloads) {
+      const std::string label = std::string(w.name) + "/" + name +
+                                (fill != 0 ? "/prefill" : "");
+      auto* b =
+          benchmark::RegisterBenchmark(label.c_str(), &BM_Bag<H>, w.w, fill);
+      for (int64_t t : w.threads) b->Arg(t);
+      b->ArgName("threads")->UseManualTime()->Iterations(1)->Unit(
+          benchmark::kMillisecond);
+    }
   }
 }
 
 const int kRegistered = [] {
-  RegisterSubject<BagPipe<FAAQueueLowLevel<uint64_t>>>("BagPipe<FAA>");
-  RegisterSubject<BagPipe<YangCrummeyQueue<uint64_t>>>("BagPipe<YC>");
-  RegisterSubject<Shared<FAAQueueLowLevel<uint64_t>>>("FAA");
-  RegisterSubject<Shared<YangCrummeyQueue<uint64_t>>>("YC");
+  RegisterSubject<BagPipe<FAAQueueLowLevel<uint64_t>>>("BagPipe<FAA>", true);
+  RegisterSubject<BagPipe<YangCrummeyQueue<uint64_t>>>("BagPipe<YC>", true);
+  RegisterSubject<BagPipe<FAAQueueLowLevel<uint64_t>, NoCleanup, PrimeStrides>>(
+      "BagPipe<FAA>-primes");
+  RegisterSubject<BagPipe<YangCrummeyQueue<uint64_t>, NoCleanup, PrimeStrides>>(
+      "BagPipe<YC>-primes");
+  RegisterSubject<
+      BagPipe<YangCrummeyQueue<uint64_t, kDefaultYcSegShift, true, true>>>(
+      "BagPipe<YC>-staggered");
+  RegisterSubject<BagPipe<YangCrummeyQueue<uint64_t, 12>>>("BagPipe<YC-2^12>");
+  RegisterSubject<BagPipe<YangCrummeyQueue<uint64_t, 15>>>("BagPipe<YC-2^15>");
+  RegisterSubject<BagPipe<YangCrummeyQueue<uint64_t, 16>>>("BagPipe<YC-2^16>");
+  RegisterSubject<Shared<FAAQueueLowLevel<uint64_t>>>("FAA", true);
+  RegisterSubject<Shared<YangCrummeyQueue<uint64_t>>>("YC", true);
   RegisterSubject<Shared<FAAArrayQueue<uint64_t>>>("FAA-boxed");
   RegisterSubject<Shared<GeneralYC<uint64_t>>>("YC-boxed");
-  RegisterSubject<Shared<testing::TreiberStack<uint64_t>>>("Treiber");
-  RegisterSubject<Shared<testing::MutexDeque<uint64_t>>>("mutex-deque");
+  RegisterSubject<Shared<testing::TreiberStack<uint64_t>>>("Treiber", true);
+  RegisterSubject<Shared<testing::MsQueue<uint64_t>>>("MS-queue", true);
+  RegisterSubject<Shared<testing::MutexDeque<uint64_t>>>("mutex-deque", true);
   return 0;
 }();
 

@@ -12,9 +12,10 @@
 //   });
 //
 // Every handle walks the power-of-two array of pipes with its own odd
-// stride (seed = handles-ever-made + 1, stride = 2 * seed + 1, start offset
-// = stride mod len), so different handles start at different pipes and every
-// handle visits all pipes in `len` steps. A handle adapts to contention:
+// stride (seed = handles-ever-made + 1; with the default OddStrides,
+// stride = 2 * seed + 1; with PrimeStrides, the seed-th odd prime of a
+// 1024-entry table; start offset = stride mod len), so different handles
+// start at different pipes and every handle visits all pipes in `len` steps. A handle adapts to contention:
 //
 // * TryPushMut probes up to push_failures + 1 pipes with TryPush. Success
 //   halves push_failures; failure moves the offset by one stride and
@@ -50,7 +51,8 @@
 // Deviations from the original: TryPopMut reports kEmpty as soon as `len`
 // consecutive pipes were empty even if that was its last probe (the
 // original checked the probe budget first, so a one-pipe bag needed two
-// calls); the `prime_schedules` feature is not ported.
+// calls); the `prime_schedules` feature is the Schedule parameter
+// (PrimeStrides).
 
 #ifndef BAGPIPE_BAGPIPE_H_
 #define BAGPIPE_BAGPIPE_H_
@@ -93,6 +95,53 @@ inline size_t DefaultPipeCount() { return 2 * platform::CpuCount(); }
 // a vanished thread left half done cannot block anyone.
 inline void AtForkChild() { internal::EbrAtForkChild(); }
 
+// Schedules: the stride of the handle with seed `seed` (0 for a bag's first
+// handle). Any odd stride visits every pipe of a power-of-two array.
+//
+// OddStrides (the default): 2 * seed + 1, so handles made one after another
+// get neighbouring strides.
+struct OddStrides {
+  static constexpr size_t Stride(size_t seed) { return 2 * seed + 1; }
+};
+
+namespace internal {
+// The first kPrimeStrides odd primes (3, 5, 7, ..., 8167).
+inline constexpr size_t kPrimeStrides = 1024;
+struct PrimeTable {
+  uint16_t p[kPrimeStrides];
+};
+constexpr PrimeTable MakePrimeTable() {
+  PrimeTable t{};
+  size_t n = 0;
+  for (uint32_t c = 3; n < kPrimeStrides; c += 2) {
+    bool prime = true;
+    for (uint32_t d = 3; d * d <= c; d += 2) {
+      if (c % d == 0) {
+        prime = false;
+        break;
+      }
+    }
+    if (prime) t.p[n++] = static_cast<uint16_t>(c);
+  }
+  return t;
+}
+inline constexpr PrimeTable kPrimeTable = MakePrimeTable();
+static_assert(kPrimeTable.p[0] == 3 && kPrimeTable.p[1] == 5 &&
+              kPrimeTable.p[kPrimeStrides - 1] == 8167);
+}  // namespace internal
+
+// PrimeStrides (the original's `prime_schedules`): the first handle walks
+// with stride 1, every later one with an odd prime from a 1024-entry table,
+// so that the strides of handles made together share no factor and their
+// walks collide less.
+struct PrimeStrides {
+  static constexpr size_t Stride(size_t seed) {
+    return seed == 0 ? 1
+                     : internal::kPrimeTable
+                           .p[(seed - 1) % internal::kPrimeStrides];
+  }
+};
+
 // The no-op cleanup policy: items still in the bag when the last handle
 // goes away are dropped (boxing queues still destroy them).
 struct NoCleanup {
@@ -106,7 +155,8 @@ struct NoCleanup {
 
 // A weak bag handle over `pipes` queues of type Q (a shared weak bag).
 // Thread-compatible per handle; the bag itself is thread-safe.
-template <typename Q, typename Cleanup = NoCleanup>
+template <typename Q, typename Cleanup = NoCleanup,
+          typename Schedule = OddStrides>
 class BagPipe {
   static_assert(kIsSharedWeakBag<Q>, "BagPipe pipes must be shared weak bags");
 
@@ -395,7 +445,7 @@ class BagPipe {
   enum PushResult { kPushed, kPushedBlocking, kFailed };
 
   void InitSchedule(size_t seed) {
-    stride_ = 2 * seed + 1;
+    stride_ = Schedule::Stride(seed);
     offset_ = stride_ & (state_->len - 1);
   }
 

@@ -63,6 +63,27 @@ TEST(BagPipeTest, HandlesGetOddStridesFromASharedSeed) {
   EXPECT_EQ(fourth.offset(), 1u);  // 9 & 7
 }
 
+TEST(BagPipeTest, PrimeStridesComeFromThePrimeTable) {
+  using PrimePipe = BagPipe<FAAQueueLowLevel<uint64_t>, NoCleanup, PrimeStrides>;
+  PrimePipe first(8);
+  EXPECT_EQ(first.stride(), 1u);
+  PrimePipe second = first;  // seed 2: the second odd prime
+  EXPECT_EQ(second.stride(), 5u);
+  PrimePipe third = second;  // seed 3
+  EXPECT_EQ(third.stride(), 7u);
+  PrimePipe fourth = first;  // seed 4
+  EXPECT_EQ(fourth.stride(), 11u);
+  EXPECT_EQ(fourth.offset(), 3u);  // 11 & 7
+  EXPECT_EQ(PrimeStrides::Stride(1025), 3u);  // the table wraps
+  // Every handle still visits every pipe: items pushed through each land
+  // and all come back.
+  std::set<uint64_t> seen;
+  for (uint64_t i = 0; i < 64; ++i) ASSERT_TRUE(fourth.TryPushMut(i));
+  uint64_t out = 0;
+  while (second.PopMut(&out)) ASSERT_TRUE(seen.insert(out).second);
+  EXPECT_EQ(seen.size(), 64u);
+}
+
 TEST(BagPipeTest, SingleThreadedEveryItemComesBack) {
   FaaPipe bag(4);
   for (uint64_t i = 0; i < 1000; ++i) ASSERT_TRUE(bag.TryPushMut(i));
@@ -199,7 +220,9 @@ class BagPipeConcurrentTest : public ::testing::Test {};
 using PipeTypes = ::testing::Types<
     BagPipe<FAAQueueLowLevel<uint64_t>>, BagPipe<YangCrummeyQueue<uint64_t>>,
     BagPipe<YangCrummeyQueue<uint64_t, 4>>, BagPipe<FAAArrayQueue<uint64_t>>,
-    BagPipe<GeneralYC<uint64_t>>>;
+    BagPipe<GeneralYC<uint64_t>>,
+    BagPipe<FAAQueueLowLevel<uint64_t>, NoCleanup, PrimeStrides>,
+    BagPipe<YangCrummeyQueue<uint64_t, 4, true, /*kStaggered=*/true>>>;
 TYPED_TEST_SUITE(BagPipeConcurrentTest, PipeTypes);
 
 // N producers and N consumers on their own handles; nothing lost or

@@ -2,7 +2,8 @@
 // Copyright 2026 the allocators authors.
 //
 // The benchmark baselines must be correct too: the Treiber stack (LIFO,
-// lock-free, EBR-reclaimed nodes) and the mutex-protected deque (FIFO).
+// lock-free, EBR-reclaimed nodes), the Michael-Scott queue (FIFO, the same)
+// and the mutex-protected deque (FIFO).
 
 #include <algorithm>
 #include <atomic>
@@ -11,6 +12,7 @@
 
 #include "bagpipe/bag.h"
 #include "bagpipe/internal/ebr.h"
+#include "bagpipe/testing/ms_queue.h"
 #include "bagpipe/testing/mutex_deque.h"
 #include "bagpipe/testing/test_util.h"
 #include "bagpipe/testing/treiber_stack.h"
@@ -21,6 +23,7 @@ namespace bagpipe {
 namespace {
 
 using ::allocators::bagpipe::testing::Knob;
+using ::allocators::bagpipe::testing::MsQueue;
 using ::allocators::bagpipe::testing::MutexDeque;
 using ::allocators::bagpipe::testing::RunThreads;
 using ::allocators::bagpipe::testing::TreiberStack;
@@ -39,6 +42,20 @@ TEST(TreiberStackTest, SingleThreadedLifo) {
   internal::EbrFlush(false);  // popped nodes wait in EBR limbo lists
 }
 
+TEST(MsQueueTest, SingleThreadedFifo) {
+  MsQueue<uint64_t> q;
+  uint64_t out = 0;
+  EXPECT_EQ(q.TryPop(&out), PopStatus::kEmpty);
+  for (uint64_t i = 0; i < 100; ++i) ASSERT_TRUE(q.TryPush(i));
+  for (uint64_t i = 0; i < 100; ++i) {
+    ASSERT_EQ(q.TryPop(&out), PopStatus::kOk);
+    EXPECT_EQ(out, i);
+  }
+  EXPECT_FALSE(q.Pop(&out));
+  for (uint64_t i = 0; i < 10; ++i) q.Push(i);  // left for the destructor
+  internal::EbrFlush(false);
+}
+
 TEST(MutexDequeTest, SingleThreadedFifo) {
   MutexDeque<uint64_t> q;
   uint64_t out = 0;
@@ -54,7 +71,8 @@ TEST(MutexDequeTest, SingleThreadedFifo) {
 template <typename B>
 class BaselineTest : public ::testing::Test {};
 using Baselines =
-    ::testing::Types<TreiberStack<uint64_t>, MutexDeque<uint64_t>>;
+    ::testing::Types<TreiberStack<uint64_t>, MsQueue<uint64_t>,
+                     MutexDeque<uint64_t>>;
 TYPED_TEST_SUITE(BaselineTest, Baselines);
 
 TYPED_TEST(BaselineTest, PushPopPairsLoseNothing) {

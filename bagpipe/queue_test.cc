@@ -34,6 +34,7 @@ class QueueTest : public ::testing::Test {};
 using QueueTypes =
     ::testing::Types<FAAQueueLowLevel<uint64_t>, FAAArrayQueue<uint64_t>,
                      YangCrummeyQueue<uint64_t>, YangCrummeyQueue<uint64_t, 4>,
+                     YangCrummeyQueue<uint64_t, 4, true, /*kStaggered=*/true>,
                      GeneralYC<uint64_t>, GeneralYC<uint64_t, 4>>;
 
 class QueueNames {
@@ -41,7 +42,8 @@ class QueueNames {
   template <typename Q>
   static std::string GetName(int i) {
     static const char* const kNames[] = {
-        "FAALowLevel", "FAABoxed", "YC", "YCSeg16", "YCBoxed", "YCBoxedSeg16"};
+        "FAALowLevel", "FAABoxed",        "YC",           "YCSeg16",
+        "YCSeg16Staggered", "YCBoxed", "YCBoxedSeg16"};
     return kNames[i];
   }
 };
@@ -200,6 +202,42 @@ TEST(YangCrummeyQueueTest, InvariantsAcrossSegments) {
   }
   q.CheckInvariants();
   EXPECT_EQ(YangCrummeyQueue<uint64_t>::segment_bytes(), 64u + 8u * 2048u);
+}
+
+// Staggered indexes spread consecutive claims over a segment (7 * ix mod
+// its size) and still use every cell once: FIFO order holds across many
+// segments.
+TEST(YangCrummeyQueueTest, StaggeredIndexesKeepFifoOrder) {
+  YangCrummeyQueue<uint64_t, 3, true, /*kStaggered=*/true> q;
+  uint64_t out = 0;
+  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE(q.TryPush(i));
+  q.CheckInvariants();
+  for (uint64_t i = 1; i <= 100; ++i) {
+    ASSERT_EQ(q.TryPop(&out), PopStatus::kOk);
+    EXPECT_EQ(out, i);
+  }
+  EXPECT_EQ(q.TryPop(&out), PopStatus::kEmpty);
+}
+
+// The original's segment sizes: 2^12 (its debug builds), 2^15 (release)
+// and 2^16 ("huge_segments"), in FIFO order across a segment boundary.
+template <int kShift>
+void FifoAcrossOneBoundary() {
+  YangCrummeyQueue<uint64_t, kShift> q;
+  EXPECT_EQ(q.segment_bytes(), 64u + 8u * (size_t{1} << kShift));
+  const uint64_t n = (uint64_t{1} << kShift) + 100;
+  uint64_t out = 0;
+  for (uint64_t i = 1; i <= n; ++i) ASSERT_TRUE(q.TryPush(i));
+  for (uint64_t i = 1; i <= n; ++i) {
+    ASSERT_EQ(q.TryPop(&out), PopStatus::kOk);
+    ASSERT_EQ(out, i);
+  }
+  q.CheckInvariants();
+}
+TEST(YangCrummeyQueueTest, TheOriginalsSegmentSizes) {
+  FifoAcrossOneBoundary<12>();
+  FifoAcrossOneBoundary<15>();
+  FifoAcrossOneBoundary<16>();
 }
 
 // Without the empty pre-check (the original's check_empty_yq feature off) a

@@ -38,9 +38,14 @@
 // the smaller default matters; pass kSegShift = 15 for the original layout.
 //
 // Deviations from the original: kSegShift is a template parameter instead
-// of a debug/release/feature switch; the empty pre-check (the original's
-// default feature `check_empty_yq`) is the kCheckEmpty parameter; the
-// `staggered_indexes` feature is not ported; a cursor advances to the
+// of a debug/release/feature switch (the original's 12, 15 and 16 are
+// instantiations; bag_benchmark measures them); the empty pre-check (the
+// original's default feature `check_empty_yq`) is the kCheckEmpty
+// parameter, and the `staggered_indexes` feature the kStaggered parameter:
+// claim ix uses cell (7 * ix) mod 2^kSegShift of its segment, so that
+// consecutive claims touch cells 56 bytes apart, on different cache lines,
+// instead of neighbours (7 is odd, so every cell is still used once); a
+// cursor advances to the
 // segment actually used (the original advanced it only from segment k to
 // k+1); pop reports kEmpty when ix >= tail (the original: ix > tail, which
 // calls an index nobody has claimed "transient").
@@ -70,9 +75,10 @@ inline constexpr int kDefaultYcSegShift = 11;
 // Thread-safe, except that construction and destruction must not race with
 // other operations. Not revocable.
 template <typename T, int kSegShift = kDefaultYcSegShift,
-          bool kCheckEmpty = true>
+          bool kCheckEmpty = true, bool kStaggered = false>
 class YangCrummeyQueue
-    : public SharedWeakBagBase<YangCrummeyQueue<T, kSegShift, kCheckEmpty>, T> {
+    : public SharedWeakBagBase<
+          YangCrummeyQueue<T, kSegShift, kCheckEmpty, kStaggered>, T> {
   static_assert(internal::kIsWordStorable<T>,
                 "YangCrummeyQueue stores pointers or integers; use GeneralYC "
                 "for other types");
@@ -245,7 +251,7 @@ class YangCrummeyQueue
       s = next;
     }
     if (ABSL_PREDICT_FALSE(s != start)) AdvanceCursor(cursor, s, guard);
-    return &s->cells[ix & (kSegCells - 1)];
+    return &s->cells[(kStaggered ? ix * 7 : ix) & (kSegCells - 1)];
   }
 
   // Moves `cursor` forward to `target` one segment at a time; whoever moves
