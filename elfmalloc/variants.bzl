@@ -40,6 +40,9 @@ ELFMALLOC_VARIANTS = [
     struct(suffix = "", lib = "elfmalloc", config = "::allocators::elfmalloc::internal::MagazineConfig", config_hdr = "elfmalloc/internal/config.h", config_deps = [], tests = True, manual = False),
     struct(suffix = "_local", lib = "elfmalloc-l", config = "::allocators::elfmalloc::internal::LocalConfig", config_hdr = "elfmalloc/internal/config.h", config_deps = [], tests = True, manual = False),
     struct(suffix = "_secure", lib = "elfmalloc-secure", config = "::allocators::elfmalloc::internal::HardenedConfig", config_hdr = "elfmalloc/internal/config.h", config_deps = [], tests = True, manual = False),
+    # The logging build: the original's event counters, logged per thread
+    # and in the statistics report (events_test checks it).
+    struct(suffix = "_events", lib = "elfmalloc-events", config = "::allocators::elfmalloc::internal::EventsConfig", config_hdr = "elfmalloc/internal/config.h", config_deps = [], tests = False, manual = False),
     struct(suffix = "_depot", lib = "elfmalloc-depot", config = "::allocators::elfmalloc::internal::DepotConfig", config_hdr = "elfmalloc/internal/config.h", config_deps = [], tests = True, manual = False),
     # Benchmark-only: the default build without its free-time checks, and
     # without its statistics counters, to price each (bench/compare.py).

@@ -150,6 +150,13 @@ class alignas(64) CacheBase {
     }
   }
   ABSL_ATTRIBUTE_ALWAYS_INLINE void CountFree() { Bump(frees_); }
+  // The logging build's event counters (events.h), kept by the thread's
+  // page handle; nothing in other builds.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void CountEvent(Event e, uint64_t k = 1) {
+    if constexpr (Config::kEvents) {
+      if (EventCounters* c = pages_->events()) c->Add(e, k);
+    }
+  }
 
   ABSL_ATTRIBUTE_ALWAYS_INLINE void* FastAlloc() {
     if constexpr (kHardened) {
@@ -158,8 +165,13 @@ class alignas(64) CacheBase {
       CheckCachedObject(*pool_, p);
       return p;
     } else {
-      if (ABSL_PREDICT_TRUE(top_ != 0)) return stack_[--top_];
-      return FromSlag(iter_.Next());
+      if (ABSL_PREDICT_TRUE(top_ != 0)) {
+        CountEvent(Event::kCacheAlloc);
+        return stack_[--top_];
+      }
+      void* p = FromSlag(iter_.Next());
+      if (Config::kEvents && p != nullptr) CountEvent(Event::kSlagAlloc);
+      return p;
     }
   }
   // An object the claimed slag hands out (or nullptr), constructed first
@@ -181,6 +193,7 @@ class alignas(64) CacheBase {
   // REQUIRES: top_ < the front-end's stack limit.
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Push(void* p) {
     if (Config::kChecks && ABSL_PREDICT_FALSE(held_ == nullptr)) {
+      CountEvent(Event::kLocalFree);
       held_ = EncodeCached<kHardened>(p);  // the first object held
       return;
     }
@@ -191,6 +204,7 @@ class alignas(64) CacheBase {
   // 0 while nothing is held). REQUIRES: as Push(), and held_ != nullptr
   // when Config::kChecks.
   ABSL_ATTRIBUTE_ALWAYS_INLINE void PushBehindHeld(void* p) {
+    CountEvent(Event::kLocalFree);
     if constexpr (!Config::kChecks) {
       stack_[top_++] = EncodeCached<kHardened>(p);
     } else {
@@ -303,6 +317,7 @@ void* CacheBase<Config>::RefreshAndAlloc() {
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!slags_.Refresh(&iter_)) return nullptr;
     if (void* p = FromSlag(kHardened ? iter_.NextRandom() : iter_.Next())) {
+      CountEvent(Event::kSlagAlloc);
       return p;
     }
   }
@@ -365,6 +380,7 @@ template <typename Config>
 void CacheBase<Config>::ReturnObjects(void* const* objects, size_t n) {
   if (n == 0) return;
   EnsureSlags();
+  CountEvent(Event::kBulkRemoteFree, n);
   // Direct-mapped coalescing table: one cell per (slag, bitset word). The
   // original sized it at 2x the magazine (up to 3 MiB); a small table on the
   // stack catches the common case (objects of a few slags, freed in runs)
@@ -467,6 +483,7 @@ void* CacheBase<Config>::TakeHeld() {
   void* const p = DecodeCached<kHardened>(held_);
   held_ = nullptr;
   if (p == nullptr) return nullptr;
+  CountEvent(Event::kCacheAlloc);
   if constexpr (kHardened) CheckCachedObject(*pool_, p);
   // Like the objects a full stack returns (ReturnObjects), the held object
   // leaves the cache on a slow path, so it is checked against its slag:

@@ -18,6 +18,7 @@
 //   kChecks     the default free-time checks: object start, size of sized
 //               frees, the held-back last freed object
 //   kStats      the per-cache allocation and free counters
+//   kEvents     the event counters of the logging build (events.h)
 //
 // Production builds keep kChecks and kStats on; configs that turn them off
 // exist only to price them, in elfmalloc/testing/bench_configs.h.
@@ -48,6 +49,7 @@ struct MagazineConfig {
   static constexpr bool kHardened = false;
   static constexpr bool kChecks = true;
   static constexpr bool kStats = true;
+  static constexpr bool kEvents = false;
   // Objects are constructed before their first use and stay constructed
   // while cached (the typed object allocators; see ObjectInit in slag.h).
   static constexpr bool kConstructs = false;
@@ -63,6 +65,14 @@ struct LocalConfig : MagazineConfig {
 struct DepotConfig : MagazineConfig {
   static constexpr const char* kName = "elfmalloc-depot";
   static constexpr FrontEnd kFrontEnd = FrontEnd::kDepot;
+};
+
+// elfmalloc-events: the default build counting the original's ten events,
+// logged by each thread about every 2^22 allocations and summed in the
+// statistics report (events.h).
+struct EventsConfig : MagazineConfig {
+  static constexpr const char* kName = "elfmalloc-events";
+  static constexpr bool kEvents = true;
 };
 
 // elfmalloc-secure: the hardened build of the default front-end.

@@ -89,6 +89,7 @@ class DepotCache : public CacheBase<Config> {
     }
     if (void* p = iter_.Next()) {
       Base::Bump(allocs_);
+      Base::CountEvent(Event::kSlagAlloc);
       return p;
     }
     if (held_ == nullptr) return nullptr;
@@ -253,6 +254,7 @@ class DepotCache : public CacheBase<Config> {
   }
   void* Pop() {
     Base::Bump(allocs_);
+    Base::CountEvent(Event::kCacheAlloc);
     return stack_[--top_];
   }
 

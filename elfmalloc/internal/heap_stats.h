@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "elfmalloc/internal/config.h"
+#include "elfmalloc/internal/events.h"
 #include "elfmalloc/size_classes.h"
 
 namespace allocators {
@@ -40,6 +41,10 @@ struct HeapStats {
   size_t large_cached_bytes = 0;  // freed large blocks kept for reuse
   size_t threads = 0;             // thread caches alive (and the fallback)
   ClassStats classes[kNumClasses];
+  // The logging build's event totals, every thread's (events.h), and
+  // whether the build counts them.
+  bool has_events = false;
+  uint64_t events[kEventCount] = {};
 };
 
 }  // namespace internal

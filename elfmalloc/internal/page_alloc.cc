@@ -155,6 +155,7 @@ char* PageAlloc::Handle::Alloc() {
   if (n_local_ != 0) {
     pa.local_pages_.fetch_sub(1, std::memory_order_relaxed);
     pa.dirty_pages_.fetch_sub(1, std::memory_order_relaxed);
+    Count(Event::kGrabbedDirty);
     return local_[--n_local_];
   }
   const uint64_t gen = pa.gen_.load(std::memory_order_relaxed);
@@ -162,13 +163,17 @@ char* PageAlloc::Handle::Alloc() {
   // Most recently freed first: its cache lines and TLB entries are warmest.
   if (dirty_[gen & 1].PopMut(&page) || dirty_[(gen + 1) & 1].PopMut(&page)) {
     pa.dirty_pages_.fetch_sub(1, std::memory_order_relaxed);
+    Count(Event::kGrabbedDirty);
     return page;
   }
   if (clean_.PopMut(&page)) {
     pa.clean_pages_.fetch_sub(1, std::memory_order_relaxed);
+    Count(Event::kGrabbedClean);
     return page;
   }
-  return pa.Refill(*this);
+  page = pa.Refill(*this);
+  if (page != nullptr) Count(Event::kGrabbedClean);
+  return page;
 }
 
 void PageAlloc::Handle::Free(char* page, bool decommit) {

@@ -64,6 +64,7 @@
 #include "bagpipe/bagpipe.h"
 #include "bagpipe/faa_queue.h"
 #include "bagpipe/lazy_bag_pipe.h"
+#include "elfmalloc/internal/events.h"
 #include "platform/platform.h"
 
 namespace allocators {
@@ -146,9 +147,19 @@ class PageAlloc {
     PageAlloc* owner() const { return owner_; }
     size_t local_pages() const { return n_local_; }
 
+    // The logging build's counters of the thread that owns this handle
+    // (events.h), which Alloc and the slag layer above it count into;
+    // nullptr (the default): nothing is counted.
+    void set_events(EventCounters* events) { events_ = events; }
+    EventCounters* events() const { return events_; }
+
    private:
     friend class PageAlloc;
+    void Count(Event e) {
+      if (events_ != nullptr) events_->Add(e);
+    }
     PageAlloc* owner_;
+    EventCounters* events_ = nullptr;
     Bag::Handle clean_;
     Bag::Handle dirty_[2];
     bool keep_freed_ = false;

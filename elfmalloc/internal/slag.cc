@@ -397,6 +397,7 @@ Slag* SlagAllocator::ClaimNew() {
   // Slags the bag had no memory for first, so they rejoin the normal path.
   Slag* s = PopOverflow(pool_);
   if (s != nullptr || (EnsureBag(/*create=*/false) && bag().PopMut(&s))) {
+    Count(Event::kGrabbedAvailable);
     const uint64_t prev = s->rc.fetch_or(kClaimed, std::memory_order_acq_rel);
     ALLOC_DCHECK((prev & kClaimed) == 0, "elfmalloc: popped a claimed slag");
     static_cast<void>(prev);
@@ -445,6 +446,7 @@ void SlagAllocator::Free(void* p) {
   if (ABSL_PREDICT_FALSE((old & pos.mask) != 0)) {
     alloc_fmt::Fatal("elfmalloc: free(): double free of %p", p);
   }
+  Count(Event::kRemoteFree);
   const uint64_t prev = s->rc.fetch_add(kRcOne, std::memory_order_acq_rel);
   if ((prev & kClaimed) == 0) {
     OnUnclaimedFree(s, RcCount(prev), RcCount(prev) + 1);
@@ -499,6 +501,7 @@ void SlagAllocator::OnUnclaimedFree(Slag* s, int64_t before, int64_t after) {
 }
 
 void SlagAllocator::PushAvailable(Slag* s) {
+  Count(Event::kTransitionAvailable);
   if (ABSL_PREDICT_FALSE(!EnsureBag(/*create=*/true) || !bag().PushMut(s))) {
     // No memory for the bag or a node of it: file the slag on the overflow
     // list, where ClaimNew and the full transition find it, and re-check
@@ -519,7 +522,10 @@ void SlagAllocator::PushAvailable(Slag* s) {
   }
 }
 
-void SlagAllocator::FreeSlag(Slag* s) { ReleaseSlagPage(pool_, pages_, s); }
+void SlagAllocator::FreeSlag(Slag* s) {
+  Count(Event::kTransitionFull);
+  ReleaseSlagPage(pool_, pages_, s);
+}
 
 void SlagAllocator::Shutdown(AllocIter* it) {
   if (pool_ == nullptr) return;

@@ -403,6 +403,10 @@ class SlagAllocator {
   void OnUnclaimedFree(Slag* s, int64_t before, int64_t after);
   void PushAvailable(Slag* s);
   void FreeSlag(Slag* s);
+  // Counts event `e` for the logging build (PageAlloc::Handle::events).
+  void Count(Event e) {
+    if (EventCounters* c = pages_->events()) c->Add(e);
+  }
   // Unclaims the current slag and deals with it (keep: re-claim it if it has
   // at least `cutoff` free objects). Returns true if it was kept.
   bool ReleaseCurrent(bool keep);

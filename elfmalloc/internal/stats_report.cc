@@ -10,6 +10,7 @@
 
 #include "alloc_fmt/format.h"
 #include "elfmalloc/internal/config.h"
+#include "elfmalloc/internal/events.h"
 #include "mmap_alloc/mmap_alloc.h"
 #include "platform/platform.h"
 
@@ -18,7 +19,7 @@ namespace elfmalloc {
 namespace internal {
 namespace {
 
-constexpr size_t kLine = 256;
+constexpr size_t kLine = 512;
 
 // A line under construction: text appended left to right, numbers
 // right-aligned in columns (alloc_fmt has no field widths).
@@ -185,6 +186,14 @@ void WriteStatsReport(const HeapStats& s, const char* description,
     l.Text("resident: unknown (/proc/self/status unreadable)");
   }
   l.Emit(write, opaque);
+  if (s.has_events) {
+    EventCounters totals;
+    for (size_t e = 0; e < kEventCount; ++e) totals.n[e] = s.events[e];
+    char line[alloc_fmt::kMaxMessage];
+    FormatEvents(line, sizeof(line), "events:", totals);
+    l.Text(line);
+    l.Emit(write, opaque);
+  }
   // Only ever at vm.max_map_count (mmap_alloc.h): worth a line when it
   // happened, noise otherwise.
   if (const size_t refused = mmap_alloc::UnmapsRefused(); refused != 0) {

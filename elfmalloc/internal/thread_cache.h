@@ -144,6 +144,7 @@ class HeapCore {
   // Unlinks an exiting thread's cache, keeping its counts.
   void RemoveThread(ThreadCache<Config>* tc) ABSL_LOCKS_EXCLUDED(threads_lock) {
     SpinLockHolder h(&threads_lock);
+    if constexpr (Config::kEvents) retired_events.Merge(tc->events_);
     for (size_t c = 0; c < kNumClasses; ++c) {
       retired_allocs[c].fetch_add(tc->caches_[c].allocs(),
                                   std::memory_order_relaxed);
@@ -191,11 +192,22 @@ class HeapCore {
       k.slag_bytes = pools[c].slag_bytes();
     }
     SpinLockHolder h(&threads_lock);
+    s->has_events = Config::kEvents;
+    if constexpr (Config::kEvents) {
+      for (size_t e = 0; e < kEventCount; ++e) {
+        s->events[e] = retired_events.Get(static_cast<Event>(e));
+      }
+    }
     for (ThreadCache<Config>* tc = threads; tc != nullptr; tc = tc->next()) {
       ++s->threads;
       for (size_t c = 0; c < kNumClasses; ++c) {
         s->classes[c].allocs += tc->allocs(c);
         s->classes[c].frees += tc->frees(c);
+      }
+      if constexpr (Config::kEvents) {
+        for (size_t e = 0; e < kEventCount; ++e) {
+          s->events[e] += tc->events().Get(static_cast<Event>(e));
+        }
       }
     }
   }
@@ -213,6 +225,10 @@ class HeapCore {
   ThreadCache<Config>* threads ABSL_GUARDED_BY(threads_lock) = nullptr;
   std::atomic<uint64_t> retired_allocs[kNumClasses] = {};
   std::atomic<uint64_t> retired_frees[kNumClasses] = {};
+  // The logging build: exited threads' events, and the next thread's id
+  // in the event log.
+  EventCounters retired_events;
+  std::atomic<uint64_t> next_thread_id{1};
 
  private:
   // The options of the page allocator of slags of kind `kind`.
@@ -253,6 +269,10 @@ class ThreadCache {
         pages_{PageAlloc::Handle(&core->pages[0]),
                PageAlloc::Handle(&core->pages[1]),
                PageAlloc::Handle(&core->pages[2])} {
+    if constexpr (Config::kEvents) {
+      id_ = core->next_thread_id.fetch_add(1, std::memory_order_relaxed);
+      for (PageAlloc::Handle& h : pages_) h.set_events(&events_);
+    }
     core->AddThread(this);
     for (size_t c = 0; c < kNumClasses; ++c) {
       ClassPool* pool = &core->pools[c];
@@ -288,6 +308,7 @@ class ThreadCache {
   // had its look). nullptr (errno ENOMEM) if no slag could be had; the
   // caller may free address space and call it again.
   void* AllocSlow(size_t c) {
+    if constexpr (Config::kEvents) MaybeLogEvents();
     FE& fe = caches_[c];
     if (void* p = fe.AllocUnrefreshed()) return p;
     // Idleness is read from the statistics counters, so a build without
@@ -342,6 +363,9 @@ class ThreadCache {
     sample_countdown_ = 1 + SecureRandomStep(&sample_rng_, this) % span;
   }
 
+  // The logging build's counters of this thread (events.h).
+  const EventCounters& events() const { return events_; }
+
   uint64_t allocs(size_t c) const { return caches_[c].allocs(); }
   uint64_t frees(size_t c) const { return caches_[c].frees(); }
   ThreadCache* next() const { return next_; }
@@ -374,7 +398,19 @@ class ThreadCache {
     for (PageAlloc::Handle& h : pages_) h.set_keep_freed(false);
   }
 
+  // The logging build: one line with this thread's counters each time
+  // its allocations pass another kEventLogAllocs (checked on slow paths,
+  // so about that often).
+  void MaybeLogEvents() {
+    if (events_.allocs() < next_log_) return;
+    next_log_ = events_.allocs() + kEventLogAllocs;
+    LogEvents(id_, events_);
+  }
+
   HeapCore<Config>* core_;
+  EventCounters events_;             // Config::kEvents only
+  uint64_t id_ = 0;                  // in the event log
+  uint64_t next_log_ = kEventLogAllocs;
   uint64_t sample_countdown_ = ~uint64_t{0};  // SampleTick
   uint32_t sample_rng_ = 0;
   ThreadCache* prev_ = nullptr;  // the core's list of live caches
