@@ -28,6 +28,25 @@
 // which calloc calls, so the binding can leave alone memory it knows is
 // zero (pages fresh from the OS). Without it calloc is Alloc plus memset.
 //
+// Any C function may also be replaced whole (the original's per-function
+// overrides): a binding that declares one of
+//
+//   static void* CMalloc(size_t n);
+//   static void* CCalloc(size_t n, size_t size);
+//   static void* CRealloc(void* p, size_t n);
+//   static int CPosixMemalign(void** out, size_t align, size_t n);
+//   static void* CAlignedAlloc(size_t align, size_t n);
+//   static void* CMemalign(size_t align, size_t n);
+//   static void* CValloc(size_t n);
+//   static void* CPvalloc(size_t n);
+//   static size_t CMallocUsableSize(const void* p);
+//
+// gets it called for that function, with the C arguments as they came,
+// and owns the C semantics of that function; the others keep CApi's.
+//
+// Allocators that need a layout to free a block, and allocator objects
+// rather than types, are bound through layout_binding.h.
+//
 // Alloc/AllocZeroed/AlignedAlloc/Realloc return nullptr on exhaustion
 // (Realloc leaving p untouched) and may set errno; Alloc(0) may return
 // nullptr or a unique pointer. Alloc must give alignof(max_align_t) for
@@ -98,6 +117,27 @@ struct HasFreeSized<B, std::void_t<decltype(B::FreeSized(
                            static_cast<const char*>(nullptr)))>>
     : std::true_type {};
 
+// HasC<Name><B>::value: B replaces the C function <Name> whole.
+#define MALLOC_BIND_OVERRIDE_DETECTOR_(name, ...)                        \
+  template <typename B, typename = void>                                 \
+  struct HasC##name : std::false_type {};                                \
+  template <typename B>                                                  \
+  struct HasC##name<B, std::void_t<decltype(B::C##name(__VA_ARGS__))>>   \
+      : std::true_type {};
+MALLOC_BIND_OVERRIDE_DETECTOR_(Malloc, size_t{0})
+MALLOC_BIND_OVERRIDE_DETECTOR_(Calloc, size_t{0}, size_t{0})
+MALLOC_BIND_OVERRIDE_DETECTOR_(Realloc, static_cast<void*>(nullptr),
+                               size_t{0})
+MALLOC_BIND_OVERRIDE_DETECTOR_(PosixMemalign, static_cast<void**>(nullptr),
+                               size_t{0}, size_t{0})
+MALLOC_BIND_OVERRIDE_DETECTOR_(AlignedAlloc, size_t{0}, size_t{0})
+MALLOC_BIND_OVERRIDE_DETECTOR_(Memalign, size_t{0}, size_t{0})
+MALLOC_BIND_OVERRIDE_DETECTOR_(Valloc, size_t{0})
+MALLOC_BIND_OVERRIDE_DETECTOR_(Pvalloc, size_t{0})
+MALLOC_BIND_OVERRIDE_DETECTOR_(MallocUsableSize,
+                               static_cast<const void*>(nullptr))
+#undef MALLOC_BIND_OVERRIDE_DETECTOR_
+
 // HasAllocZeroed<B>::value: B declares the optional AllocZeroed hook.
 template <typename B, typename = void>
 struct HasAllocZeroed : std::false_type {};
@@ -114,6 +154,7 @@ class CApi {
   // entry points (with the binding's fast paths, where it inlines them):
   // one function per call, no call into a second one.
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Malloc(size_t n) {
+    if constexpr (internal::HasCMalloc<B>::value) return B::CMalloc(n);
     if (ABSL_PREDICT_FALSE(internal::TooBig(n))) return NoMemory();
     void* p = B::Alloc(n == 0 ? 1 : n);
     if (ABSL_PREDICT_FALSE(p == nullptr)) return NoMemory();
@@ -127,6 +168,7 @@ class CApi {
   // Zeroed memory through the binding's AllocZeroed if it has one (which
   // knows which memory is already zero), else Malloc plus memset.
   static void* Calloc(size_t n, size_t size) {
+    if constexpr (internal::HasCCalloc<B>::value) return B::CCalloc(n, size);
     size_t total;
     if (ABSL_PREDICT_FALSE(!internal::Mul(n, size, &total))) return NoMemory();
     if constexpr (internal::HasAllocZeroed<B>::value) {
@@ -142,6 +184,7 @@ class CApi {
   }
 
   static void* Realloc(void* p, size_t n) {
+    if constexpr (internal::HasCRealloc<B>::value) return B::CRealloc(p, n);
     if (p == nullptr) return Malloc(n);
     if (n == 0) {  // glibc: free and return NULL
       B::Free(p);
@@ -160,6 +203,9 @@ class CApi {
   }
 
   static int PosixMemalign(void** out, size_t align, size_t n) {
+    if constexpr (internal::HasCPosixMemalign<B>::value) {
+      return B::CPosixMemalign(out, align, n);
+    }
     if (!internal::IsPow2(align) || align % sizeof(void*) != 0) return EINVAL;
     const int saved = errno;  // the error is the return value, not errno
     void* p = Aligned(align, n);
@@ -172,6 +218,9 @@ class CApi {
   }
 
   static void* AlignedAlloc(size_t align, size_t n) {
+    if constexpr (internal::HasCAlignedAlloc<B>::value) {
+      return B::CAlignedAlloc(align, n);
+    }
     if (!internal::IsPow2(align)) {
       errno = EINVAL;
       return nullptr;
@@ -182,6 +231,9 @@ class CApi {
   // glibc: alignments that are not powers of two are rounded up; ones that
   // cannot be rounded (above SIZE_MAX / 2 + 1) give EINVAL.
   static void* Memalign(size_t align, size_t n) {
+    if constexpr (internal::HasCMemalign<B>::value) {
+      return B::CMemalign(align, n);
+    }
     if (align > SIZE_MAX / 2 + 1) {
       errno = EINVAL;
       return nullptr;
@@ -191,9 +243,13 @@ class CApi {
     return Aligned(a, n);
   }
 
-  static void* Valloc(size_t n) { return Aligned(mmap_alloc::PageSize(), n); }
+  static void* Valloc(size_t n) {
+    if constexpr (internal::HasCValloc<B>::value) return B::CValloc(n);
+    return Aligned(mmap_alloc::PageSize(), n);
+  }
 
   static void* Pvalloc(size_t n) {
+    if constexpr (internal::HasCPvalloc<B>::value) return B::CPvalloc(n);
     const size_t page = mmap_alloc::PageSize();
     if (ABSL_PREDICT_FALSE(internal::TooBig(n))) return NoMemory();
     const size_t rounded = n == 0 ? page : (n + page - 1) & ~(page - 1);
@@ -201,6 +257,9 @@ class CApi {
   }
 
   static size_t MallocUsableSize(const void* p) {
+    if constexpr (internal::HasCMallocUsableSize<B>::value) {
+      return B::CMallocUsableSize(p);
+    }
     return p == nullptr ? 0 : B::UsableSize(p);
   }
 
