@@ -212,6 +212,22 @@ class alignas(64) CacheBase {
       held_ = EncodeCached<kHardened>(p);
     }
   }
+  // The free fast path of the front-ends with a limit (MagazineCache,
+  // DepotCache): counts the free and, while top_ < limit_, caches p behind
+  // the held object and returns true; false sends p to the front-end's
+  // slow path. kCheckLast: compare p with the held object
+  // (CheckNotLastFreed); a caller that has ruled out a double free
+  // already passes false.
+  template <bool kCheckLast>
+  ABSL_ATTRIBUTE_ALWAYS_INLINE bool FreeUnderLimit(void* p) {
+    CountFree();
+    if (ABSL_PREDICT_TRUE(top_ < limit_)) {
+      if constexpr (kCheckLast) CheckNotLastFreed(p);
+      PushBehindHeld(p);
+      return true;
+    }
+    return false;
+  }
   // The held object, no longer held (nullptr if none): the allocation slow
   // paths hand it out before they take a new slag, so holding it back
   // never costs memory. Fatal (double free) if its slag says it is free.

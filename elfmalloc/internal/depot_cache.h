@@ -107,16 +107,10 @@ class DepotCache : public CacheBase<Config> {
     return p;
   }
 
-  // kCheckLast: as MagazineCache::Free.
+  // kCheckLast: see CacheBase::FreeUnderLimit.
   template <bool kCheckLast = true>
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Free(void* p) {
-    Base::CountFree();
-    if (ABSL_PREDICT_TRUE(top_ < limit_)) {
-      if constexpr (kCheckLast) Base::CheckNotLastFreed(p);
-      Base::PushBehindHeld(p);
-      return;
-    }
-    FreeSlow(p);
+    if (!Base::template FreeUnderLimit<kCheckLast>(p)) FreeSlow(p);
   }
 
   // Returns the objects of both magazines and the held object to their

@@ -87,17 +87,10 @@ class MagazineCache : public CacheBase<Config> {
   // memory could be had.
   void* AllocRefreshing();
 
-  // kCheckLast: compare p with the held object (CheckNotLastFreed); a
-  // caller that has ruled out a double free already passes false.
+  // kCheckLast: see CacheBase::FreeUnderLimit.
   template <bool kCheckLast = true>
   ABSL_ATTRIBUTE_ALWAYS_INLINE void Free(void* p) {
-    Base::CountFree();
-    if (ABSL_PREDICT_TRUE(top_ < limit_)) {
-      if constexpr (kCheckLast) Base::CheckNotLastFreed(p);
-      Base::PushBehindHeld(p);
-      return;
-    }
-    FreeSlow(p);
+    if (!Base::template FreeUnderLimit<kCheckLast>(p)) FreeSlow(p);
   }
 
   void Shutdown() {
