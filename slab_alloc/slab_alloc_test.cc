@@ -18,9 +18,11 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "mmap_alloc/fault_injection.h"
 #include "mmap_alloc/mmap_alloc.h"
 #include "object_alloc/object_alloc.h"
 #include "object_alloc_test/leaky_alloc.h"
+#include "slab_alloc/internal/map_memory.h"
 #include "slab_alloc/internal/test_support.h"
 
 namespace allocators {
@@ -319,6 +321,88 @@ TEST_F(SlabAllocTest, LargeSlabsKeyedByObject) {
             cache.slabs() * cache.objects_per_slab());
 }
 
+// A fresh slab hands out slot 0 first and then each next slot up, for
+// every slab kind and init policy, so first writes run forward through it.
+template <typename Cache>
+void ExpectAscendingSlots(Cache& cache) {
+  const auto& g = cache.cache_for_testing().geometry();
+  const size_t n = cache.objects_per_slab();
+  std::vector<uintptr_t> addrs;
+  for (size_t i = 0; i < n; ++i) {
+    addrs.push_back(reinterpret_cast<uintptr_t>(cache.Alloc()));
+  }
+  const uintptr_t base = addrs[0] - g.array_offset;  // colour 0: coloring off
+  EXPECT_EQ(base % Page(), 0u);
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(addrs[i], base + g.array_offset + i * g.obj_size) << i;
+  }
+  EXPECT_EQ(cache.slabs(), 1u);
+  for (uintptr_t a : addrs) {
+    cache.Dealloc(reinterpret_cast<decltype(cache.Alloc())>(a));
+  }
+  cache.CheckInvariants();
+}
+
+TEST_F(SlabAllocTest, FreshSlabHandsOutSlotsInAscendingOrder) {
+  {
+    auto aligned =
+        SlabAllocBuilder<Blob<64>>::Default().coloring(false).Build();
+    ASSERT_TRUE(aligned.uses_aligned_slabs());
+    ExpectAscendingSlots(aligned);
+  }
+  {
+    auto by_page =
+        SlabAllocBuilder<Blob<1024>>::NoInitialize().coloring(false).Build();
+    ASSERT_FALSE(by_page.uses_aligned_slabs());
+    ExpectAscendingSlots(by_page);
+  }
+  {
+    auto by_object =
+        SlabAllocBuilder<Blob<8192>>::Default().coloring(false).BuildMmap();
+    ASSERT_FALSE(by_object.uses_aligned_slabs());
+    ExpectAscendingSlots(by_object);
+  }
+  {
+    // Constructing objects does not change the order either.
+    auto counted = SlabAllocBuilder<Counted>::Default().coloring(false).Build();
+    ExpectAscendingSlots(counted);
+    EXPECT_EQ(Counted::ctors, static_cast<int>(counted.objects_per_slab()));
+  }
+}
+
+// A large-slab map's tables come from MapMemory's process-wide pool: once
+// one cache has grown and gone, another grown to the same size maps no new
+// memory for its map (here every new mapping fails, so a map that needed
+// one would make Alloc return null).
+TEST_F(SlabAllocTest, RebuiltCacheGrowsItsMapOnPooledMemory) {
+  namespace fi = mmap_alloc::testing;
+  constexpr size_t kForever = size_t{1} << 40;
+  constexpr size_t kSlabs = 600;  // 1200 page keys: 256 -> 2048 buckets
+  fi::ClearMapFailures();
+  internal::MapMemory::ReleaseRetained();
+  auto grow = [&] {
+    auto cache = SlabAllocBuilder<Blob<1024>>::NoInitialize().Build();
+    ASSERT_FALSE(cache.uses_aligned_slabs());
+    std::vector<Blob<1024>*> objs;
+    for (size_t i = 0; i < kSlabs * cache.objects_per_slab(); ++i) {
+      Blob<1024>* p = cache.Alloc();
+      ASSERT_NE(p, nullptr) << "object " << i;
+      objs.push_back(p);
+    }
+    EXPECT_EQ(cache.slabs(), kSlabs);
+    cache.CheckInvariants();
+    for (Blob<1024>* p : objs) cache.Dealloc(p);
+  };
+  grow();
+  const size_t retained = internal::MapMemory::RetainedBytes();
+  EXPECT_GT(retained, 0u);
+  fi::FailNextMaps(kForever);
+  grow();
+  EXPECT_EQ(fi::PendingMapFailures(), kForever);
+  fi::ClearMapFailures();
+  EXPECT_EQ(internal::MapMemory::RetainedBytes(), retained);
+}
+
 TEST_F(SlabAllocTest, LargeSlabsForSmallObjects) {
   LeakyAlloc leaky;
   auto cache = SlabAllocBuilder<Blob<24>>::Default().BuildBacking(
@@ -388,13 +472,13 @@ TEST_F(SlabAllocTest, SlabColoursCycle) {
     ASSERT_EQ(g.max_color, 32u);  // the room; used only with colouring
     std::vector<K*> all;
     for (size_t slab = 0; slab < 12; ++slab) {
-      // The first object out of a fresh slab is its highest-index slot.
+      // The first object out of a fresh slab is its slot 0.
       K* first = cache.Alloc();
       all.push_back(first);
       const uintptr_t addr = reinterpret_cast<uintptr_t>(first);
       const uintptr_t base = addr & ~static_cast<uintptr_t>(Page() - 1);
       const size_t color = coloring ? (slab % 5) * 8 : 0;
-      EXPECT_EQ(addr - base, g.array_offset + color + 3 * 1000) << slab;
+      EXPECT_EQ(addr - base, g.array_offset + color) << slab;
       EXPECT_EQ(cache.cache_for_testing().ColorOf(first), color);
       for (int i = 0; i < 3; ++i) all.push_back(cache.Alloc());
     }

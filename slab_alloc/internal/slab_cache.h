@@ -65,6 +65,7 @@
 #include "mmap_alloc/mmap_alloc.h"
 #include "object_alloc/object_alloc.h"
 #include "slab_alloc/internal/geometry.h"
+#include "slab_alloc/internal/map_memory.h"
 #include "slab_alloc/internal/ptr_map.h"
 #include "slab_alloc/internal/working_set.h"
 
@@ -169,11 +170,10 @@ class SlabCache {
         key_align = 1;
         while (key_align < layout.size) key_align *= 2;
       }
-      // The map touches every page of a new table (and overflow chunk) at
-      // once, so have them prefaulted in one system call rather than one
-      // fault per page (MAP_POPULATE).
-      map_.emplace(PtrHashMap<SlabHeader>::kDefaultBuckets, key_align,
-                   mmap_alloc::MapAllocBuilder().commit(true).Build());
+      // Tables and overflow chunks come from MapMemory's process-wide pool,
+      // so growing this map mostly reuses pages that earlier maps (or this
+      // one, before it doubled) gave back, instead of faulting in new ones.
+      map_.emplace(LargeSlabMap::kDefaultBuckets, key_align, MapMemory());
     }
     const object_alloc::Layout backing_layout =
         aligned_ ? aligned_backing_->layout() : large_backing_->layout();
@@ -337,6 +337,8 @@ class SlabCache {
   }
 
  private:
+  using LargeSlabMap = PtrHashMap<SlabHeader, MapMemory>;
+
   static constexpr uintptr_t kInitBit = Init::kTracks ? 1 : 0;
 
   static uintptr_t* Stack(SlabHeader* s) {
@@ -488,9 +490,14 @@ class SlabCache {
     working_set_.Set(num_free_);
   }
 
-  // A new slab with every object on its stack, uninitialised, in index order
-  // (so the highest index is handed out first); nullptr if the backing (or,
-  // for large slabs, the map) is out of memory.
+  // A new slab with every object on its stack, uninitialised, object 0 on
+  // top: a fresh slab hands out its objects in ascending address order, so
+  // the first writes to its memory (constructors, or the caller's) run
+  // forward through it, the pattern hardware prefetchers follow. (Popping
+  // the highest index first, as the original did, wrote each slab
+  // backwards: allocating fresh 1 KiB objects with a zeroing constructor
+  // took about 1.4x as long.)
+  // nullptr if the backing (or, for large slabs, the map) is out of memory.
   SlabHeader* NewSlab() {
     void* mem = aligned_ ? aligned_backing_->Alloc() : large_backing_->Alloc();
     if (mem == nullptr) return nullptr;
@@ -505,7 +512,7 @@ class SlabCache {
     SlabHeader* s =
         ::new (mem) SlabHeader{num_obj_, id_, obj, nullptr, nullptr};
     uintptr_t* stack = Stack(s);
-    for (uint32_t i = 0; i < num_obj_; ++i, obj += stride_) stack[i] = obj;
+    for (uint32_t i = num_obj_; i-- > 0; obj += stride_) stack[i] = obj;
     if (!aligned_ && !MapSlab(s)) {
       large_backing_->Dealloc(mem);
       return nullptr;
@@ -637,7 +644,7 @@ class SlabCache {
   SlabHeader* tail_ = nullptr;
   bool by_page_ = false;  // large slabs keyed by page (else by object)
   Init init_;
-  std::optional<PtrHashMap<SlabHeader>> map_;  // large slabs only
+  std::optional<LargeSlabMap> map_;  // large slabs only
   // Stands for "no slab": ends the empty list (its count is num_obj_, so it
   // looks completely free to Alloc) and is the memo's empty value (its
   // owner, 0, is no cache's id). Never linked, popped or pushed.
