@@ -27,7 +27,10 @@
 //
 //   ./bazelw run -c opt //slab_alloc:slab_alloc_benchmark --
 //       --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-// (one line; README.md has the results).
+// (one line; README.md has the results). The default run measures 16, 64,
+// 256 and 1024 bytes; SLAB_BENCH_ALL_SIZES=1 in the environment also runs
+// every benchmark at each of the original's 47 object sizes (1 to 8192
+// bytes, object_alloc_test's ByteN), as ".../all/<size>", about 20 minutes.
 
 #include <malloc.h>
 
@@ -35,9 +38,12 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "object_alloc_test/byte_types.h"
 #include "slab_alloc/slab_alloc.h"
 
 namespace allocators {
@@ -201,6 +207,39 @@ SLAB_ALLOC_BENCH_NO_FREE_(16);
 SLAB_ALLOC_BENCH_NO_FREE_(64);
 SLAB_ALLOC_BENCH_NO_FREE_(256);
 SLAB_ALLOC_BENCH_NO_FREE_(1024);
+
+// The original's 47 sizes, on request (see the file comment), each size's
+// eight benchmarks back to back.
+template <size_t N>
+void RegisterOneSize() {
+  const std::string n = "/all/" + std::to_string(N);
+  benchmark::RegisterBenchmark(("BM_SlabPairsInit" + n).c_str(),
+                               &BM_SlabPairsInit<N>);
+  benchmark::RegisterBenchmark(("BM_SlabPairsNoInit" + n).c_str(),
+                               &BM_SlabPairsNoInit<N>);
+  benchmark::RegisterBenchmark(("BM_MallocPairs" + n).c_str(),
+                               &BM_MallocPairs<N>);
+  benchmark::RegisterBenchmark(("BM_NewDeletePairs" + n).c_str(),
+                               &BM_NewDeletePairs<N>);
+  benchmark::RegisterBenchmark(("BM_SlabNoFreeInit" + n).c_str(),
+                               &BM_SlabNoFreeInit<N>);
+  benchmark::RegisterBenchmark(("BM_SlabNoFreeNoInit" + n).c_str(),
+                               &BM_SlabNoFreeNoInit<N>);
+  benchmark::RegisterBenchmark(("BM_MallocNoFree" + n).c_str(),
+                               &BM_MallocNoFree<N>);
+  benchmark::RegisterBenchmark(("BM_NewNoFree" + n).c_str(), &BM_NewNoFree<N>);
+}
+template <size_t... I>
+void RegisterAllSizes(std::index_sequence<I...>) {
+  (RegisterOneSize<object_alloc_test::kAllByteSizes[I]>(), ...);
+}
+const bool kAllSizesRegistered = [] {
+  const char* all = std::getenv("SLAB_BENCH_ALL_SIZES");
+  if (all == nullptr || all[0] != '1') return false;
+  RegisterAllSizes(
+      std::make_index_sequence<object_alloc_test::kAllByteSizes.size()>());
+  return true;
+}();
 
 // --- Expensive constructor ---------------------------------------------------
 
