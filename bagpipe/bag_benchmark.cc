@@ -157,7 +157,11 @@ RunStats RunOnce(Workload w, size_t nthreads, size_t ops, size_t prefill) {
   H bag;  // a fresh bag per run; each thread gets its own handle (a copy)
   {
     H filler = bag;
-    for (uint64_t i = 0; i < prefill; ++i) filler.PushMut(~i);
+    // Values above any a worker pushes (the two largest words are
+    // reserved: internal/word.h).
+    for (uint64_t i = 0; i < prefill; ++i) {
+      filler.PushMut((uint64_t{1} << 40) + i);
+    }
   }
   std::atomic<size_t> ready{0};
   std::vector<ThreadStats> stats(nthreads);
