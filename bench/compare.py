@@ -777,11 +777,11 @@ WHY = {
         "blocks: at 2 threads elfmalloc takes 10% more minor faults than "
         "tcmalloc (23.7 k against 21.5 k) and peaks 9% lower"),
     "churn_small": (
-        "at 1 thread elfmalloc is the fastest allocator here; the 2-thread "
-        "runs are independent threads over a 4.5 MiB live ring each, and "
-        "their spread on this machine is wider than the gap (the same run "
-        "took 0.6 to 1.5 s of user time, under elfmalloc and jemalloc "
-        "alike). Callgrind at 1 thread: the process runs 18% more "
+        "its times spread wider on this machine than the gaps between "
+        "allocators: glibc's own 1-thread time has ranged from 0.7 to 2.6 s "
+        "over the repetitions of one run, and the 2-thread runs (independent "
+        "threads over a 4.5 MiB live ring each) from 0.6 to 1.5 s of user "
+        "time, under elfmalloc and jemalloc alike. Callgrind at 1 thread: the process runs 18% more "
         "instructions than under jemalloc (63 per free against 40, 15 of "
         "them the default misuse checks; 42 per malloc against 34), and the "
         "workload's own code is half of all instructions. Next: cheaper "
