@@ -736,15 +736,14 @@ bool Heap<Config>::Release() {
   if (tc != nullptr) tc->Flush();
   {
     SpinLockHolder h(fallback_.lock());
-    Cache* fb = fallback_.GetIfBuilt();
-    if (fb != nullptr) fb->Flush();
-    // The depots' objects go back through whichever cache there is.
-    if (tc != nullptr) {
-      tc->DrainDepots();
-    } else if (fb != nullptr) {
-      fb->DrainDepots();
+    if (Cache* fb = fallback_.GetIfBuilt()) {
+      fb->Flush();
+      // Without a cache of its own, the thread drains through this one.
+      if (tc == nullptr) fb->DrainDepots();
     }
   }
+  // After both flushes, which may have handed magazines to the depots.
+  if (tc != nullptr) tc->DrainDepots();
   size_t n = 0;  // stacks, pages and blocks given back
   for (ClassPool& pool : core_.pools) n += DrainSpareStacks(&pool);
   for (PageAlloc& p : core_.pages) {
