@@ -36,8 +36,9 @@
 //   MmapBacking  - mmap_alloc::MapAlloc; aligned slabs of exactly one page,
 //                  large slabs of any size.
 // In practice, then, aligned slabs serve the objects whose ideal slab is one
-// page (objects up to about 500 bytes with 4 KiB pages) and larger objects
-// use large slabs.
+// page with at most 1/16 of it unused (with 4 KiB pages: objects up to 384
+// bytes and a few sizes such as 768 bytes), and other objects use large
+// slabs (see internal/slab_cache.h).
 
 #ifndef SLAB_ALLOC_BACKING_H_
 #define SLAB_ALLOC_BACKING_H_

@@ -256,20 +256,33 @@ TEST_F(SlabAllocTest, SlabKindFollowsTheBackingRules) {
   EXPECT_TRUE(small_mmap.uses_aligned_slabs());
   if (Page() != 4096) GTEST_SKIP() << "sizes below assume 4 KiB pages";
   EXPECT_EQ(small_heap.objects_per_slab(), 169u);
-  // 1 KiB objects want 8 KiB aligned slabs, which neither the heap nor the
-  // mmap backing provides: large 8 KiB slabs through the hash map.
+  // 512-byte objects fit 7 per page with 424 bytes (more than 1/16) left
+  // over: large slabs, of 7 pages with 55 objects, serve them instead.
+  auto half_kib = SlabAllocBuilder<Blob<512>>::Default().Build();
+  EXPECT_FALSE(half_kib.uses_aligned_slabs());
+  EXPECT_EQ(half_kib.slab_size(), 7 * 4096u);
+  EXPECT_EQ(half_kib.objects_per_slab(), 55u);
+  // 1 KiB objects would want 8 KiB aligned slabs (7 objects, 936 bytes
+  // unused), so large ones: 64 KiB with 63 objects, through the hash map.
   auto kib_heap = SlabAllocBuilder<Blob<1024>>::Default().Build();
   EXPECT_FALSE(kib_heap.uses_aligned_slabs());
-  EXPECT_EQ(kib_heap.slab_size(), 8192u);
-  EXPECT_EQ(kib_heap.objects_per_slab(), 7u);
-  auto kib_mmap = SlabAllocBuilder<Blob<1024>>::Default().BuildMmap();
-  EXPECT_FALSE(kib_mmap.uses_aligned_slabs());
+  EXPECT_EQ(kib_heap.slab_size(), 65536u);
+  EXPECT_EQ(kib_heap.objects_per_slab(), 63u);
+  // 1536-byte objects want 8 KiB aligned slabs with 5 objects and 1/18 of
+  // the slab unused, which neither the heap nor the mmap backing provides.
+  auto odd_heap = SlabAllocBuilder<Blob<1536>>::Default().Build();
+  EXPECT_FALSE(odd_heap.uses_aligned_slabs());
+  EXPECT_EQ(odd_heap.slab_size(), 14 * 4096u);
+  EXPECT_EQ(odd_heap.objects_per_slab(), 37u);
+  auto odd_mmap = SlabAllocBuilder<Blob<1536>>::Default().BuildMmap();
+  EXPECT_FALSE(odd_mmap.uses_aligned_slabs());
   // A backing that provides them gets aligned 8 KiB slabs.
   LeakyAlloc leaky;
-  auto kib_any = SlabAllocBuilder<Blob<1024>>::Default().BuildBacking(
+  auto odd_any = SlabAllocBuilder<Blob<1536>>::Default().BuildBacking(
       LeakyBacking{&leaky, AlignedPolicy::kAny});
-  EXPECT_TRUE(kib_any.uses_aligned_slabs());
-  EXPECT_EQ(kib_any.slab_size(), 8192u);
+  EXPECT_TRUE(odd_any.uses_aligned_slabs());
+  EXPECT_EQ(odd_any.slab_size(), 8192u);
+  EXPECT_EQ(odd_any.objects_per_slab(), 5u);
   // 8 KiB objects: large slabs of 17 pages with 8 objects, keyed by object.
   auto big = SlabAllocBuilder<Blob<8192>>::NoInitialize().Build();
   EXPECT_FALSE(big.uses_aligned_slabs());

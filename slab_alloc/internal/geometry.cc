@@ -74,14 +74,16 @@ struct Choice {
   bool have_min = false;
   size_t min_unused = 0;
   size_t min_objects = 1;
+  size_t seen_objects = 0;  // objects in the last candidate offered
 
   // Feeds candidate `size` with geometry `g`. Returns false when the scan
-  // must stop (the candidate holds more than max_objects objects).
-  bool Offer(size_t size, const SlabGeometry& g, size_t max_objects) {
-    if (g.num_obj > max_objects) {
+  // must stop (see SizeLimits).
+  bool Offer(size_t size, const SlabGeometry& g, const SizeLimits& limits) {
+    if (g.num_obj > limits.max_objects) {
       if (best == 0) best = size;
       return false;
     }
+    seen_objects = g.num_obj;
     if (!have_min || RatioLeq(g.unused, g.num_obj, min_unused, min_objects)) {
       best = size;
       have_min = true;
@@ -89,6 +91,13 @@ struct Choice {
       min_objects = g.num_obj;
     }
     return true;
+  }
+
+  // True if candidate `size` is past the byte limit and need not be looked
+  // at (nor any larger one).
+  bool PastByteLimit(size_t size, const SizeLimits& limits) const {
+    return size > limits.max_bytes && best != 0 &&
+           seen_objects >= limits.min_objects;
   }
 };
 
@@ -133,19 +142,21 @@ std::optional<SlabGeometry> GeometryFor(Layout layout, size_t slab_size) {
 }
 
 size_t ChooseSlabSize(Layout layout, size_t page, SlabKind kind,
-                      size_t max_objects) {
+                      SizeLimits limits) {
   Choice choice;
   size_t c = FirstCandidate(layout, page, kind);
   for (;;) {
+    if (choice.PastByteLimit(c, limits)) break;
     const std::optional<SlabGeometry> g = GeometryFor(layout, c);
     size_t objects = 0;
     if (g.has_value()) {
-      if (!choice.Offer(c, *g, max_objects)) break;
+      if (!choice.Offer(c, *g, limits)) break;
       objects = g->num_obj;
     }
     // Every candidate between here and the first one that holds more
     // objects holds exactly as many as `c` with strictly more unused bytes,
-    // so it can neither win (ties must be equal) nor stop the scan: jump
+    // so it can neither win (ties must be equal) nor stop the scan before
+    // that candidate would (the byte limit, once passed, stays passed): jump
     // straight to the first candidate with more objects.
     const size_t need =
         SlabGeometry::BytesFor(objects + 1, layout.size, layout.align);
@@ -159,14 +170,15 @@ size_t ChooseSlabSize(Layout layout, size_t page, SlabKind kind,
 }
 
 size_t ChooseSlabSizeByScan(Layout layout, size_t page, SlabKind kind,
-                            size_t max_objects) {
+                            SizeLimits limits) {
   Choice choice;
   // The first large candidate may be 0 (objects under a page); 0 from
   // NextCandidate means overflow.
   size_t c = FirstCandidate(layout, page, kind);
   for (;;) {
+    if (choice.PastByteLimit(c, limits)) break;
     const std::optional<SlabGeometry> g = GeometryFor(layout, c);
-    if (g.has_value() && !choice.Offer(c, *g, max_objects)) break;
+    if (g.has_value() && !choice.Offer(c, *g, limits)) break;
     c = NextCandidate(c, page, kind);
     if (c == 0) break;
   }

@@ -79,19 +79,45 @@ std::optional<SlabGeometry> GeometryFor(object_alloc::Layout layout,
 // map.
 enum class SlabKind { kAligned, kLarge };
 
-// The original's choose_size over the candidate sizes of `kind`:
+// How far the slab-size scan goes. The scan stops at the first candidate
+// holding more than `max_objects` objects, or at the first candidate larger
+// than `max_bytes` once an earlier one held at least `min_objects`.
+struct SizeLimits {
+  size_t max_objects = kObjectsPerSlab;
+  size_t max_bytes = SIZE_MAX;
+  size_t min_objects = 0;
+};
+
+// The original's rule: at most kObjectsPerSlab objects, any size.
+inline constexpr SizeLimits kOriginalLimits{};
+
+// The rule for large slabs: up to 64 objects within 64 KiB, and beyond
+// 64 KiB only until a slab holds kObjectsPerSlab objects. With 8, objects of
+// about a page left up to 1/8 of each slab unused: wasted, and holes that
+// slow the first writes to fresh objects (slab_alloc/README.md).
+inline constexpr SizeLimits kLargeSlabLimits{64, size_t{64} << 10,
+                                             kObjectsPerSlab};
+
+// Aligned slabs are used only if their unused tail is at most 1/this of the
+// slab (see kLargeSlabLimits for why holes matter); otherwise large slabs,
+// which can grow until the tail is small, serve the cache.
+inline constexpr size_t kMaxAlignedTailFraction = 16;
+
+// The original's choose_size over the candidate sizes of `kind`, within
+// `limits`:
 //   aligned: page, 2*page, 4*page, ... (powers of two from one page);
 //   large:   floor(size/page)*page, then + page, + 2*page, ...
-// Scanning candidates in increasing order, it returns the candidate with the
-// smallest unused-bytes-per-object among those holding at most
-// `max_objects` objects, ties going to the later (larger) candidate; if the
-// first candidate that fits anything already holds more than `max_objects`,
-// that candidate. Candidates that cannot hold one object are skipped.
+// Scanning candidates in increasing order until `limits` stops it (see
+// SizeLimits), it returns the candidate with the smallest
+// unused-bytes-per-object, ties going to the later (larger) candidate; if
+// the first candidate that fits anything already holds more than
+// `limits.max_objects`, that candidate. Candidates that cannot hold one
+// object are skipped.
 // Returns 0 if no candidate is representable (object too large).
 // REQUIRES: layout valid, size a multiple of align, align <= page; page a
 // power of two.
 size_t ChooseSlabSize(object_alloc::Layout layout, size_t page, SlabKind kind,
-                      size_t max_objects = kObjectsPerSlab);
+                      SizeLimits limits = kOriginalLimits);
 
 // The reference version of ChooseSlabSize: the same rule, evaluated on every
 // candidate one by one, exactly as the original iterates. ChooseSlabSize
@@ -99,7 +125,7 @@ size_t ChooseSlabSize(object_alloc::Layout layout, size_t page, SlabKind kind,
 // Slow for very large objects (one step per page up to ~9 objects).
 size_t ChooseSlabSizeByScan(object_alloc::Layout layout, size_t page,
                             SlabKind kind,
-                            size_t max_objects = kObjectsPerSlab);
+                            SizeLimits limits = kOriginalLimits);
 
 // The internal layout of a cache: the user's layout with the stride rounded
 // up to the alignment, then size and alignment raised to `min_align` (the

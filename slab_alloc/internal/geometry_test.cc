@@ -177,15 +177,15 @@ TEST(ChooseSlabSizeTest, TiesGoToTheLargerCandidate) {
   const Layout layout{24, 8};
   EXPECT_EQ(GeometryFor(layout, kPage)->unused, 0u);
   const size_t chosen =
-      ChooseSlabSize(layout, kPage, SlabKind::kAligned, /*max_objects=*/200);
+      ChooseSlabSize(layout, kPage, SlabKind::kAligned, SizeLimits{200});
   // 4096 holds 127, 8192 holds 255 > 200: the scan stops at 8192 and the
   // only tie candidate is 4096.
   EXPECT_EQ(chosen, kPage);
-  EXPECT_EQ(ChooseSlabSizeByScan(layout, kPage, SlabKind::kAligned, 200),
+  EXPECT_EQ(ChooseSlabSizeByScan(layout, kPage, SlabKind::kAligned, SizeLimits{200}),
             kPage);
   // With max 300, 8192 (255 objects, 0 unused: a tie) is later, so it wins.
-  EXPECT_EQ(ChooseSlabSize(layout, kPage, SlabKind::kAligned, 300), 2 * kPage);
-  EXPECT_EQ(ChooseSlabSizeByScan(layout, kPage, SlabKind::kAligned, 300),
+  EXPECT_EQ(ChooseSlabSize(layout, kPage, SlabKind::kAligned, SizeLimits{300}), 2 * kPage);
+  EXPECT_EQ(ChooseSlabSizeByScan(layout, kPage, SlabKind::kAligned, SizeLimits{300}),
             2 * kPage);
 }
 
@@ -206,14 +206,61 @@ TEST(ChooseSlabSizeTest, SkippingAgreesWithTheFullScan) {
   }
   for (const Layout& l : layouts) {
     for (SlabKind kind : {SlabKind::kAligned, SlabKind::kLarge}) {
-      for (size_t max_objects : {size_t{1}, size_t{8}, size_t{20}}) {
-        ASSERT_EQ(ChooseSlabSize(l, kPage, kind, max_objects),
-                  ChooseSlabSizeByScan(l, kPage, kind, max_objects))
+      for (const SizeLimits& limits :
+           {SizeLimits{1}, SizeLimits{8}, SizeLimits{20}, kLargeSlabLimits,
+            SizeLimits{64, 12 * kPage, 3}, SizeLimits{64, 5 * kPage, 0}}) {
+        ASSERT_EQ(ChooseSlabSize(l, kPage, kind, limits),
+                  ChooseSlabSizeByScan(l, kPage, kind, limits))
             << "size " << l.size << " align " << l.align << " kind "
-            << static_cast<int>(kind) << " max " << max_objects;
+            << static_cast<int>(kind) << " limits " << limits.max_objects
+            << "/" << limits.max_bytes << "/" << limits.min_objects;
       }
     }
   }
+}
+
+// Large slabs under kLargeSlabLimits, computed by hand: the smallest unused
+// bytes per object among candidates with <= 64 objects up to 64 KiB, and
+// past 64 KiB only until one holds 8 objects.
+TEST(ChooseSlabSizeTest, LargeSlabLimits) {
+  struct Case {
+    size_t size, slab, objects;
+  };
+  const Case cases[] = {
+      // 63 per 64 KiB: 32 + 63 * 8 + 63 * 1024 = 65048, 488 unused (7.7 per
+      // object, against 133.7 for the original's 7 per 8 KiB).
+      {1024, 65536, 63},
+      // 55 per 7 pages: 32 + 55 * 520 = 28632, 40 unused.
+      {512, 28672, 55},
+      // 15 per 64 KiB (3944 unused); 68 KiB would hold 16 but is past the
+      // byte limit with 8 objects already seen.
+      {4096, 65536, 15},
+      // 8 KiB objects: nothing up to 64 KiB holds 8, so the scan goes on to
+      // 68 KiB (8 objects), as in the original's rule.
+      {8192, 69632, 8},
+      // Small objects: one page holds more than 64, so one page.
+      {16, 4096, 169},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(testing::Message() << "size " << c.size);
+    const Layout layout{c.size, 2};
+    const size_t slab =
+        ChooseSlabSize(layout, kPage, SlabKind::kLarge, kLargeSlabLimits);
+    EXPECT_EQ(slab, c.slab);
+    ASSERT_TRUE(GeometryFor(layout, slab).has_value());
+    EXPECT_EQ(GeometryFor(layout, slab)->num_obj, c.objects);
+  }
+}
+
+TEST(ChooseSlabSizeTest, ByteLimitNeverLeavesAnObjectWithoutASlab) {
+  // 100 000-byte objects need 25 pages for one object; a one-page byte
+  // limit does not stop the scan before that, and stops it right after.
+  const Layout layout{100000, 8};
+  const SizeLimits one_page{64, kPage, 1};
+  EXPECT_EQ(ChooseSlabSize(layout, kPage, SlabKind::kLarge, one_page),
+            25 * kPage);
+  EXPECT_EQ(ChooseSlabSizeByScan(layout, kPage, SlabKind::kLarge, one_page),
+            25 * kPage);
 }
 
 TEST(ChooseSlabSizeTest, OtherPageSizes) {

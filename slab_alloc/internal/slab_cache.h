@@ -117,8 +117,10 @@ class SlabCache {
                 "Backing::Large must be an untyped object allocator");
 
   // Chooses the slab kind and size (geometry.h): asks `backing` for an
-  // aligned allocator of the ideal aligned slab size and falls back to large
-  // slabs if it declines. Allocates no slab yet.
+  // aligned allocator of the ideal aligned slab size, unless that slab would
+  // leave more than 1/kMaxAlignedTailFraction of itself unused, and falls
+  // back to large slabs (kLargeSlabLimits) if it declines. Allocates no slab
+  // yet.
   // REQUIRES: config.layout valid with align <= page size (fatal
   // otherwise).
   SlabCache(Init init, const CacheConfig& config, Backing backing, Clock clock)
@@ -141,7 +143,9 @@ class SlabCache {
     const size_t aligned_size =
         ChooseSlabSize(layout, page_, SlabKind::kAligned);
     std::optional<AlignedAlloc> aligned;
-    if (aligned_size != 0) {
+    if (aligned_size != 0 &&
+        GeometryFor(layout, aligned_size)->unused * kMaxAlignedTailFraction <=
+            aligned_size) {
       aligned =
           backing.GetAligned(object_alloc::Layout{aligned_size, aligned_size});
     }
@@ -152,7 +156,8 @@ class SlabCache {
       slab_mask_ = ~static_cast<uintptr_t>(aligned_size - 1);
       aligned_backing_.emplace(std::move(*aligned));
     } else {
-      slab_size = ChooseSlabSize(layout, page_, SlabKind::kLarge);
+      slab_size = ChooseSlabSize(layout, page_, SlabKind::kLarge,
+                                 kLargeSlabLimits);
       ALLOC_CHECK(slab_size != 0,
                   "slab_alloc: no slab size fits objects of %zu bytes",
                   user.size);
