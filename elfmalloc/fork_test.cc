@@ -92,16 +92,28 @@ TEST(ForkTest, ForkWhileAnotherThreadHoldsEachLock) {
 }
 
 // Forks repeatedly while two threads allocate and free every kind of object.
+//
+// The workers start, size their buffers and set up their caches before the
+// first fork, so that the forks race only with elfmalloc's locks. A thread
+// that is starting, or growing a std::vector, is inside the C library's
+// allocator (a sanitizer's, under ASan); a child forked then inherits that
+// allocator's lock held, and GCC 12's ASan runtime has no fork handler to
+// release it.
 TEST(ForkTest, ForkUnderLoad) {
+  constexpr size_t kKeep = 64;
   std::atomic<bool> stop{false};
+  std::atomic<int> started{0};
   std::vector<std::thread> workers;
   for (int w = 0; w < 2; ++w) {
-    workers.emplace_back([&stop, w] {
+    workers.emplace_back([&stop, &started, w] {
       std::vector<void*> keep;
+      keep.reserve(kKeep + 1);
+      Free(Alloc(1));  // sets up this thread's cache (its TLS key, too)
+      started.fetch_add(1);
       for (unsigned i = 0; !stop.load(std::memory_order_relaxed); ++i) {
         const size_t size = (i * 7919u + w) % (i % 64 == 0 ? (3u << 20) : 2000u);
         keep.push_back(Alloc(size));
-        if (keep.size() > 64) {
+        if (keep.size() > kKeep) {
           Free(keep.front());
           keep.erase(keep.begin());
         }
@@ -110,6 +122,7 @@ TEST(ForkTest, ForkUnderLoad) {
       for (void* p : keep) Free(p);
     });
   }
+  while (started.load() < 2) std::this_thread::yield();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(ForkAndCheck(), 0) << "fork " << i;
   stop.store(true);
   for (auto& t : workers) t.join();
