@@ -4,8 +4,10 @@
 #include "slab_alloc/backing.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <optional>
+#include <utility>
 
 #include "alloc_fmt/check.h"
 #include "mmap_alloc/mmap_alloc.h"
@@ -16,28 +18,193 @@ namespace slab_alloc {
 
 using object_alloc::Layout;
 
-HeapObjectAlloc::HeapObjectAlloc(Layout layout) : layout_(layout) {
-  ALLOC_CHECK(layout.IsValid(),
+// A run: per_run_ blocks from `base`. Blocks below `fresh` have been handed
+// out at least once; the free ones among them are linked through their first
+// word.
+struct HeapRunAlloc::Run {
+  uintptr_t base;
+  size_t fresh;       // blocks [fresh, per_run) were never handed out
+  size_t listed;      // blocks on free_list
+  void* free_list;
+  Run* next_partial;  // links in partial_ (null when not on it)
+  Run* prev_partial;
+  bool on_partial;
+};
+
+HeapRunAlloc::HeapRunAlloc(Layout layout) : layout_(layout) {
+  ALLOC_CHECK(layout.IsValid() && layout.size % layout.align == 0 &&
+                  layout.align >= alignof(void*),
               "slab_alloc: invalid heap block layout (size %zu, align %zu)",
               layout.size, layout.align);
+  per_run_ = layout.size >= kRunBytes ? 1 : kRunBytes / layout.size;
 }
 
-void* HeapObjectAlloc::Alloc() {
-  return ::operator new(layout_.size, std::align_val_t(layout_.align),
-                        std::nothrow);
+HeapRunAlloc::HeapRunAlloc(HeapRunAlloc&& other) noexcept
+    : layout_(other.layout_),
+      per_run_(other.per_run_),
+      runs_(std::exchange(other.runs_, nullptr)),
+      num_runs_(std::exchange(other.num_runs_, 0)),
+      cap_(std::exchange(other.cap_, 0)),
+      partial_(std::exchange(other.partial_, nullptr)) {}
+
+HeapRunAlloc& HeapRunAlloc::operator=(HeapRunAlloc&& other) noexcept {
+  if (this == &other) return *this;
+  ALLOC_CHECK(num_runs_ == 0,
+              "slab_alloc: heap backing replaced with blocks in use (%zu "
+              "runs)",
+              num_runs_);
+  if (runs_ != nullptr) ::operator delete(runs_, cap_ * sizeof(Run*));
+  layout_ = other.layout_;
+  per_run_ = other.per_run_;
+  runs_ = std::exchange(other.runs_, nullptr);
+  num_runs_ = std::exchange(other.num_runs_, 0);
+  cap_ = std::exchange(other.cap_, 0);
+  partial_ = std::exchange(other.partial_, nullptr);
+  return *this;
 }
 
-void HeapObjectAlloc::Dealloc(void* p) {
-  ::operator delete(p, layout_.size, std::align_val_t(layout_.align));
+HeapRunAlloc::~HeapRunAlloc() {
+  ALLOC_CHECK(num_runs_ == 0,
+              "slab_alloc: heap backing destroyed with blocks in use (%zu "
+              "runs)",
+              num_runs_);
+  if (runs_ != nullptr) ::operator delete(runs_, cap_ * sizeof(Run*));
 }
 
-std::optional<HeapObjectAlloc> HeapBacking::GetAligned(Layout layout) const {
+HeapRunAlloc::Run* HeapRunAlloc::NewRun() {
+  if (num_runs_ == cap_) {
+    const size_t cap = cap_ == 0 ? 16 : cap_ * 2;
+    auto** grown = static_cast<Run**>(
+        ::operator new(cap * sizeof(Run*), std::nothrow));
+    if (grown == nullptr) return nullptr;
+    for (size_t i = 0; i < num_runs_; ++i) grown[i] = runs_[i];
+    if (runs_ != nullptr) ::operator delete(runs_, cap_ * sizeof(Run*));
+    runs_ = grown;
+    cap_ = cap;
+  }
+  // The record lives apart from the blocks: appended to them, it would make
+  // the aligned allocation round up to a whole extra page.
+  Run* run = ::new (std::nothrow) Run{0, 0, 0, nullptr, nullptr, nullptr, false};
+  if (run == nullptr) return nullptr;
+  // per_run_ * size is at most max(size, kRunBytes): no overflow.
+  void* mem = ::operator new(per_run_ * layout_.size,
+                             std::align_val_t(layout_.align), std::nothrow);
+  if (mem == nullptr) {
+    ::delete run;
+    return nullptr;
+  }
+  const uintptr_t base = reinterpret_cast<uintptr_t>(mem);
+  run->base = base;
+  // Keep runs_ sorted by address.
+  size_t i = num_runs_;
+  while (i > 0 && runs_[i - 1]->base > base) {
+    runs_[i] = runs_[i - 1];
+    --i;
+  }
+  runs_[i] = run;
+  ++num_runs_;
+  return run;
+}
+
+void HeapRunAlloc::ReleaseRun(size_t index) {
+  Run* run = runs_[index];
+  if (run->on_partial) {
+    if (run->prev_partial != nullptr) {
+      run->prev_partial->next_partial = run->next_partial;
+    } else {
+      partial_ = run->next_partial;
+    }
+    if (run->next_partial != nullptr) {
+      run->next_partial->prev_partial = run->prev_partial;
+    }
+  }
+  for (size_t i = index; i + 1 < num_runs_; ++i) runs_[i] = runs_[i + 1];
+  --num_runs_;
+  ::operator delete(reinterpret_cast<void*>(run->base),
+                    per_run_ * layout_.size, std::align_val_t(layout_.align));
+  ::delete run;
+}
+
+size_t HeapRunAlloc::FindRun(uintptr_t p) const {
+  // The last run starting at or below p.
+  size_t lo = 0, hi = num_runs_;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (runs_[mid]->base <= p) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo == 0) return num_runs_;
+  const Run* run = runs_[lo - 1];
+  return p - run->base < per_run_ * layout_.size ? lo - 1 : num_runs_;
+}
+
+void* HeapRunAlloc::Alloc() {
+  Run* run = partial_;
+  if (run == nullptr) {
+    run = NewRun();
+    if (run == nullptr) return nullptr;
+    run->on_partial = true;
+    run->next_partial = nullptr;
+    run->prev_partial = nullptr;
+    partial_ = run;
+  }
+  void* block;
+  if (run->free_list != nullptr) {
+    block = run->free_list;
+    run->free_list = *static_cast<void**>(block);
+    --run->listed;
+  } else {
+    block = reinterpret_cast<void*>(run->base + run->fresh * layout_.size);
+    ++run->fresh;
+  }
+  if (run->free_list == nullptr && run->fresh == per_run_) {
+    // Full: off the partial list (it is at its front).
+    partial_ = run->next_partial;
+    if (partial_ != nullptr) partial_->prev_partial = nullptr;
+    run->on_partial = false;
+    run->next_partial = nullptr;
+  }
+  return block;
+}
+
+void HeapRunAlloc::Dealloc(void* p) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  const size_t index = FindRun(a);
+  ALLOC_CHECK(index < num_runs_ &&
+                  (a - runs_[index]->base) % layout_.size == 0 &&
+                  (a - runs_[index]->base) / layout_.size < runs_[index]->fresh,
+              "slab_alloc: heap backing free of a block it does not own: %p",
+              p);
+  Run* run = runs_[index];
+  for (void* f = run->free_list; f != nullptr; f = *static_cast<void**>(f)) {
+    ALLOC_CHECK(f != p, "slab_alloc: heap backing double free: %p", p);
+  }
+  *static_cast<void**>(p) = run->free_list;
+  run->free_list = p;
+  ++run->listed;
+  if (run->listed == run->fresh) {
+    ReleaseRun(index);  // every block it handed out is back
+    return;
+  }
+  if (!run->on_partial) {
+    run->on_partial = true;
+    run->prev_partial = nullptr;
+    run->next_partial = partial_;
+    if (partial_ != nullptr) partial_->prev_partial = run;
+    partial_ = run;
+  }
+}
+
+std::optional<HeapRunAlloc> HeapBacking::GetAligned(Layout layout) const {
   if (layout.size > mmap_alloc::PageSize()) return std::nullopt;
-  return HeapObjectAlloc(layout);
+  return HeapRunAlloc(layout);
 }
 
-HeapObjectAlloc HeapBacking::GetLarge(Layout layout) const {
-  return HeapObjectAlloc(layout);
+HeapRunAlloc HeapBacking::GetLarge(Layout layout) const {
+  return HeapRunAlloc(layout);
 }
 
 std::optional<mmap_alloc::MapAlloc> MmapBacking::GetAligned(

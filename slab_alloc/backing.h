@@ -31,8 +31,9 @@
 // that way).
 //
 // The two providers here follow the original's availability rules:
-//   HeapBacking  - ::operator new with alignment; aligned slabs up to one
-//                  page, large slabs of any size.
+//   HeapBacking  - ::operator new with alignment, several slabs to a block
+//                  (HeapRunAlloc); aligned slabs up to one page, large slabs
+//                  of any size.
 //   MmapBacking  - mmap_alloc::MapAlloc; aligned slabs of exactly one page,
 //                  large slabs of any size.
 // In practice, then, aligned slabs serve the objects whose ideal slab is one
@@ -44,6 +45,7 @@
 #define SLAB_ALLOC_BACKING_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 #include "mmap_alloc/mmap_alloc.h"
@@ -52,29 +54,66 @@
 namespace allocators {
 namespace slab_alloc {
 
-// An untyped object allocator of blocks of one layout from the C++ heap
-// (aligned ::operator new / ::operator delete). Returns nullptr when the
-// heap is exhausted (the nothrow form is used). A small value type;
-// thread-safe (the heap is).
-class HeapObjectAlloc {
+// An untyped object allocator of page-aligned blocks of one layout, carved
+// from runs of contiguous blocks that come from the C++ heap (aligned
+// ::operator new, nothrow form).
+//
+// Why runs: every aligned heap block carries up to a page of slack in front
+// of it (glibc's aligned allocation), so slabs allocated one by one sit with
+// holes between them, and holes slow the first writes to fresh objects (see
+// slab_alloc/README.md). A run holds as many blocks as fit in kRunBytes (at
+// least one); a run goes back to the heap as soon as all its blocks are
+// free, so a live block keeps at most one run (64 KiB for small blocks).
+//
+// Alloc returns nullptr when the heap is exhausted. Dealloc of a block this
+// allocator does not own, or of a free block, is a fatal error (one line).
+// Move-only; thread-compatible (each slab cache owns its allocators).
+class HeapRunAlloc {
  public:
-  // REQUIRES: layout.IsValid() (fatal otherwise).
-  explicit HeapObjectAlloc(object_alloc::Layout layout);
+  // Bytes of blocks a run holds at most, when blocks are smaller.
+  static constexpr size_t kRunBytes = size_t{64} << 10;
+
+  // REQUIRES: layout.IsValid(), layout.size a multiple of layout.align,
+  // layout.align >= alignof(void*) (fatal otherwise).
+  explicit HeapRunAlloc(object_alloc::Layout layout);
+  HeapRunAlloc(HeapRunAlloc&& other) noexcept;
+  // REQUIRES: every block of *this has been freed (fatal otherwise).
+  HeapRunAlloc& operator=(HeapRunAlloc&& other) noexcept;
+  HeapRunAlloc(const HeapRunAlloc&) = delete;
+  HeapRunAlloc& operator=(const HeapRunAlloc&) = delete;
+  // REQUIRES: every block has been freed (fatal otherwise).
+  ~HeapRunAlloc();
 
   object_alloc::Layout layout() const { return layout_; }
   void* Alloc();
-  // REQUIRES: p came from Alloc() of an allocator with this layout.
+  // REQUIRES: p came from Alloc() of this allocator and is not yet freed.
   void Dealloc(void* p);
 
+  // Introspection, for tests: blocks per run, and runs held.
+  size_t blocks_per_run() const { return per_run_; }
+  size_t runs() const { return num_runs_; }
+
  private:
+  struct Run;
+
+  Run* NewRun();
+  void ReleaseRun(size_t index);
+  // The index in runs_ of the run holding `p`, or num_runs_ if none does.
+  size_t FindRun(uintptr_t p) const;
+
   object_alloc::Layout layout_;
+  size_t per_run_;
+  Run** runs_ = nullptr;  // sorted by address; capacity cap_
+  size_t num_runs_ = 0;
+  size_t cap_ = 0;
+  Run* partial_ = nullptr;  // runs with a free block, most recent first
 };
 
-// Slabs from the C++ heap (the original's HeapBackingAlloc). Stateless;
-// thread-safe.
+// Slabs from the C++ heap (the original's HeapBackingAlloc), in runs.
+// Stateless; thread-safe (the allocators it returns are thread-compatible).
 struct HeapBacking {
-  using Aligned = HeapObjectAlloc;
-  using Large = HeapObjectAlloc;
+  using Aligned = HeapRunAlloc;
+  using Large = HeapRunAlloc;
 
   // Declines slabs larger than a page, as the original did: the heap's
   // aligned allocation of big power-of-two blocks wastes up to a block.
@@ -95,7 +134,7 @@ struct MmapBacking {
   Large GetLarge(object_alloc::Layout layout) const;
 };
 
-static_assert(object_alloc::kIsUntypedObjectAlloc<HeapObjectAlloc>);
+static_assert(object_alloc::kIsUntypedObjectAlloc<HeapRunAlloc>);
 
 }  // namespace slab_alloc
 }  // namespace allocators

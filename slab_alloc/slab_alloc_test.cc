@@ -290,6 +290,25 @@ TEST_F(SlabAllocTest, SlabKindFollowsTheBackingRules) {
   EXPECT_EQ(big.objects_per_slab(), 8u);
 }
 
+TEST_F(SlabAllocTest, HeapSlabsAreCarvedBackToBackFromRuns) {
+  if (Page() != 4096) GTEST_SKIP() << "sizes below assume 4 KiB pages";
+  // 768-byte objects: one-page aligned slabs of 5; the heap backing hands
+  // out 16 of them from one 64 KiB run, with no gap between them.
+  auto cache = SlabAllocBuilder<Blob<768>>::Default().Build();
+  ASSERT_TRUE(cache.uses_aligned_slabs());
+  const size_t per_run = HeapRunAlloc::kRunBytes / Page();
+  std::vector<Blob<768>*> objs;
+  std::set<uintptr_t> pages;
+  for (size_t i = 0; i < per_run * cache.objects_per_slab(); ++i) {
+    objs.push_back(cache.Alloc());
+    pages.insert(reinterpret_cast<uintptr_t>(objs.back()) & ~(Page() - 1));
+  }
+  EXPECT_EQ(cache.slabs(), per_run);
+  ASSERT_EQ(pages.size(), per_run);
+  EXPECT_EQ(*pages.rbegin() - *pages.begin(), (per_run - 1) * Page());
+  for (Blob<768>* p : objs) cache.Dealloc(p);
+}
+
 // Drives a cache through random alloc/free steps, checking invariants and
 // the large-slab map's key count along the way.
 template <typename Cache>
