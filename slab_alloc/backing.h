@@ -54,9 +54,10 @@
 namespace allocators {
 namespace slab_alloc {
 
-// An untyped object allocator of page-aligned blocks of one layout, carved
-// from runs of contiguous blocks that come from the C++ heap (aligned
-// ::operator new, nothrow form).
+// An untyped object allocator of blocks of one layout (aligned to
+// layout.align; the slab caches ask for at least a page), carved from runs
+// of contiguous blocks that come from the C++ heap (aligned ::operator new,
+// nothrow form).
 //
 // Why runs: every aligned heap block carries up to a page of slack in front
 // of it (glibc's aligned allocation), so slabs allocated one by one sit with
