@@ -74,8 +74,8 @@ HeapRunAlloc::~HeapRunAlloc() {
 HeapRunAlloc::Run* HeapRunAlloc::NewRun() {
   if (num_runs_ == cap_) {
     const size_t cap = cap_ == 0 ? 16 : cap_ * 2;
-    auto** grown = static_cast<Run**>(
-        ::operator new(cap * sizeof(Run*), std::nothrow));
+    auto** grown =
+        static_cast<Run**>(::operator new(cap * sizeof(Run*), std::nothrow));
     if (grown == nullptr) return nullptr;
     for (size_t i = 0; i < num_runs_; ++i) grown[i] = runs_[i];
     if (runs_ != nullptr) ::operator delete(runs_, cap_ * sizeof(Run*));
@@ -84,7 +84,8 @@ HeapRunAlloc::Run* HeapRunAlloc::NewRun() {
   }
   // The record lives apart from the blocks: appended to them, it would make
   // the aligned allocation round up to a whole extra page.
-  Run* run = ::new (std::nothrow) Run{0, 0, 0, nullptr, nullptr, nullptr, false};
+  Run* run =
+      ::new (std::nothrow) Run{0, 0, 0, nullptr, nullptr, nullptr, false};
   if (run == nullptr) return nullptr;
   // per_run_ * size is at most max(size, kRunBytes): no overflow.
   void* mem = ::operator new(per_run_ * layout_.size,

@@ -162,7 +162,8 @@ TEST(HeapRunAllocDeathTest, InteriorOrNeverHandedOutBlock) {
   HeapRunAlloc a(Layout{kPage, kPage});
   char* p = static_cast<char*>(a.Alloc());
   EXPECT_DEATH(a.Dealloc(p + 64), "heap backing free of a block it does not");
-  EXPECT_DEATH(a.Dealloc(p + kPage), "heap backing free of a block it does not");
+  EXPECT_DEATH(a.Dealloc(p + kPage),
+               "heap backing free of a block it does not");
   a.Dealloc(p);
 }
 

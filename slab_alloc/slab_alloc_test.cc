@@ -268,8 +268,9 @@ TEST_F(SlabAllocTest, SlabKindFollowsTheBackingRules) {
   EXPECT_FALSE(kib_heap.uses_aligned_slabs());
   EXPECT_EQ(kib_heap.slab_size(), 65536u);
   EXPECT_EQ(kib_heap.objects_per_slab(), 63u);
-  // 1536-byte objects want 8 KiB aligned slabs with 5 objects and 1/18 of
-  // the slab unused, which neither the heap nor the mmap backing provides.
+  // 1536-byte objects want 8 KiB aligned slabs with 5 objects and 440 bytes
+  // (under 1/16) unused, which neither the heap nor the mmap backing
+  // provides.
   auto odd_heap = SlabAllocBuilder<Blob<1536>>::Default().Build();
   EXPECT_FALSE(odd_heap.uses_aligned_slabs());
   EXPECT_EQ(odd_heap.slab_size(), 14 * 4096u);

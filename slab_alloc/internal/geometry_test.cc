@@ -181,12 +181,15 @@ TEST(ChooseSlabSizeTest, TiesGoToTheLargerCandidate) {
   // 4096 holds 127, 8192 holds 255 > 200: the scan stops at 8192 and the
   // only tie candidate is 4096.
   EXPECT_EQ(chosen, kPage);
-  EXPECT_EQ(ChooseSlabSizeByScan(layout, kPage, SlabKind::kAligned, SizeLimits{200}),
-            kPage);
+  EXPECT_EQ(
+      ChooseSlabSizeByScan(layout, kPage, SlabKind::kAligned, SizeLimits{200}),
+      kPage);
   // With max 300, 8192 (255 objects, 0 unused: a tie) is later, so it wins.
-  EXPECT_EQ(ChooseSlabSize(layout, kPage, SlabKind::kAligned, SizeLimits{300}), 2 * kPage);
-  EXPECT_EQ(ChooseSlabSizeByScan(layout, kPage, SlabKind::kAligned, SizeLimits{300}),
+  EXPECT_EQ(ChooseSlabSize(layout, kPage, SlabKind::kAligned, SizeLimits{300}),
             2 * kPage);
+  EXPECT_EQ(
+      ChooseSlabSizeByScan(layout, kPage, SlabKind::kAligned, SizeLimits{300}),
+      2 * kPage);
 }
 
 TEST(ChooseSlabSizeTest, FirstCandidateOverTheTargetIsTaken) {
