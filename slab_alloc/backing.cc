@@ -21,14 +21,14 @@ using object_alloc::Layout;
 // A run: per_run_ blocks from `base`. Blocks below `fresh` have been handed
 // out at least once; the free ones among them are linked through their first
 // word.
+// A run is on partial_ exactly while it has a free block (HasFree).
 struct HeapRunAlloc::Run {
   uintptr_t base;
   size_t fresh;       // blocks [fresh, per_run) were never handed out
   size_t listed;      // blocks on free_list
   void* free_list;
-  Run* next_partial;  // links in partial_ (null when not on it)
+  Run* next_partial;  // links in partial_
   Run* prev_partial;
-  bool on_partial;
 };
 
 HeapRunAlloc::HeapRunAlloc(Layout layout) : layout_(layout) {
@@ -84,8 +84,7 @@ HeapRunAlloc::Run* HeapRunAlloc::NewRun() {
   }
   // The record lives apart from the blocks: appended to them, it would make
   // the aligned allocation round up to a whole extra page.
-  Run* run =
-      ::new (std::nothrow) Run{0, 0, 0, nullptr, nullptr, nullptr, false};
+  Run* run = ::new (std::nothrow) Run{0, 0, 0, nullptr, nullptr, nullptr};
   if (run == nullptr) return nullptr;
   // per_run_ * size is at most max(size, kRunBytes): no overflow.
   void* mem = ::operator new(per_run_ * layout_.size,
@@ -107,18 +106,33 @@ HeapRunAlloc::Run* HeapRunAlloc::NewRun() {
   return run;
 }
 
+bool HeapRunAlloc::HasFree(const Run* run) const {
+  return run->listed != 0 || run->fresh < per_run_;
+}
+
+void HeapRunAlloc::PushPartial(Run* run) {
+  run->prev_partial = nullptr;
+  run->next_partial = partial_;
+  if (partial_ != nullptr) partial_->prev_partial = run;
+  partial_ = run;
+}
+
+void HeapRunAlloc::UnlinkPartial(Run* run) {
+  if (run->prev_partial != nullptr) {
+    run->prev_partial->next_partial = run->next_partial;
+  } else {
+    partial_ = run->next_partial;
+  }
+  if (run->next_partial != nullptr) {
+    run->next_partial->prev_partial = run->prev_partial;
+  }
+  run->next_partial = nullptr;
+  run->prev_partial = nullptr;
+}
+
 void HeapRunAlloc::ReleaseRun(size_t index) {
   Run* run = runs_[index];
-  if (run->on_partial) {
-    if (run->prev_partial != nullptr) {
-      run->prev_partial->next_partial = run->next_partial;
-    } else {
-      partial_ = run->next_partial;
-    }
-    if (run->next_partial != nullptr) {
-      run->next_partial->prev_partial = run->prev_partial;
-    }
-  }
+  UnlinkPartial(run);  // all its blocks are free, so it is on partial_
   for (size_t i = index; i + 1 < num_runs_; ++i) runs_[i] = runs_[i + 1];
   --num_runs_;
   ::operator delete(reinterpret_cast<void*>(run->base),
@@ -147,10 +161,7 @@ void* HeapRunAlloc::Alloc() {
   if (run == nullptr) {
     run = NewRun();
     if (run == nullptr) return nullptr;
-    run->on_partial = true;
-    run->next_partial = nullptr;
-    run->prev_partial = nullptr;
-    partial_ = run;
+    PushPartial(run);
   }
   void* block;
   if (run->free_list != nullptr) {
@@ -161,13 +172,7 @@ void* HeapRunAlloc::Alloc() {
     block = reinterpret_cast<void*>(run->base + run->fresh * layout_.size);
     ++run->fresh;
   }
-  if (run->free_list == nullptr && run->fresh == per_run_) {
-    // Full: off the partial list (it is at its front).
-    partial_ = run->next_partial;
-    if (partial_ != nullptr) partial_->prev_partial = nullptr;
-    run->on_partial = false;
-    run->next_partial = nullptr;
-  }
+  if (!HasFree(run)) UnlinkPartial(run);
   return block;
 }
 
@@ -183,20 +188,12 @@ void HeapRunAlloc::Dealloc(void* p) {
   for (void* f = run->free_list; f != nullptr; f = *static_cast<void**>(f)) {
     ALLOC_CHECK(f != p, "slab_alloc: heap backing double free: %p", p);
   }
+  const bool had_free = HasFree(run);
   *static_cast<void**>(p) = run->free_list;
   run->free_list = p;
   ++run->listed;
-  if (run->listed == run->fresh) {
-    ReleaseRun(index);  // every block it handed out is back
-    return;
-  }
-  if (!run->on_partial) {
-    run->on_partial = true;
-    run->prev_partial = nullptr;
-    run->next_partial = partial_;
-    if (partial_ != nullptr) partial_->prev_partial = run;
-    partial_ = run;
-  }
+  if (!had_free) PushPartial(run);
+  if (run->listed == run->fresh) ReleaseRun(index);  // every block is back
 }
 
 std::optional<HeapRunAlloc> HeapBacking::GetAligned(Layout layout) const {

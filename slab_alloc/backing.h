@@ -98,7 +98,11 @@ class HeapRunAlloc {
   struct Run;
 
   Run* NewRun();
+  // Unlinks and deletes runs_[index]. REQUIRES: all its blocks are free.
   void ReleaseRun(size_t index);
+  bool HasFree(const Run* run) const;
+  void PushPartial(Run* run);
+  void UnlinkPartial(Run* run);
   // The index in runs_ of the run holding `p`, or num_runs_ if none does.
   size_t FindRun(uintptr_t p) const;
 

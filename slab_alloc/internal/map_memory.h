@@ -9,10 +9,8 @@
 // fresh from the kernel (and prefaulted, since it is written at once), a
 // cache that grows to N slabs is handed about twice its final table in new
 // pages, and a cache built after another one was destroyed pays for all of
-// them again: the kernel zeroes each page, and a prefaulted page cost
-// 1.3-2.8 us on the 2-vCPU benchmark VM. Allocating 1 KiB objects (two map
-// keys per 8 KiB slab) from fresh caches took 38 ns an object, about 21 ns
-// of it for those pages.
+// them again, each page zeroed by the kernel (info/micro-benchmarks.md has
+// the cost).
 //
 // MapMemory is a PtrHashMap MetaAlloc that keeps freed blocks in a pool
 // shared by every map in the process and hands them out again to requests
